@@ -1,0 +1,3 @@
+from qunzu.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""The FastAPI application, built from a Container (nothing is created at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from qunzu.api import routes_auth, routes_groups, routes_health, routes_messages, routes_ws
+from qunzu.api.errors import install_error_handlers
+from qunzu.api.metrics import HttpMetrics, middleware
+from qunzu.bootstrap import Container
+
+
+def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await container.start()
+        try:
+            yield
+        finally:
+            await container.stop()
+
+    app = FastAPI(
+        title="Qunzu 群组 API",
+        version="1.0.0",
+        description=(
+            "Group messaging with the duties of the 《互联网群组信息服务管理规定》 built in. "
+            "Every error uses one envelope: {\"error\": {\"code\", \"message\", \"details\"}}."
+        ),
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    app.middleware("http")(middleware(HttpMetrics(container.registry)))
+    app.include_router(routes_health.router)
+    app.include_router(routes_auth.router)
+    app.include_router(routes_groups.router)
+    app.include_router(routes_messages.router)
+    app.include_router(routes_ws.router)
+    if with_web:
+        from qunzu.web.routes import install_web
+
+        install_web(app, container)
+    return app

@@ -1,0 +1,86 @@
+"""Request dependencies: the container, the request context (time, source IP and port), the current user."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from qunzu.bootstrap import Container
+from qunzu.errors import AuthRequired, ErrorCode, QunzuError
+from qunzu.i18n import pick_language
+from qunzu.services import accounts
+from qunzu.services.context import Ctx, utc_ms
+from qunzu.services.csrf import csrf_ok
+from qunzu.services.views import UserView
+
+SESSION_COOKIE = "qunzu_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/v1/auth/login")
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def client_address(
+    peer_host: str | None, peer_port: int | None, headers: dict[str, str], trusted: list[str]
+) -> tuple[str | None, int | None]:
+    """The real client IP and port; forwarded headers are believed only from trusted proxies (R-13.2-1)."""
+    if peer_host is not None and peer_host in trusted:
+        fwd = headers.get("x-forwarded-for")
+        port = headers.get("x-forwarded-port") or headers.get("x-real-port")
+        ip = fwd.split(",")[0].strip() if fwd else peer_host
+        try:
+            p = int(port) if port else None
+        except ValueError:
+            p = None
+        return ip, p
+    return peer_host, peer_port
+
+
+def get_ctx(request: Request, container: Annotated[Container, Depends(get_container)]) -> Ctx:
+    client = request.client
+    ip, port = client_address(
+        client.host if client else None,
+        client.port if client else None,
+        {k.lower(): v for k, v in request.headers.items()},
+        container.settings.server.trusted_proxies,
+    )
+    return Ctx(
+        now=utc_ms(datetime.now(UTC)),
+        ip=ip,
+        port=port,
+        language=pick_language(request.headers.get("accept-language")),
+    )
+
+
+def request_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
+    if creds is not None and creds.scheme.lower() == "bearer":
+        return creds.credentials
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def current_user(
+    request: Request,
+    container: Annotated[Container, Depends(get_container)],
+    ctx: Annotated[Ctx, Depends(get_ctx)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> UserView:
+    token = request_token(request, creds)
+    if not token:
+        raise AuthRequired()
+    user = await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
+    if creds is None and request.method not in SAFE_METHODS:
+        # A cookie session changing state: the page must prove it is ours (double-submit CSRF token).
+        if not csrf_ok(container.secret, token, request.headers.get("x-csrf-token")):
+            raise QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
+    return user
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+CtxDep = Annotated[Ctx, Depends(get_ctx)]
+UserDep = Annotated[UserView, Depends(current_user)]

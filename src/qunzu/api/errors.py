@@ -1,0 +1,108 @@
+"""The one error → HTTP mapping and the one error envelope: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qunzu.errors import ErrorCode, QunzuError
+from qunzu.i18n import error_text, pick_language
+
+log = structlog.get_logger(__name__)
+
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.VALIDATION_FAILED: 422,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.INTERNAL: 500,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.CSRF_FAILED: 403,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.AUTH_REQUIRED: 401,
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.USERNAME_TAKEN: 409,
+    ErrorCode.WEAK_PASSWORD: 422,
+    ErrorCode.ACCOUNT_INFO_REJECTED: 422,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.GROUP_NOT_FOUND: 404,
+    ErrorCode.GROUP_CLOSED: 410,
+    ErrorCode.INVALID_GROUP_CODE: 422,
+    ErrorCode.UNKNOWN_CATEGORY: 422,
+    ErrorCode.GROUP_FULL: 409,
+    ErrorCode.ALREADY_MEMBER: 409,
+    ErrorCode.NOT_MEMBER: 403,
+    ErrorCode.FORBIDDEN_ROLE: 403,
+    ErrorCode.OWNER_MUST_TRANSFER: 409,
+    ErrorCode.MESSAGE_NOT_FOUND: 404,
+    ErrorCode.MESSAGE_TOO_LONG: 422,
+    ErrorCode.MESSAGE_EMPTY: 422,
+    ErrorCode.CLIENT_MSG_ID_CONFLICT: 409,
+    ErrorCode.CONTENT_REJECTED: 422,
+}
+
+
+def status_for(code: ErrorCode) -> int:
+    return STATUS.get(code, 400)
+
+
+def envelope(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code.value, "message": message, "details": details or {}}}
+
+
+def _language(request: Request) -> str:
+    return pick_language(request.headers.get("accept-language"))
+
+
+def error_response(request: Request, exc: QunzuError) -> JSONResponse:
+    lang = _language(request)
+    message = error_text(exc.code, exc.message, lang, exc.details)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.code in (ErrorCode.AUTH_REQUIRED,) else None
+    return JSONResponse(envelope(exc.code, message, exc.details), status_code=status_for(exc.code), headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(QunzuError)
+    async def _qunzu(request: Request, exc: QunzuError) -> JSONResponse:
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "loc": [str(p) for p in err.get("loc", ())],
+                "type": str(err.get("type", "")),
+                "msg": str(err.get("msg", "")),
+            }
+            for err in exc.errors()
+        ]
+        lang = _language(request)
+        message = error_text(ErrorCode.VALIDATION_FAILED, "The request is not valid", lang, {})
+        return JSONResponse(
+            envelope(ErrorCode.VALIDATION_FAILED, message, {"problems": problems}), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {
+            404: ErrorCode.NOT_FOUND,
+            405: ErrorCode.METHOD_NOT_ALLOWED,
+            401: ErrorCode.AUTH_REQUIRED,
+            403: ErrorCode.FORBIDDEN,
+            413: ErrorCode.PAYLOAD_TOO_LARGE,
+        }.get(exc.status_code, ErrorCode.VALIDATION_FAILED)
+        lang = _language(request)
+        message = error_text(code, str(exc.detail), lang, {})
+        return JSONResponse(envelope(code, message), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        lang = _language(request)
+        message = error_text(ErrorCode.INTERNAL, "Internal error", lang, {})
+        return JSONResponse(envelope(ErrorCode.INTERNAL, message), status_code=500)

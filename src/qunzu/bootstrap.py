@@ -1,0 +1,79 @@
+"""Composition root: builds the engine, broker, hub, hashers and caches from Settings."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry
+
+from qunzu.config import Settings
+from qunzu.services.accounts import TokenCache
+from qunzu.services.dispatch import Dispatcher
+from qunzu.services.passwords import Passwords
+from qunzu.storage.engine import create_engine
+from qunzu.storage.uow import Database
+
+log = structlog.get_logger(__name__)
+
+
+def ensure_secret(settings: Settings) -> str:
+    """The secret key: from QUNZU_SECRET_KEY, else ./var/secret_key, created (mode 0600) on first run."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    log.info("secret_key_created", path=str(path))
+    return key
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    passwords: Passwords
+    tokens: TokenCache
+    secret: str
+    registry: CollectorRegistry
+    dispatcher: Dispatcher
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        await self.dispatcher.start()
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop()
+        await self.db.dispose()
+
+
+def build_container(settings: Settings, *, registry: CollectorRegistry | None = None) -> Container:
+    """Everything the entry points need, wired once."""
+    engine = create_engine(settings.effective_database_url)
+    db = Database(engine)
+    registry = registry or CollectorRegistry()
+    passwords = (
+        Passwords(time_cost=1, memory_kib=8192)
+        if settings.profile == "test"
+        else Passwords(time_cost=3, memory_kib=65536)
+    )
+    dispatcher = Dispatcher(db, settings=settings, registry=registry)
+    db.dispatcher = dispatcher.dispatch
+    return Container(
+        settings=settings,
+        db=db,
+        passwords=passwords,
+        tokens=TokenCache(),
+        secret=ensure_secret(settings),
+        registry=registry,
+        dispatcher=dispatcher,
+    )

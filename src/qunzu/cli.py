@@ -1,0 +1,152 @@
+"""Operator commands: serve, migrate, admin create, config show."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import secrets
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from qunzu.config import Settings, load_settings
+
+app = typer.Typer(help="Qunzu (群组) operator commands.", no_args_is_help=True, add_completion=False)
+admin_app = typer.Typer(help="Platform staff accounts.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+app.add_typer(config_app, name="config")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        typer.echo("Configuration error — Qunzu will not start:", err=True)
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            typer.echo(f"  {loc}: {err['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to the newest migration."""
+    from qunzu.storage.migrate import upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(upgrade(settings.effective_database_url))
+    typer.echo(f"database is at the newest schema ({_safe_url(settings)})")
+
+
+def _safe_url(settings: Settings) -> str:
+    return str(settings.public_dict()["database_url"])
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default from settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default from settings)")] = None,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="apply migrations first")] = True,
+) -> None:
+    """Serve the web UI, the API and the WebSocket."""
+    import uvicorn
+
+    from qunzu.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings)
+    if migrate_first:
+        from qunzu.storage.migrate import upgrade
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(upgrade(settings.effective_database_url))
+    uvicorn.run(
+        "qunzu.api.asgi:create",
+        factory=True,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_level=settings.logs.level.lower(),
+        proxy_headers=False,
+        ws_max_size=1 << 20,
+        lifespan="on",
+    )
+
+
+@admin_app.command("create")
+def admin_create(
+    username: Annotated[str, typer.Option(help="login name")],
+    role: Annotated[str, typer.Option(help="admin | reviewer | compliance_officer | regulator")] = "admin",
+    nickname: Annotated[str | None, typer.Option(help="shown name (default: the username)")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="omit to be prompted; '-' reads a line from standard input")
+    ] = None,
+    generate: Annotated[bool, typer.Option("--generate-password", help="make a strong password and print it")] = False,
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="do nothing when the username exists")] = False,
+) -> None:
+    """Create a platform staff account (staff roles are separate from group roles)."""
+    from qunzu.bootstrap import build_container
+    from qunzu.domain.accounts import StaffRole
+    from qunzu.errors import ErrorCode, QunzuError
+    from qunzu.services import accounts
+    from qunzu.services.context import Ctx
+
+    try:
+        staff_role = StaffRole(role)
+    except ValueError:
+        typer.echo(f"unknown role {role!r}; choose one of: {', '.join(r.value for r in StaffRole)}", err=True)
+        raise typer.Exit(2) from None
+    if generate:
+        password = secrets.token_urlsafe(12)
+    elif password == "-":
+        password = sys.stdin.readline().rstrip("\n")
+    elif password is None:
+        password = getpass.getpass("password: ")
+    settings = _settings()
+
+    async def run() -> int:
+        container = build_container(settings)
+        try:
+            await accounts.register_user(
+                container.db,
+                container.passwords,
+                username=username,
+                password=password or "",
+                nickname=nickname or username,
+                ctx=Ctx(now=datetime.now(UTC), ip="cli"),
+                password_min_length=settings.auth.password_min_length,
+                staff_role=staff_role,
+            )
+        except QunzuError as exc:
+            if exc.code is ErrorCode.USERNAME_TAKEN and if_missing:
+                typer.echo(f"{username} exists already; nothing changed")
+                return 0
+            typer.echo(f"refused ({exc.code.value}): {exc.message}", err=True)
+            return 1
+        finally:
+            await container.db.dispose()
+        typer.echo(f"created {staff_role.value} account {username!r}")
+        if generate:
+            typer.echo(f"password: {password}")
+        return 0
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective settings (secrets masked) as JSON."""
+    typer.echo(json.dumps(_settings().public_dict(), ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Settings: the only reader of the environment. Built once by the entry point and passed in."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# Legal floors (R-13.2-1, CSL Art. 21(3) / new Art. 23(3)): 6 months, computed as 184 days.
+LOG_RETENTION_FLOOR_DAYS = 184
+
+DEFAULT_CATEGORIES = [
+    "family",  # 亲友
+    "work",  # 工作
+    "study",  # 学习
+    "interest",  # 兴趣
+    "business",  # 商业/营销
+    "charity",  # 公益
+    "news",  # 新闻资讯
+    "finance",  # 金融理财
+    "health",  # 医疗健康
+    "education",  # 教育培训
+    "other",  # 其他
+]
+
+
+class GroupSettings(BaseModel):
+    max_members_default: int = Field(500, ge=2, description="members per group unless a tier says otherwise")
+    max_members_hard: int = Field(2000, ge=2, description="no group may ever exceed this")
+    categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
+    name_max_length: int = Field(30, ge=2, le=200)
+    description_max_length: int = Field(500, ge=0, le=5000)
+
+    @model_validator(mode="after")
+    def _default_within_hard(self) -> GroupSettings:
+        if self.max_members_default > self.max_members_hard:
+            raise ValueError("groups.max_members_default may not exceed groups.max_members_hard")
+        if not self.categories:
+            raise ValueError("groups.categories may not be empty")
+        return self
+
+
+class MessageSettings(BaseModel):
+    max_length: int = Field(4000, ge=1, le=100_000)
+    page_limit_max: int = Field(200, ge=1, le=1000)
+
+
+class AuthSettings(BaseModel):
+    token_ttl_hours: int = Field(24 * 30, ge=1)
+    web_session_ttl_hours: int = Field(24 * 7, ge=1)
+    password_min_length: int = Field(8, ge=8, le=128)
+    cookie_secure: bool = False
+
+
+class RealtimeSettings(BaseModel):
+    queue_size: int = Field(1000, ge=10, description="frames buffered per WebSocket before it is a slow consumer")
+    gap_grace_seconds: float = Field(0.2, gt=0, le=10)
+
+
+class LogSettings(BaseModel):
+    network_retention_days: int = 365
+    operation_retention_days: int = 365
+    level: str = "info"
+    json_output: bool = Field(False, alias="json")
+
+    @field_validator("network_retention_days", "operation_retention_days")
+    @classmethod
+    def _floor(cls, v: int) -> int:
+        if v < LOG_RETENTION_FLOOR_DAYS:
+            raise ValueError(
+                f"log retention must be at least {LOG_RETENTION_FLOOR_DAYS} days "
+                "(six months: Provisions Art. 13; Cybersecurity Law Art. 21(3), new Art. 23(3))"
+            )
+        return v
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="peers whose X-Forwarded-For / X-Forwarded-Port headers are believed",
+    )
+    public_url: str = "http://127.0.0.1:8000"
+
+
+def _toml_path() -> Path | None:
+    explicit = os.environ.get("QUNZU_CONFIG_FILE")
+    if explicit:
+        return Path(explicit)
+    candidate = Path("qunzu.toml")
+    return candidate if candidate.exists() else None
+
+
+class Settings(BaseSettings):
+    """Every setting, typed. Environment: QUNZU_<NAME>, nested with __ (QUNZU_GROUPS__MAX_MEMBERS_DEFAULT)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QUNZU_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    profile: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    groups: GroupSettings = Field(default_factory=GroupSettings)
+    messages: MessageSettings = Field(default_factory=MessageSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    logs: LogSettings = Field(default_factory=LogSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _toml_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'qunzu.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def public_dict(self) -> dict[str, Any]:
+        """The effective settings with secrets masked, for `qunzu config show`."""
+        data = self.model_dump(mode="json", by_alias=False)
+        data["database_url"] = _mask_url(self.effective_database_url)
+        data["redis_url"] = _mask_url(self.redis_url) if self.redis_url else None
+        data["secret_key"] = "********" if self.secret_key else f"(file) {self.data_dir / 'secret_key'}"
+        return data
+
+
+def _mask_url(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:****@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment (and qunzu.toml) once. Raises pydantic.ValidationError on a bad value."""
+    return Settings(**overrides)

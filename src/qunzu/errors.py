@@ -1,0 +1,112 @@
+"""Qunzu's errors: one small hierarchy with stable codes. Knows nothing of HTTP (see api/errors.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Stable snake_case codes that clients branch on. Never rename one; add new ones."""
+
+    # generic
+    VALIDATION_FAILED = "validation_failed"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal_error"
+    UNAVAILABLE = "service_unavailable"
+    CSRF_FAILED = "csrf_failed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    # auth
+    AUTH_REQUIRED = "auth_required"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    USERNAME_TAKEN = "username_taken"
+    WEAK_PASSWORD = "weak_password"
+    ACCOUNT_INFO_REJECTED = "account_info_rejected"
+    FORBIDDEN = "forbidden"
+    # groups
+    GROUP_NOT_FOUND = "group_not_found"
+    GROUP_CLOSED = "group_closed"
+    INVALID_GROUP_CODE = "invalid_group_code"
+    UNKNOWN_CATEGORY = "unknown_category"
+    GROUP_FULL = "group_full"
+    ALREADY_MEMBER = "already_member"
+    NOT_MEMBER = "not_member"
+    FORBIDDEN_ROLE = "forbidden_role"
+    OWNER_MUST_TRANSFER = "owner_must_transfer"
+    # messages
+    MESSAGE_NOT_FOUND = "message_not_found"
+    MESSAGE_TOO_LONG = "message_too_long"
+    MESSAGE_EMPTY = "message_empty"
+    CLIENT_MSG_ID_CONFLICT = "client_msg_id_conflict"
+    CONTENT_REJECTED = "content_rejected"
+
+
+class QunzuError(Exception):
+    """Base of every error Qunzu raises on purpose. `code` is stable; `message` is for people."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+    default_message = "Internal error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: ErrorCode | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        if code is not None:
+            self.code = code
+        self.message = message or self.default_message
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(QunzuError):
+    """The input is malformed or out of range."""
+
+    code = ErrorCode.VALIDATION_FAILED
+    default_message = "The request is not valid"
+
+
+class NotFound(QunzuError):
+    """The object does not exist, or the actor may not know that it exists."""
+
+    code = ErrorCode.NOT_FOUND
+    default_message = "Not found"
+
+
+class AuthRequired(QunzuError):
+    """The request needs a signed-in user."""
+
+    code = ErrorCode.AUTH_REQUIRED
+    default_message = "Sign-in required"
+
+
+class Forbidden(QunzuError):
+    """The actor is known but may not do this."""
+
+    code = ErrorCode.FORBIDDEN
+    default_message = "Not allowed"
+
+
+class Conflict(QunzuError):
+    """The request collides with the current state (already a member, name taken, group full)."""
+
+    code = ErrorCode.VALIDATION_FAILED
+    default_message = "Conflict with the current state"
+
+
+class RateLimited(QunzuError):
+    """Too many requests in a window."""
+
+    code = ErrorCode.RATE_LIMITED
+    default_message = "Too many requests"
+
+
+class Unavailable(QunzuError):
+    """A dependency (database, broker, vendor) is not reachable."""
+
+    code = ErrorCode.UNAVAILABLE
+    default_message = "Service temporarily unavailable"

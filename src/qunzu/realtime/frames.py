@@ -1,0 +1,108 @@
+"""Server → client WebSocket frames, serialised once, and the `Event` that carries one through the broker.
+
+A frame is built once per event as a `str` (orjson), so fan-out to N sockets never re-serialises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+
+EventKind = Literal["message", "group_event", "membership"]
+MembershipOp = Literal["subscribe", "unsubscribe"]
+MemberFrameType = Literal["member_joined", "member_left", "role_changed"]
+
+_KINDS: frozenset[str] = frozenset({"message", "group_event", "membership"})
+_OPS: frozenset[str | None] = frozenset({"subscribe", "unsubscribe", None})
+
+
+def _dump(obj: dict[str, Any]) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def message_frame(group: str, seq: int, message: dict[str, Any]) -> str:
+    """A new message (`message` is the public message payload, built by the caller)."""
+    return _dump({"type": "message", "group": group, "seq": seq, "message": message})
+
+
+def message_deleted_frame(group: str, *, message_id: int, seq: int, ts: int) -> str:
+    """A message was hidden; `seq` is the deleted message's sequence number, `ts` epoch milliseconds."""
+    return _dump({"type": "message_deleted", "group": group, "message_id": message_id, "seq": seq, "ts": ts})
+
+
+def member_frame(
+    type_: MemberFrameType, group: str, *, user: dict[str, Any], role: str | None, member_count: int, ts: int
+) -> str:
+    """A membership change (`member_joined`, `member_left` or `role_changed`)."""
+    return _dump(
+        {"type": type_, "group": group, "user": user, "role": role, "member_count": member_count, "ts": ts}
+    )
+
+
+def ready_frame(groups: dict[str, int]) -> str:
+    """Sent once after the replay on connect: group code → last sequence number delivered."""
+    return _dump({"type": "ready", "groups": groups})
+
+
+def resume_frame(reason: str = "slow_consumer") -> str:
+    """The last frame before the server closes a connection: reconnect and say your last sequence numbers."""
+    return _dump({"type": "resume", "reason": reason})
+
+
+def error_frame(code: str, message: str) -> str:
+    """An error about something the client sent over the socket."""
+    return _dump({"type": "error", "error": {"code": code, "message": message}})
+
+
+PONG_FRAME = _dump({"type": "pong"})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What travels through the broker: routing data plus the pre-serialised client frame.
+
+    - kind "message": `seq` is the message's per-group sequence number (ordering, dedupe, gap repair).
+    - kind "group_event" (deletion, role change, ...): `seq`, when given, is a barrier: the frame reaches a
+      connection only after that connection has been given message `seq` (a deletion never overtakes the
+      message it deletes).
+    - kind "membership": `user_id`'s connections `op` = subscribe/unsubscribe the group. For subscribe,
+      `seq` is the group's last message seq at the time of the join (the user's connections receive
+      messages after it); None means "start at the next message seen". `frame` (may be empty) is delivered
+      to the group: after subscribing, or before unsubscribing, so the user sees their own join/leave.
+    """
+
+    kind: EventKind
+    group_id: int
+    frame: str
+    seq: int | None = None
+    user_id: int | None = None
+    op: MembershipOp | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"unknown event kind {self.kind!r}")
+        if self.kind == "message" and self.seq is None:
+            raise ValueError("a message event needs a seq")
+        if self.kind == "membership" and (self.user_id is None or self.op is None):
+            raise ValueError("a membership event needs user_id and op")
+        if self.op not in _OPS:
+            raise ValueError(f"unknown membership op {self.op!r}")
+
+    def encode(self) -> bytes:
+        """Wire form: a compact JSON header, a newline, then the frame verbatim (no second escaping)."""
+        header = orjson.dumps([self.kind, self.group_id, self.seq, self.user_id, self.op])
+        return header + b"\n" + self.frame.encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> Event:
+        """Inverse of `encode`; raises ValueError on a malformed payload."""
+        head, sep, frame = data.partition(b"\n")
+        if not sep:
+            raise ValueError("malformed event: no header separator")
+        try:
+            kind, group_id, seq, user_id, op = orjson.loads(head)
+        except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed event header: {exc}") from exc
+        return cls(kind=kind, group_id=group_id, frame=frame.decode(), seq=seq, user_id=user_id, op=op)

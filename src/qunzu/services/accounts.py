@@ -1,0 +1,236 @@
+"""Accounts: register, sign in, sign out, token authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from qunzu.domain.accounts import StaffRole, check_nickname, check_password, normalise_username
+from qunzu.errors import AuthRequired, Conflict, ErrorCode, QunzuError
+from qunzu.services.context import Ctx
+from qunzu.services.passwords import Passwords
+from qunzu.services.views import TokenView, UserView
+from qunzu.storage import oplog
+from qunzu.storage.tables import auth_tokens, users
+from qunzu.storage.uow import Database
+
+TOKEN_PREFIX = "qz_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_view(row: Any) -> UserView:
+    return UserView(
+        id=row.id,
+        username=row.username,
+        nickname=row.nickname,
+        staff_role=row.staff_role,
+        created_at=row.created_at,
+    )
+
+
+async def register_user(
+    db: Database,
+    passwords: Passwords,
+    *,
+    username: str,
+    password: str,
+    nickname: str,
+    ctx: Ctx,
+    password_min_length: int = 8,
+    staff_role: StaffRole | None = None,
+) -> UserView:
+    """Create an account; the username is unique case-insensitively; the password is stored as argon2id."""
+    name = normalise_username(username)
+    nick = check_nickname(nickname)
+    check_password(password, min_length=password_min_length, username=name)
+    pw_hash = await passwords.hash(password)
+    async with db.uow() as uow:
+        try:
+            result = await uow.conn.execute(
+                insert(users)
+                .values(
+                    username=name,
+                    password_hash=pw_hash,
+                    nickname=nick,
+                    staff_role=staff_role.value if staff_role else None,
+                    status="active",
+                    created_at=ctx.now,
+                    reg_ip=ctx.ip,
+                    reg_port=ctx.port,
+                )
+                .returning(users)
+            )
+        except IntegrityError as exc:
+            raise Conflict("This username is taken", code=ErrorCode.USERNAME_TAKEN) from exc
+        row = result.one()
+        await oplog.append(
+            uow.conn,
+            ts=ctx.now,
+            actor_id=row.id,
+            action="account.register" if staff_role is None else "staff.create",
+            target_type="user",
+            target_id=row.id,
+            ip=ctx.ip,
+            port=ctx.port,
+            details={"staff_role": staff_role.value} if staff_role else None,
+        )
+        await uow.commit()
+    return user_view(row)
+
+
+async def sign_in(
+    db: Database,
+    passwords: Passwords,
+    *,
+    username: str,
+    password: str,
+    kind: str,
+    ttl: timedelta,
+    ctx: Ctx,
+) -> TokenView:
+    """Check the password and issue an opaque bearer token (stored hashed) with an expiry."""
+    try:
+        name = normalise_username(username)
+    except QunzuError:
+        name = None
+    row = None
+    if name is not None:
+        async with db.uow(write=False) as uow:
+            row = (await uow.conn.execute(select(users).where(users.c.username == name))).one_or_none()
+    ok = await passwords.verify(row.password_hash if row is not None else None, password)
+    if row is None or not ok or row.status != "active":
+        async with db.uow() as uow:
+            await oplog.append(
+                uow.conn,
+                ts=ctx.now,
+                actor_id=row.id if row is not None else None,
+                action="auth.login",
+                target_type="user",
+                target_id=name,
+                ip=ctx.ip,
+                port=ctx.port,
+                result="refused",
+            )
+            await uow.commit()
+        raise AuthRequired("Wrong username or password", code=ErrorCode.INVALID_CREDENTIALS)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = ctx.now + ttl
+    async with db.uow() as uow:
+        await uow.conn.execute(
+            insert(auth_tokens).values(
+                user_id=row.id,
+                token_hash=hash_token(token),
+                kind=kind,
+                created_at=ctx.now,
+                expires_at=expires,
+                src_ip=ctx.ip,
+                src_port=ctx.port,
+            )
+        )
+        await uow.conn.execute(
+            update(users)
+            .where(users.c.id == row.id)
+            .values(last_login_at=ctx.now, last_login_ip=ctx.ip, last_login_port=ctx.port)
+        )
+        await oplog.append(
+            uow.conn,
+            ts=ctx.now,
+            actor_id=row.id,
+            action="auth.login",
+            target_type="session",
+            target_id=kind,
+            ip=ctx.ip,
+            port=ctx.port,
+        )
+        await uow.commit()
+    return TokenView(token=token, expires_at=expires, user=user_view(row))
+
+
+class TokenCache:
+    """A short-lived in-process cache of token → user, so the hot path does not read the database per request.
+
+    Sign-out in this process evicts at once; other processes see a revocation within `ttl_seconds`.
+    """
+
+    def __init__(self, ttl_seconds: float = 5.0, max_entries: int = 50_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, UserView, Any]] = {}
+
+    def get(self, token_hash: str, now_dt: Any) -> UserView | None:
+        hit = self._entries.get(token_hash)
+        if hit is None:
+            return None
+        stamp, view, expires_at = hit
+        if time.monotonic() - stamp > self.ttl or expires_at <= now_dt:
+            self._entries.pop(token_hash, None)
+            return None
+        return view
+
+    def put(self, token_hash: str, view: UserView, expires_at: Any) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[token_hash] = (time.monotonic(), view, expires_at)
+
+    def evict(self, token_hash: str) -> None:
+        self._entries.pop(token_hash, None)
+
+
+async def authenticate(db: Database, cache: TokenCache, *, token: str, ctx: Ctx) -> UserView:
+    """The user a bearer token belongs to; expired, revoked or unknown tokens are refused."""
+    if not token:
+        raise AuthRequired()
+    th = hash_token(token)
+    cached = cache.get(th, ctx.now)
+    if cached is not None:
+        return cached
+    async with db.uow(write=False) as uow:
+        row = (
+            await uow.conn.execute(
+                select(users, auth_tokens.c.expires_at, auth_tokens.c.revoked_at)
+                .join(auth_tokens, auth_tokens.c.user_id == users.c.id)
+                .where(auth_tokens.c.token_hash == th)
+            )
+        ).one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= ctx.now or row.status != "active":
+        raise AuthRequired("Your session has expired; please sign in again")
+    view = user_view(row)
+    cache.put(th, view, row.expires_at)
+    return view
+
+
+async def sign_out(db: Database, cache: TokenCache, *, token: str, actor: int, ctx: Ctx) -> None:
+    """Revoke the token now."""
+    th = hash_token(token)
+    cache.evict(th)
+    async with db.uow() as uow:
+        await uow.conn.execute(
+            update(auth_tokens)
+            .where(auth_tokens.c.token_hash == th, auth_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=ctx.now)
+        )
+        await oplog.append(
+            uow.conn,
+            ts=ctx.now,
+            actor_id=actor,
+            action="auth.logout",
+            target_type="session",
+            ip=ctx.ip,
+            port=ctx.port,
+        )
+        await uow.commit()
+
+
+async def get_user(db: Database, *, user_id: int) -> UserView:
+    async with db.uow(write=False) as uow:
+        row = (await uow.conn.execute(select(users).where(users.c.id == user_id))).one()
+    return user_view(row)

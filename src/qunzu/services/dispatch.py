@@ -1,0 +1,107 @@
+"""After-commit dispatch: turns service events into WebSocket frames and publishes them through the broker."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry
+
+from qunzu.config import Settings
+from qunzu.realtime import frames
+from qunzu.realtime.broker import Broker, make_broker
+from qunzu.realtime.frames import Event
+from qunzu.realtime.hub import Hub, HubMetrics
+from qunzu.services.events import MembershipChanged, MessageDeleted, MessagePosted
+from qunzu.services.messages import fetch_frames_range
+from qunzu.storage.uow import Database
+
+log = structlog.get_logger(__name__)
+
+
+def to_realtime(event: Any) -> Event | None:
+    """The broker event for a service event (None for events that clients do not see)."""
+    if isinstance(event, MessagePosted):
+        return Event(
+            kind="message",
+            group_id=event.group_id,
+            seq=event.seq,
+            frame=frames.message_frame(event.group_code, event.seq, event.message),
+        )
+    if isinstance(event, MessageDeleted):
+        return Event(
+            kind="group_event",
+            group_id=event.group_id,
+            seq=event.seq,
+            frame=frames.message_deleted_frame(
+                event.group_code, message_id=event.message_id, seq=event.seq, ts=event.ts_ms
+            ),
+        )
+    if isinstance(event, MembershipChanged):
+        frame = frames.member_frame(
+            event.kind,  # type: ignore[arg-type]
+            event.group_code,
+            user=event.user,
+            role=event.role,
+            member_count=event.member_count,
+            ts=event.ts_ms,
+        )
+        if event.kind == "member_joined":
+            return Event(
+                kind="membership",
+                group_id=event.group_id,
+                frame=frame,
+                user_id=event.user["id"],
+                op="subscribe",
+                seq=event.last_seq,
+            )
+        if event.kind == "member_left":
+            return Event(
+                kind="membership",
+                group_id=event.group_id,
+                frame=frame,
+                user_id=event.user["id"],
+                op="unsubscribe",
+            )
+        return Event(kind="group_event", group_id=event.group_id, frame=frame)
+    return None
+
+
+class Dispatcher:
+    """Owns this process's hub and broker. `dispatch` is the unit of work's after-commit hook."""
+
+    def __init__(self, db: Database, *, settings: Settings, registry: CollectorRegistry) -> None:
+        self.db = db
+        self.broker: Broker = make_broker(settings.redis_url)
+        self.hub = Hub(
+            fetch_range=self._fetch_range,
+            gap_grace=settings.realtime.gap_grace_seconds,
+            metrics=HubMetrics(registry),
+        )
+        self.on_published: list[Callable[[Event], Awaitable[None] | None]] = []
+        self._started = False
+
+    async def _fetch_range(self, group_id: int, after_seq: int, upto_seq: int | None) -> list[tuple[int, str]]:
+        rows = await fetch_frames_range(self.db, group_id=group_id, after_seq=after_seq, upto_seq=upto_seq)
+        return [(seq, frames.message_frame(code, seq, payload)) for seq, payload, code in rows]
+
+    async def start(self) -> None:
+        if not self._started:
+            await self.broker.start(self.hub.publish_local)
+            self._started = True
+
+    async def stop(self) -> None:
+        if self._started:
+            await self.broker.stop()
+            self._started = False
+
+    async def dispatch(self, events: list[Any]) -> None:
+        for event in events:
+            rt = to_realtime(event)
+            if rt is None:
+                continue
+            try:
+                await self.broker.publish(rt)
+            except Exception:  # delivery is best-effort; clients repair gaps from the database
+                log.exception("publish_failed", kind=rt.kind, group_id=rt.group_id)

@@ -1,0 +1,35 @@
+"""Events collected by a unit of work and published after commit (realtime delivery)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePosted:
+    group_id: int
+    group_code: str
+    seq: int
+    message: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted:
+    group_id: int
+    group_code: str
+    message_id: int
+    seq: int
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChanged:
+    group_id: int
+    group_code: str
+    kind: str  # member_joined | member_left | role_changed
+    user: dict[str, Any]
+    role: str | None
+    member_count: int
+    ts_ms: int
+    last_seq: int = 0  # the group's last message seq at the time (a joiner receives messages after it)

@@ -1,0 +1,376 @@
+"""Groups: create, join, leave, members, managers, ownership transfer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from qunzu.domain import groups as rules
+from qunzu.domain import roles
+from qunzu.domain.groupcode import new_group_code
+from qunzu.domain.limits import effective_member_cap, group_full_error
+from qunzu.domain.roles import ROLE_RANK, GroupRole
+from qunzu.errors import Conflict, ErrorCode, NotFound
+from qunzu.services.access import GroupAccess, access_group, access_group_as_member
+from qunzu.services.context import Ctx
+from qunzu.services.events import MembershipChanged
+from qunzu.services.views import GroupView, MemberView
+from qunzu.storage import oplog
+from qunzu.storage.tables import groups, memberships, users
+from qunzu.storage.uow import Database, UnitOfWork
+
+CODE_ATTEMPTS = 8
+
+
+def _ms(ctx: Ctx) -> int:
+    return int(ctx.now.timestamp() * 1000)
+
+
+def group_view(row: Any, role: GroupRole | None) -> GroupView:
+    return GroupView(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        category=row.category,
+        description=row.description,
+        status=row.status,
+        member_count=row.member_count,
+        member_cap=row.member_cap,
+        last_seq=row.last_seq,
+        creator_id=row.creator_id,
+        owner_id=row.owner_id,
+        created_at=row.created_at,
+        my_role=role,
+    )
+
+
+async def _nickname(uow: UnitOfWork, user_id: int) -> str:
+    return (await uow.conn.execute(select(users.c.nickname).where(users.c.id == user_id))).scalar_one()
+
+
+async def create_group(
+    db: Database,
+    *,
+    actor: int,
+    name: str,
+    category: str,
+    description: str,
+    ctx: Ctx,
+    categories: list[str],
+    name_max: int,
+    description_max: int,
+    member_cap_default: int,
+    member_cap_hard: int,
+    code_source: Callable[[], str] = new_group_code,
+) -> GroupView:
+    """Create a group with a fresh unique code; the actor becomes its creator (群主)."""
+    draft = rules.check_group_draft(
+        name=name,
+        category=category,
+        description=description,
+        categories=categories,
+        name_max=name_max,
+        description_max=description_max,
+    )
+    cap = effective_member_cap(None, default=member_cap_default, hard=member_cap_hard)
+    for _attempt in range(CODE_ATTEMPTS):
+        code = code_source()
+        async with db.uow() as uow:
+            try:
+                row = (
+                    await uow.conn.execute(
+                        insert(groups)
+                        .values(
+                            code=code,
+                            name=draft.name,
+                            category=draft.category,
+                            description=draft.description,
+                            status="active",
+                            creator_id=actor,
+                            owner_id=actor,
+                            member_count=1,
+                            member_cap=cap,
+                            last_seq=0,
+                            created_at=ctx.now,
+                        )
+                        .returning(groups)
+                    )
+                ).one()
+            except IntegrityError:
+                continue  # a code collision: draw again (codes are never reused)
+            await uow.conn.execute(
+                insert(memberships).values(
+                    group_id=row.id, user_id=actor, role=GroupRole.CREATOR.value, joined_at=ctx.now
+                )
+            )
+            await oplog.append(
+                uow.conn,
+                ts=ctx.now,
+                actor_id=actor,
+                action="group.create",
+                target_type="group",
+                target_id=code,
+                group_id=row.id,
+                ip=ctx.ip,
+                port=ctx.port,
+                details={"name": draft.name, "category": draft.category, "member_cap": cap},
+            )
+            nick = await _nickname(uow, actor)
+            uow.collect(
+                MembershipChanged(
+                    group_id=row.id,
+                    group_code=code,
+                    kind="member_joined",
+                    user={"id": actor, "nickname": nick},
+                    role=GroupRole.CREATOR.value,
+                    member_count=1,
+                    ts_ms=_ms(ctx),
+                    last_seq=0,
+                )
+            )
+            await uow.commit()
+            return group_view(row, GroupRole.CREATOR)
+    raise Conflict("Could not allocate a group code; try again", code=ErrorCode.UNAVAILABLE)
+
+
+async def get_group(db: Database, *, actor: int, code: str) -> GroupView:
+    """A group by code. Anyone signed in who holds the code sees its basic information."""
+    async with db.uow(write=False) as uow:
+        access = await access_group(uow.conn, actor=actor, code=code)
+        row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
+    return group_view(row, access.role)
+
+
+async def list_my_groups(db: Database, *, actor: int) -> list[GroupView]:
+    """The groups the actor belongs to, most recently joined first."""
+    async with db.uow(write=False) as uow:
+        rows = await uow.conn.execute(
+            select(groups, memberships.c.role.label("my_role"))
+            .join(memberships, memberships.c.group_id == groups.c.id)
+            .where(memberships.c.user_id == actor)
+            .order_by(memberships.c.joined_at.desc(), groups.c.id.desc())
+        )
+        return [group_view(r, GroupRole(r.my_role)) for r in rows]
+
+
+async def join_group(db: Database, *, actor: int, code: str, ctx: Ctx) -> GroupView:
+    """Join a group. The member cap holds under any concurrency: the count moves by a conditional UPDATE."""
+    async with db.uow() as uow:
+        access = await access_group(uow.conn, actor=actor, code=code)
+        rules.check_can_join(status=access.status, already_member=access.role is not None)
+        try:
+            await uow.conn.execute(
+                insert(memberships).values(
+                    group_id=access.id, user_id=actor, role=GroupRole.MEMBER.value, joined_at=ctx.now
+                )
+            )
+        except IntegrityError as exc:
+            raise Conflict("You are already a member of this group", code=ErrorCode.ALREADY_MEMBER) from exc
+        counted = (
+            await uow.conn.execute(
+                update(groups)
+                .where(
+                    groups.c.id == access.id,
+                    groups.c.member_count < groups.c.member_cap,
+                    groups.c.status == "active",
+                )
+                .values(member_count=groups.c.member_count + 1)
+                .returning(groups.c.member_count)
+            )
+        ).scalar_one_or_none()
+        if counted is None:
+            raise group_full_error(cap=access.member_cap)
+        await oplog.append(
+            uow.conn,
+            ts=ctx.now,
+            actor_id=actor,
+            action="group.join",
+            target_type="group",
+            target_id=access.code,
+            group_id=access.id,
+            ip=ctx.ip,
+            port=ctx.port,
+        )
+        nick = await _nickname(uow, actor)
+        row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
+        uow.collect(
+            MembershipChanged(
+                group_id=access.id,
+                group_code=access.code,
+                kind="member_joined",
+                user={"id": actor, "nickname": nick},
+                role=GroupRole.MEMBER.value,
+                member_count=counted,
+                ts_ms=_ms(ctx),
+                last_seq=row.last_seq,
+            )
+        )
+        await uow.commit()
+    return group_view(row, GroupRole.MEMBER)
+
+
+async def leave_group(db: Database, *, actor: int, code: str, ctx: Ctx) -> None:
+    """Leave a group. The owner must transfer ownership first (R-9.1-2)."""
+    async with db.uow() as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        roles.check_can_leave(access.require_member())
+        await _remove_member(uow, access, user_id=actor, ctx=ctx, action="group.leave", actor=actor)
+        await uow.commit()
+
+
+async def _remove_member(
+    uow: UnitOfWork, access: GroupAccess, *, user_id: int, ctx: Ctx, action: str, actor: int
+) -> None:
+    await uow.conn.execute(
+        delete(memberships).where(memberships.c.group_id == access.id, memberships.c.user_id == user_id)
+    )
+    count = (
+        await uow.conn.execute(
+            update(groups)
+            .where(groups.c.id == access.id)
+            .values(member_count=groups.c.member_count - 1)
+            .returning(groups.c.member_count)
+        )
+    ).scalar_one()
+    await oplog.append(
+        uow.conn,
+        ts=ctx.now,
+        actor_id=actor,
+        action=action,
+        target_type="user",
+        target_id=user_id,
+        group_id=access.id,
+        ip=ctx.ip,
+        port=ctx.port,
+    )
+    nick = await _nickname(uow, user_id)
+    uow.collect(
+        MembershipChanged(
+            group_id=access.id,
+            group_code=access.code,
+            kind="member_left",
+            user={"id": user_id, "nickname": nick},
+            role=None,
+            member_count=count,
+            ts_ms=_ms(ctx),
+        )
+    )
+
+
+async def list_members(db: Database, *, actor: int, code: str) -> list[MemberView]:
+    """Members with their role labels: creator first, then managers, then members by join time."""
+    async with db.uow(write=False) as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        rows = await uow.conn.execute(
+            select(memberships.c.user_id, memberships.c.role, memberships.c.joined_at, users.c.nickname)
+            .join(users, users.c.id == memberships.c.user_id)
+            .where(memberships.c.group_id == access.id)
+        )
+        members = [
+            MemberView(user_id=r.user_id, nickname=r.nickname, role=GroupRole(r.role), joined_at=r.joined_at)
+            for r in rows
+        ]
+    members.sort(key=lambda m: (ROLE_RANK[m.role], m.joined_at, m.user_id))
+    return members
+
+
+async def _target_role(uow: UnitOfWork, access: GroupAccess, user_id: int) -> GroupRole:
+    role = (
+        await uow.conn.execute(
+            select(memberships.c.role).where(
+                memberships.c.group_id == access.id, memberships.c.user_id == user_id
+            )
+        )
+    ).scalar_one_or_none()
+    if role is None:
+        raise NotFound("That user is not a member of this group", code=ErrorCode.NOT_MEMBER)
+    return GroupRole(role)
+
+
+async def _set_role(
+    uow: UnitOfWork, access: GroupAccess, *, user_id: int, role: GroupRole, ctx: Ctx, actor: int, action: str
+) -> None:
+    await uow.conn.execute(
+        update(memberships)
+        .where(memberships.c.group_id == access.id, memberships.c.user_id == user_id)
+        .values(role=role.value)
+    )
+    await oplog.append(
+        uow.conn,
+        ts=ctx.now,
+        actor_id=actor,
+        action=action,
+        target_type="user",
+        target_id=user_id,
+        group_id=access.id,
+        ip=ctx.ip,
+        port=ctx.port,
+        details={"role": role.value},
+    )
+    count = (
+        await uow.conn.execute(select(groups.c.member_count).where(groups.c.id == access.id))
+    ).scalar_one()
+    uow.collect(
+        MembershipChanged(
+            group_id=access.id,
+            group_code=access.code,
+            kind="role_changed",
+            user={"id": user_id, "nickname": await _nickname(uow, user_id)},
+            role=role.value,
+            member_count=count,
+            ts_ms=_ms(ctx),
+        )
+    )
+
+
+async def set_manager(db: Database, *, actor: int, code: str, user_id: int, manager: bool, ctx: Ctx) -> MemberView:
+    """The creator appoints a member as manager (manager=True) or returns a manager to member."""
+    async with db.uow() as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        roles.check_can_manage_managers(access.require_member())
+        current = await _target_role(uow, access, user_id)
+        if current is GroupRole.CREATOR:
+            raise Conflict("The owner's role changes only by transfer", code=ErrorCode.FORBIDDEN_ROLE)
+        new_role = GroupRole.MANAGER if manager else GroupRole.MEMBER
+        if current is not new_role:
+            await _set_role(
+                uow,
+                access,
+                user_id=user_id,
+                role=new_role,
+                ctx=ctx,
+                actor=actor,
+                action="group.manager_appoint" if manager else "group.manager_remove",
+            )
+        row = (
+            await uow.conn.execute(
+                select(memberships.c.joined_at, users.c.nickname)
+                .join(users, users.c.id == memberships.c.user_id)
+                .where(memberships.c.group_id == access.id, memberships.c.user_id == user_id)
+            )
+        ).one()
+        await uow.commit()
+    return MemberView(user_id=user_id, nickname=row.nickname, role=new_role, joined_at=row.joined_at)
+
+
+async def transfer_ownership(db: Database, *, actor: int, code: str, to_user: int, ctx: Ctx) -> GroupView:
+    """The creator hands the group to another member, who becomes 群主; the old owner becomes a member."""
+    async with db.uow() as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        roles.check_can_transfer(access.require_member())
+        if to_user == actor:
+            raise Conflict("You already own this group", code=ErrorCode.VALIDATION_FAILED)
+        await _target_role(uow, access, to_user)
+        await _set_role(
+            uow, access, user_id=to_user, role=GroupRole.CREATOR, ctx=ctx, actor=actor, action="group.transfer"
+        )
+        await _set_role(
+            uow, access, user_id=actor, role=GroupRole.MEMBER, ctx=ctx, actor=actor, action="group.transfer_from"
+        )
+        await uow.conn.execute(update(groups).where(groups.c.id == access.id).values(owner_id=to_user))
+        row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
+        await uow.commit()
+    return group_view(row, GroupRole.MEMBER)

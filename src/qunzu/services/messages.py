@@ -1,0 +1,300 @@
+"""Messages: post (idempotent by client id, gapless per-group sequence), list, delete (hidden, kept)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from qunzu.domain import roles
+from qunzu.domain.groups import check_group_open
+from qunzu.domain.limits import check_message_text
+from qunzu.domain.roles import GroupRole
+from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from qunzu.services.access import access_group_as_member
+from qunzu.services.context import Ctx
+from qunzu.services.events import MessageDeleted, MessagePosted
+from qunzu.services.views import MessageView
+from qunzu.storage import oplog
+from qunzu.storage.tables import groups, memberships, messages, users
+from qunzu.storage.uow import Database
+
+CLIENT_MSG_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def message_payload(view: MessageView) -> dict[str, Any]:
+    """The public shape of a message, shared by the REST API and the WebSocket frames."""
+    return {
+        "id": view.id,
+        "group_code": view.group_code,
+        "seq": view.seq,
+        "sender": {
+            "id": view.sender_id,
+            "nickname": view.sender_nickname,
+            "role": view.sender_role.value if view.sender_role else None,
+        },
+        "text": view.text,
+        "client_msg_id": view.client_msg_id,
+        "created_at": view.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "deleted": view.deleted,
+    }
+
+
+def _view(row: Any, code: str, role: GroupRole | None) -> MessageView:
+    deleted = row.deleted_at is not None
+    return MessageView(
+        id=row.id,
+        group_code=code,
+        seq=row.seq,
+        sender_id=row.sender_id,
+        sender_nickname=row.sender_nickname,
+        sender_role=role,
+        text=None if deleted else row.text,
+        client_msg_id=row.client_msg_id,
+        created_at=row.created_at,
+        deleted=deleted,
+    )
+
+
+def check_client_msg_id(raw: str) -> str:
+    if not CLIENT_MSG_ID_RE.match(raw):
+        raise ValidationFailed(
+            "client_msg_id has 1–64 characters: letters, digits and _ . : -",
+            details={"field": "client_msg_id"},
+        )
+    return raw
+
+
+async def post_message(
+    db: Database,
+    *,
+    actor: int,
+    code: str,
+    text: str,
+    client_msg_id: str,
+    ctx: Ctx,
+    max_length: int,
+) -> tuple[MessageView, bool]:
+    """Post a message. Returns (message, created). A retry with the same client_msg_id returns the first one."""
+    check_message_text(text, max_length=max_length)
+    check_client_msg_id(client_msg_id)
+    async with db.uow() as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        check_group_open(access.status)
+        role = access.require_member()
+        nickname = (await uow.conn.execute(select(users.c.nickname).where(users.c.id == actor))).scalar_one()
+        seq = (
+            await uow.conn.execute(
+                update(groups)
+                .where(groups.c.id == access.id)
+                .values(last_seq=groups.c.last_seq + 1)
+                .returning(groups.c.last_seq)
+            )
+        ).scalar_one()
+        try:
+            msg_id = (
+                await uow.conn.execute(
+                    insert(messages)
+                    .values(
+                        group_id=access.id,
+                        seq=seq,
+                        sender_id=actor,
+                        sender_nickname=nickname,
+                        text=text,
+                        client_msg_id=client_msg_id,
+                        created_at=ctx.now,
+                        src_ip=ctx.ip,
+                        src_port=ctx.port,
+                    )
+                    .returning(messages.c.id)
+                )
+            ).scalar_one()
+        except IntegrityError:
+            duplicate = True
+        else:
+            duplicate = False
+            view = MessageView(
+                id=msg_id,
+                group_code=access.code,
+                seq=seq,
+                sender_id=actor,
+                sender_nickname=nickname,
+                sender_role=role,
+                text=text,
+                client_msg_id=client_msg_id,
+                created_at=ctx.now,
+            )
+            uow.collect(
+                MessagePosted(
+                    group_id=access.id, group_code=access.code, seq=seq, message=message_payload(view)
+                )
+            )
+            await uow.commit()
+    if not duplicate:
+        return view, True
+    # The transaction above rolled back (its sequence number too): return the message first posted.
+    return await _existing(db, actor=actor, code=code, client_msg_id=client_msg_id, text=text), False
+
+
+async def _existing(db: Database, *, actor: int, code: str, client_msg_id: str, text: str) -> MessageView:
+    async with db.uow(write=False) as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        row = (
+            await uow.conn.execute(
+                select(messages).where(
+                    messages.c.group_id == access.id,
+                    messages.c.sender_id == actor,
+                    messages.c.client_msg_id == client_msg_id,
+                )
+            )
+        ).one()
+    if row.text != text:
+        raise Conflict(
+            "This client_msg_id was already used for a different message",
+            code=ErrorCode.CLIENT_MSG_ID_CONFLICT,
+            details={"seq": row.seq},
+        )
+    return _view(row, access.code, access.role)
+
+
+async def list_messages(
+    db: Database,
+    *,
+    actor: int,
+    code: str,
+    before: int | None,
+    after: int | None,
+    limit: int,
+) -> list[MessageView]:
+    """A page of a group's messages in sequence order. `after`: oldest first from there; else newest page."""
+    if before is not None and after is not None:
+        raise ValidationFailed("Give either before or after, not both", details={"field": "before"})
+    async with db.uow(write=False) as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        stmt = (
+            select(messages, memberships.c.role.label("sender_role"))
+            .select_from(
+                messages.outerjoin(
+                    memberships,
+                    and_(
+                        memberships.c.group_id == messages.c.group_id,
+                        memberships.c.user_id == messages.c.sender_id,
+                    ),
+                )
+            )
+            .where(messages.c.group_id == access.id)
+        )
+        if after is not None:
+            stmt = stmt.where(messages.c.seq > after).order_by(messages.c.seq.asc())
+        else:
+            if before is not None:
+                stmt = stmt.where(messages.c.seq < before)
+            stmt = stmt.order_by(messages.c.seq.desc())
+        rows = list(await uow.conn.execute(stmt.limit(limit)))
+    views = [_view(r, access.code, GroupRole(r.sender_role) if r.sender_role else None) for r in rows]
+    views.sort(key=lambda v: v.seq)
+    return views
+
+
+async def fetch_frames_range(
+    db: Database, *, group_id: int, after_seq: int, upto_seq: int | None, limit: int = 5000
+) -> list[tuple[int, dict[str, Any], str]]:
+    """Messages of a group with after_seq < seq <= upto_seq, for WebSocket replay and gap repair."""
+    async with db.uow(write=False) as uow:
+        code = (await uow.conn.execute(select(groups.c.code).where(groups.c.id == group_id))).scalar_one()
+        stmt = (
+            select(messages, memberships.c.role.label("sender_role"))
+            .select_from(
+                messages.outerjoin(
+                    memberships,
+                    and_(
+                        memberships.c.group_id == messages.c.group_id,
+                        memberships.c.user_id == messages.c.sender_id,
+                    ),
+                )
+            )
+            .where(messages.c.group_id == group_id, messages.c.seq > after_seq)
+            .order_by(messages.c.seq.asc())
+            .limit(limit)
+        )
+        if upto_seq is not None:
+            stmt = stmt.where(messages.c.seq <= upto_seq)
+        rows = list(await uow.conn.execute(stmt))
+    out = []
+    for r in rows:
+        view = _view(r, code, GroupRole(r.sender_role) if r.sender_role else None)
+        out.append((view.seq, message_payload(view), code))
+    return out
+
+
+async def delete_message(
+    db: Database, *, actor: int, code: str, message_id: int, ctx: Ctx, reason: str | None = None
+) -> MessageView:
+    """Hide a message from members. Its content and who deleted it are kept (records must be kept)."""
+    async with db.uow() as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        role = access.require_member()
+        row = (
+            await uow.conn.execute(
+                select(messages).where(messages.c.id == message_id, messages.c.group_id == access.id)
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound("No such message in this group", code=ErrorCode.MESSAGE_NOT_FOUND)
+        roles.check_can_delete_message(role, is_author=row.sender_id == actor)
+        if row.deleted_at is None:
+            await uow.conn.execute(
+                update(messages)
+                .where(messages.c.id == message_id)
+                .values(deleted_at=ctx.now, deleted_by=actor, delete_reason=(reason or "")[:200] or None)
+            )
+            await oplog.append(
+                uow.conn,
+                ts=ctx.now,
+                actor_id=actor,
+                action="message.delete",
+                target_type="message",
+                target_id=message_id,
+                group_id=access.id,
+                ip=ctx.ip,
+                port=ctx.port,
+                details={"seq": row.seq, "author": row.sender_id, "by_role": role.value, "reason": reason},
+            )
+            uow.collect(
+                MessageDeleted(
+                    group_id=access.id,
+                    group_code=access.code,
+                    message_id=message_id,
+                    seq=row.seq,
+                    ts_ms=int(ctx.now.timestamp() * 1000),
+                )
+            )
+        await uow.commit()
+    return MessageView(
+        id=row.id,
+        group_code=access.code,
+        seq=row.seq,
+        sender_id=row.sender_id,
+        sender_nickname=row.sender_nickname,
+        sender_role=None,
+        text=None,
+        client_msg_id=row.client_msg_id,
+        created_at=row.created_at,
+        deleted=True,
+    )
+
+
+async def deletions_since(db: Database, *, group_id: int, since_ms: int) -> list[tuple[int, int, int]]:
+    """(message_id, seq, deleted_at ms) of messages deleted at or after `since_ms`, for reconnect replay."""
+    from datetime import UTC, datetime
+
+    since = datetime.fromtimestamp(since_ms / 1000, tz=UTC)
+    async with db.uow(write=False) as uow:
+        rows = await uow.conn.execute(
+            select(messages.c.id, messages.c.seq, messages.c.deleted_at).where(
+                messages.c.group_id == group_id, messages.c.deleted_at >= since
+            )
+        )
+        return [(r.id, r.seq, int(r.deleted_at.timestamp() * 1000)) for r in rows]

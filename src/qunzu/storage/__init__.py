@@ -1,0 +1,1 @@
+"""Storage: tables, engine set-up, unit of work and repositories (SQLite and PostgreSQL)."""

@@ -1,0 +1,123 @@
+"""The schema. Alembic migrations (storage/migrations) must match this metadata exactly (tested)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from qunzu.storage.types import BigId, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("nickname", String(64), nullable=False),
+    Column("staff_role", String(32), nullable=True),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("reg_ip", String(64), nullable=True),
+    Column("reg_port", Integer, nullable=True),
+    Column("last_login_at", UTCDateTime(), nullable=True),
+    Column("last_login_ip", String(64), nullable=True),
+    Column("last_login_port", Integer, nullable=True),
+)
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),  # api | web
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("src_ip", String(64), nullable=True),
+    Column("src_port", Integer, nullable=True),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("code", String(10), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("creator_id", BigId, ForeignKey("users.id"), nullable=False),  # original creator of record (建立者)
+    Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),  # current 群主
+    Column("member_count", Integer, nullable=False, server_default="0"),
+    Column("member_cap", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime(), nullable=True),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("group_id", BigId, ForeignKey("groups.id"), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("joined_at", UTCDateTime(), nullable=False),
+    Index("ix_memberships_user_id", "user_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("group_id", BigId, ForeignKey("groups.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("sender_id", BigId, ForeignKey("users.id"), nullable=False),
+    Column("sender_nickname", String(64), nullable=False),  # nickname at the time (record §3.1 #4)
+    Column("text", Text, nullable=False),
+    Column("client_msg_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("src_ip", String(64), nullable=True),
+    Column("src_port", Integer, nullable=True),
+    Column("deleted_at", UTCDateTime(), nullable=True),
+    Column("deleted_by", BigId, ForeignKey("users.id"), nullable=True),
+    Column("delete_reason", String(200), nullable=True),
+    UniqueConstraint("group_id", "seq", name="uq_messages_group_seq"),
+    UniqueConstraint("group_id", "sender_id", "client_msg_id", name="uq_messages_client_msg"),
+)
+
+operation_log = Table(
+    "operation_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ts", UTCDateTime(), nullable=False, index=True),
+    Column("actor_id", BigId, nullable=True, index=True),  # no FK: records outlive what they describe
+    Column("action", String(48), nullable=False),
+    Column("target_type", String(24), nullable=True),
+    Column("target_id", String(64), nullable=True),
+    Column("group_id", BigId, nullable=True, index=True),
+    Column("src_ip", String(64), nullable=True),
+    Column("src_port", Integer, nullable=True),
+    Column("result", String(16), nullable=False, server_default="ok"),
+    Column("details", JSON, nullable=True),
+)
