@@ -138,6 +138,49 @@ def admin_create(
     raise typer.Exit(asyncio.run(run()))
 
 
+@admin_app.command("bootstrap")
+def admin_bootstrap() -> None:
+    """Create the first administrator if there is none, and say how to sign in (used by `make run`)."""
+    import os
+
+    from qunzu.bootstrap import build_container
+    from qunzu.services.context import Ctx
+    from qunzu.services.staff import bootstrap_admin
+
+    settings = _settings()
+    pw_file = settings.data_dir / "initial-admin-password"
+
+    async def run() -> tuple[str, str | None]:
+        container = build_container(settings)
+        try:
+            return await bootstrap_admin(
+                container.db,
+                container.passwords,
+                ctx=Ctx.system(),
+                min_length=settings.auth.password_min_length,
+            )
+        finally:
+            await container.db.dispose()
+
+    username, password = asyncio.run(run())
+    url = settings.server.public_url.rstrip("/")
+    typer.echo("")
+    typer.echo("  Qunzu 群组 is starting at " + url)
+    if password is not None:
+        fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password + "\n")
+        typer.echo("  First platform administrator created:")
+        typer.echo(f"    username: {username}")
+        typer.echo(f"    password: {password}   (also saved in {pw_file})")
+    else:
+        typer.echo(f"  Platform administrator: {username}")
+        if pw_file.exists():
+            typer.echo(f"    first password: in {pw_file} (if not changed since)")
+    typer.echo(f"  Sign in at {url}/login ; create more staff with: qunzu admin create --username NAME --role admin")
+    typer.echo("")
+
+
 @config_app.command("show")
 def config_show() -> None:
     """Print the effective settings (secrets masked) as JSON."""

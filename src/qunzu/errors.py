@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     GROUP_FULL = "group_full"
     ALREADY_MEMBER = "already_member"
     NOT_MEMBER = "not_member"
+    MEMBER_NOT_FOUND = "member_not_found"
     FORBIDDEN_ROLE = "forbidden_role"
     OWNER_MUST_TRANSFER = "owner_must_transfer"
     # messages

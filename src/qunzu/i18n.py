@@ -30,6 +30,7 @@ ERROR_TEXTS_ZH: dict[ErrorCode, str] = {
     ErrorCode.GROUP_FULL: "该群人数已满（上限 {member_cap} 人）",
     ErrorCode.ALREADY_MEMBER: "你已经是该群成员",
     ErrorCode.NOT_MEMBER: "只有群成员可以进行此操作",
+    ErrorCode.MEMBER_NOT_FOUND: "该用户不是本群成员",
     ErrorCode.FORBIDDEN_ROLE: "你的群内身份无权进行此操作",
     ErrorCode.OWNER_MUST_TRANSFER: "群主须先转让群组才能退出",
     ErrorCode.MESSAGE_NOT_FOUND: "消息不存在",

@@ -77,8 +77,8 @@ class Store:
         return [(s, msg(s, group_id).frame) for s in range(after + 1, end + 1) if s not in self.missing]
 
 
-async def until(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until(pred: Callable[[], bool], within: float = 2.0) -> None:
+    deadline = time.monotonic() + within
     while not pred():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
@@ -202,6 +202,7 @@ async def test_replay_keeps_fetching_until_caught_up() -> None:
 
     hub = Hub(paged)
     _, sock = await connect(hub, [Subscription(G, CODE, 0)])
+    await until(lambda: len(sock.frames) == 11)
     assert sock.seqs() == list(range(1, 11))
     assert pages == [0, 3, 6, 9, 10]
 
@@ -229,7 +230,9 @@ async def test_a_deletion_never_overtakes_the_message_it_deletes() -> None:
     hub = Hub(Store(top=2).fetch_range, gap_grace=10)
     _, sock = await connect(hub, [live()])
     hub.publish_local(msg(2))
-    hub.publish_local(Event("group_event", G, message_deleted_frame(CODE, message_id=102, seq=2, ts=1), seq=2))
+    hub.publish_local(
+        Event("group_event", G, message_deleted_frame(CODE, message_id=102, seq=2, ts=1), seq=2)
+    )
     hub.publish_local(msg(1))
     await until(lambda: len(sock.frames) == 4)
     assert sock.types()[1:] == ["message", "message", "message_deleted"]
@@ -238,7 +241,7 @@ async def test_a_deletion_never_overtakes_the_message_it_deletes() -> None:
 
 async def test_membership_events_subscribe_and_unsubscribe_the_users_connections() -> None:
     hub = Hub(Store(top=3).fetch_range, gap_grace=10)
-    _, member = await connect(hub, [live()], user=1)
+    _, member = await connect(hub, [live(3)], user=1)
     joiner, newcomer = await connect(hub, [], user=2)
     user = {"id": 2, "nickname": "n"}
     joined = member_frame("member_joined", CODE, user=user, role="member", member_count=2, ts=1)
@@ -293,7 +296,7 @@ async def test_a_slow_consumer_is_told_to_resume_and_closed_without_slowing_othe
     assert hub.connection_count == 1
     assert registry.get_sample_value("qunzu_ws_slow_consumer_disconnects_total") == 1
     assert registry.get_sample_value("qunzu_ws_connections") == 1
-    assert registry.get_sample_value("qunzu_messages_delivered_total") >= 100
+    assert (registry.get_sample_value("qunzu_messages_delivered_total") or 0) >= 100
 
 
 async def test_a_failed_gap_fill_asks_the_client_to_resume() -> None:
@@ -379,7 +382,9 @@ async def _scenario(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_any_arrival_order_with_loss_and_duplicates_delivers_exactly_the_sequence(data: st.DataObject) -> None:
+def test_any_arrival_order_with_loss_and_duplicates_delivers_exactly_the_sequence(
+    data: st.DataObject,
+) -> None:
     n = data.draw(st.integers(1, 25), label="n")
     order = data.draw(st.permutations(range(1, n + 1)), label="publish order")
     lost = data.draw(st.sets(st.integers(1, n - 1)) if n > 1 else st.just(set()), label="lost")
@@ -388,7 +393,9 @@ def test_any_arrival_order_with_loss_and_duplicates_delivers_exactly_the_sequenc
         stream.insert(data.draw(st.integers(0, len(stream)), label="at"), dup)
     start = data.draw(st.integers(0, n), label="client last seen")
     committed = data.draw(st.integers(0, n), label="committed before connect")
-    yields = data.draw(st.lists(st.integers(0, 3), min_size=len(stream), max_size=len(stream)), label="yields")
+    yields = data.draw(
+        st.lists(st.integers(0, 3), min_size=len(stream), max_size=len(stream)), label="yields"
+    )
     grace = data.draw(st.sampled_from([0.0, 0.001]), label="grace")
     delivered = asyncio.run(_scenario(n, start, committed, stream, yields, grace))
     assert delivered == list(range(start + 1, n + 1))

@@ -37,6 +37,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.GROUP_FULL: 409,
     ErrorCode.ALREADY_MEMBER: 409,
     ErrorCode.NOT_MEMBER: 403,
+    ErrorCode.MEMBER_NOT_FOUND: 404,
     ErrorCode.FORBIDDEN_ROLE: 403,
     ErrorCode.OWNER_MUST_TRANSFER: 409,
     ErrorCode.MESSAGE_NOT_FOUND: 404,

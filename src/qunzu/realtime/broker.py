@@ -102,7 +102,10 @@ class RedisBroker:
         self._pub = Redis.from_url(self.url, retry=retry, socket_keepalive=True)
         # The subscriber must not reconnect silently (redis-py would resubscribe and hide the lost events).
         self._sub = Redis.from_url(
-            self.url, retry=Retry(NoBackoff(), 0), socket_keepalive=True, client_name=f"qunzu-sub:{self.channel}"
+            self.url,
+            retry=Retry(NoBackoff(), 0),
+            socket_keepalive=True,
+            client_name=f"qunzu-sub:{self.channel}",
         )
         try:
             pubsub = await self._subscribe()

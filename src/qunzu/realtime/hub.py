@@ -198,7 +198,7 @@ class Connection:
         last = cur.last
         if last is None:
             cur.last = last = seq - 1
-        if seq <= last or seq in cur.held:
+        if seq < last or seq in cur.held:
             return
         if seq == last + 1:
             self._advance(cur, seq, frame)

@@ -286,7 +286,7 @@ async def _target_role(uow: UnitOfWork, access: GroupAccess, user_id: int) -> Gr
         )
     ).scalar_one_or_none()
     if role is None:
-        raise NotFound("That user is not a member of this group", code=ErrorCode.NOT_MEMBER)
+        raise NotFound("That user is not a member of this group", code=ErrorCode.MEMBER_NOT_FOUND)
     return GroupRole(role)
 
 

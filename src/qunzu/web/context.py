@@ -1,0 +1,76 @@
+"""What every web handler starts from: the container, the page language, the request context and the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from qunzu.bootstrap import Container
+from qunzu.domain.roles import GroupRole, role_label
+from qunzu.services.context import Ctx
+from qunzu.web.render import Renderer
+from qunzu.web.session import Session, current_session, page_language, request_ctx, session_csrf
+
+FORM_FIELD_MAX = 10_000  # longer form values are cut before they reach a service
+
+
+@dataclass
+class Web:
+    request: Request
+    container: Container
+    renderer: Renderer
+    lang: str
+    ctx: Ctx
+    session: Session | None
+
+    def page(self, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+        csrf = session_csrf(self.container, self.session) if self.session else None
+        return self.renderer.page(
+            template,
+            language=self.lang,
+            status_code=status_code,
+            user=self.session.user if self.session else None,
+            csrf=csrf,
+            path=self.request.url.path,
+            role_labels={r.value: role_label(r, self.lang) for r in GroupRole},
+            **context,
+        )
+
+    def to_login(self) -> RedirectResponse:
+        """Send an anonymous visitor to sign in, and back here afterwards."""
+        target = self.request.url.path
+        if self.request.url.query:
+            target += "?" + self.request.url.query
+        return RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=303)
+
+    def not_found(self, message_key: str = "notfound.text") -> HTMLResponse:
+        return self.page("not_found.html", status_code=404, message_key=message_key)
+
+
+async def get_web(request: Request) -> Web:
+    container: Container = request.app.state.container
+    renderer: Renderer = request.app.state.web_renderer
+    lang = page_language(request)
+    ctx = request_ctx(request, container, lang)
+    return Web(
+        request=request,
+        container=container,
+        renderer=renderer,
+        lang=lang,
+        ctx=ctx,
+        session=await current_session(request, container, ctx),
+    )
+
+
+async def form_fields(request: Request, *names: str) -> dict[str, str]:
+    """The named text fields of a posted form (missing ones are empty; files are ignored)."""
+    form = await request.form()
+    out: dict[str, str] = {}
+    for name in names:
+        value = form.get(name)
+        out[name] = value[:FORM_FIELD_MAX] if isinstance(value, str) else ""
+    return out

@@ -1,0 +1,150 @@
+"""The web session: language, request context, the signed-in user, cookies and CSRF tokens.
+
+Signed-in forms carry `csrf_token(secret, session token)` (the same token the JSON API checks in X-CSRF-Token);
+anonymous forms (sign-in, sign-up) use a signed double-submit cookie: a random nonce in an HttpOnly cookie and
+its HMAC under the deployment secret in the form.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from qunzu.bootstrap import Container
+from qunzu.errors import QunzuError
+from qunzu.i18n import LANGUAGES, pick_language
+from qunzu.services import accounts
+from qunzu.services.context import Ctx, utc_ms
+from qunzu.services.csrf import csrf_token
+from qunzu.services.views import UserView
+
+SESSION_COOKIE = "qunzu_session"  # the cookie the JSON API and the WebSocket also accept (qunzu.api.deps)
+LANG_COOKIE = "qunzu_lang"
+ANON_CSRF_COOKIE = "qunzu_csrf"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def page_language(request: Request) -> str:
+    """The language chosen with the switch (cookie), else the browser's Accept-Language, else zh-CN."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return pick_language(request.headers.get("accept-language"))
+
+
+def _client(request: Request, trusted: list[str]) -> tuple[str | None, int | None]:
+    """The client IP and port; forwarded headers are believed only from trusted proxies (R-13.2-1)."""
+    host = request.client.host if request.client else None
+    port = request.client.port if request.client else None
+    if host is None or host not in trusted:
+        return host, port
+    fwd = request.headers.get("x-forwarded-for")
+    raw_port = request.headers.get("x-forwarded-port") or request.headers.get("x-real-port")
+    ip = fwd.split(",")[0].strip() if fwd else host
+    try:
+        return ip, int(raw_port) if raw_port else None
+    except ValueError:
+        return ip, None
+
+
+def request_ctx(request: Request, container: Container, language: str) -> Ctx:
+    ip, port = _client(request, container.settings.server.trusted_proxies)
+    return Ctx(now=utc_ms(datetime.now(UTC)), ip=ip, port=port, language=language)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: UserView
+    token: str
+
+
+async def current_session(request: Request, container: Container, ctx: Ctx) -> Session | None:
+    """The signed-in user of this browser, or None (no cookie, or an expired or revoked session)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        user = await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
+    except QunzuError:
+        return None
+    return Session(user=user, token=token)
+
+
+def session_csrf(container: Container, session: Session) -> str:
+    return csrf_token(container.secret, session.token)
+
+
+def session_csrf_ok(container: Container, session: Session, presented: str | None) -> bool:
+    return bool(presented) and hmac.compare_digest(session_csrf(container, session), presented or "")
+
+
+def set_session_cookie(response: Response, container: Container, token: str) -> None:
+    ttl = timedelta(hours=container.settings.auth.web_session_ttl_hours)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(ttl.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=container.settings.auth.cookie_secure,
+    )
+
+
+def clear_session_cookie(response: Response, container: Container) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=container.settings.auth.cookie_secure
+    )
+
+
+def set_language_cookie(response: Response, container: Container, language: str) -> None:
+    response.set_cookie(
+        LANG_COOKIE,
+        language,
+        max_age=LANG_COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=container.settings.auth.cookie_secure,
+    )
+
+
+class AnonCsrf:
+    """The signed double-submit token of anonymous forms."""
+
+    def __init__(self, request: Request, container: Container) -> None:
+        self.container = container
+        nonce = request.cookies.get(ANON_CSRF_COOKIE)
+        self.fresh = not nonce or len(nonce) > 64
+        self.nonce = secrets.token_urlsafe(24) if self.fresh or nonce is None else nonce
+
+    @property
+    def token(self) -> str:
+        return csrf_token(self.container.secret, "anon:" + self.nonce)
+
+    def ok(self, presented: str | None) -> bool:
+        return not self.fresh and bool(presented) and hmac.compare_digest(self.token, presented or "")
+
+    def attach(self, response: Response) -> None:
+        """Set the cookie when this browser did not have one yet."""
+        if self.fresh:
+            response.set_cookie(
+                ANON_CSRF_COOKIE,
+                self.nonce,
+                path="/",
+                httponly=True,
+                samesite="lax",
+                secure=self.container.settings.auth.cookie_secure,
+            )
+
+
+def safe_next(raw: str | None, default: str = "/groups") -> str:
+    """A local path to go to after signing in (never another site)."""
+    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw or len(raw) > 500:
+        return default
+    return raw

@@ -1,0 +1,239 @@
+"""Shared fixtures: every storage and service test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests use a fresh database per test session (dropped at the end). A test may skip for a missing
+service only when QUNZU_REQUIRE_SERVICES is unset; with it set (CI), a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+
+from qunzu.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_DSN = os.environ.get("QUNZU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("QUNZU_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REQUIRE = os.environ.get("QUNZU_REQUIRE_SERVICES") == "1"
+PYTHON = sys.executable
+
+
+def service_missing(what: str) -> None:
+    if REQUIRE:
+        pytest.fail(f"{what} is not reachable and QUNZU_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(f"{what} is not reachable")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- PostgreSQL: one scratch database per test session ------------------------------------------------------
+
+
+class PgServer:
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    async def create_database(self, prefix: str = "qunzu_test") -> str:
+        import asyncpg
+
+        name = f"{prefix}_{secrets.token_hex(4)}"
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        return name
+
+    async def drop_all(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            for name in self.created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    @staticmethod
+    def url(name: str) -> str:
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+async def pg_server() -> AsyncIterator[PgServer | None]:
+    if not _port_open("127.0.0.1", 5432):
+        yield None
+        return
+    server = PgServer()
+    yield server
+    await server.drop_all()
+
+
+@pytest.fixture(scope="session")
+async def pg_template(pg_server: PgServer | None) -> str | None:
+    """A migrated PostgreSQL database for this session; tests truncate it between uses."""
+    if pg_server is None:
+        return None
+    from qunzu.storage.migrate import upgrade
+
+    name = await pg_server.create_database()
+    await upgrade(PgServer.url(name))
+    return PgServer.url(name)
+
+
+@pytest.fixture(scope="session")
+async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy."""
+    from qunzu.storage.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    await upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+TABLES_IN_ORDER = ["messages", "memberships", "auth_tokens", "operation_log", "groups", "users"]
+
+
+async def _truncate_pg(url: str) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        from qunzu.storage.tables import metadata
+
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_template: str | None
+) -> str:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        target = tmp_path / "qunzu.db"
+        shutil.copyfile(sqlite_template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    if pg_template is None:
+        service_missing("PostgreSQL at 127.0.0.1:5432")
+    assert pg_template is not None
+    await _truncate_pg(pg_template)
+    return pg_template
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    return load_settings(profile="test", database_url=database_url, data_dir=data_dir, **overrides)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its app (e.g. a smaller member cap)."""
+    return {}
+
+
+@pytest.fixture
+async def container(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> AsyncIterator[Any]:
+    from qunzu.bootstrap import build_container
+
+    c = build_container(make_settings(database_url, tmp_path, **settings_overrides), registry=CollectorRegistry())
+    await c.start()
+    try:
+        yield c
+    finally:
+        await c.stop()
+
+
+@pytest.fixture
+async def app(container: Any) -> Any:
+    from qunzu.api.app import create_app
+
+    return create_app(container, with_web=False)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as c:
+        yield c
+
+
+class Api:
+    """A thin test client speaking the public API, so tests read like what a user does."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self._n = 0
+
+    async def user(self, name: str | None = None, nickname: str | None = None) -> dict[str, Any]:
+        self._n += 1
+        name = name or f"user{self._n}_{secrets.token_hex(3)}"
+        r = await self.client.post(
+            "/api/v1/auth/register",
+            json={"username": name, "password": "correct-horse-9", "nickname": nickname or name[:20]},
+        )
+        assert r.status_code == 201, r.text
+        r = await self.client.post("/api/v1/auth/login", json={"username": name, "password": "correct-horse-9"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return {"id": body["user"]["id"], "username": name, "token": body["access_token"]}
+
+    @staticmethod
+    def h(user: dict[str, Any], lang: str = "en") -> dict[str, str]:
+        return {"Authorization": f"Bearer {user['token']}", "Accept-Language": lang}
+
+    async def create_group(self, owner: dict[str, Any], name: str = "测试群", category: str = "work") -> str:
+        r = await self.client.post("/api/v1/groups", json={"name": name, "category": category}, headers=self.h(owner))
+        assert r.status_code == 201, r.text
+        return str(r.json()["code"])
+
+    async def join(self, user: dict[str, Any], code: str) -> httpx.Response:
+        return await self.client.post(f"/api/v1/groups/{code}/join", headers=self.h(user))
+
+    async def post(self, user: dict[str, Any], code: str, text: str, cid: str | None = None) -> httpx.Response:
+        return await self.client.post(
+            f"/api/v1/groups/{code}/messages",
+            json={"text": text, "client_msg_id": cid or secrets.token_hex(8)},
+            headers=self.h(user),
+        )
+
+    async def messages(self, user: dict[str, Any], code: str, **params: Any) -> httpx.Response:
+        return await self.client.get(f"/api/v1/groups/{code}/messages", params=params, headers=self.h(user))
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not _port_open("127.0.0.1", 6379):
+        service_missing("Redis at 127.0.0.1:6379")
+    return REDIS_URL
