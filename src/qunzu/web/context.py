@@ -47,8 +47,8 @@ class Web:
             target += "?" + self.request.url.query
         return RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=303)
 
-    def not_found(self, message_key: str = "notfound.text") -> HTMLResponse:
-        return self.page("not_found.html", status_code=404, message_key=message_key)
+    def not_found(self, message_key: str = "notfound.text", status_code: int = 404) -> HTMLResponse:
+        return self.page("not_found.html", status_code=status_code, message_key=message_key)
 
 
 async def get_web(request: Request) -> Web:

@@ -1,0 +1,222 @@
+"""Server-side forms: sign up, sign in, sign out, create a group, join by code.
+
+Each POST handler parses the form, checks its CSRF token, calls one service and redirects (303); a refused
+submission re-renders the form with the error in the page's language and the user's input (never a password).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends
+from starlette.responses import RedirectResponse, Response
+
+from qunzu.errors import ErrorCode, QunzuError
+from qunzu.i18n import category_label
+from qunzu.services import accounts
+from qunzu.services import groups as group_service
+from qunzu.web.context import Web, form_fields, get_web
+from qunzu.web.i18n import error_field, form_error
+from qunzu.web.pages import groups_page
+from qunzu.web.session import (
+    AnonCsrf,
+    clear_session_cookie,
+    safe_next,
+    session_csrf_ok,
+    set_session_cookie,
+)
+
+router = APIRouter(include_in_schema=False)
+WebDep = Annotated[Web, Depends(get_web)]
+
+
+def _csrf_error() -> QunzuError:
+    return QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --- sign up ----------------------------------------------------------------------------------------------
+
+
+def _signup_page(w: WebDep, values: dict[str, str], error: QunzuError | None = None) -> Response:
+    anon = AnonCsrf(w.request, w.container)
+    response = w.page(
+        "signup.html",
+        status_code=422 if error else 200,
+        anon_csrf=anon.token,
+        values=values,
+        error=form_error(error, w.lang) if error else None,
+        error_field=error_field(error) if error else None,
+        password_min=w.container.settings.auth.password_min_length,
+    )
+    anon.attach(response)
+    return response
+
+
+@router.get("/signup")
+async def signup_form(w: WebDep) -> Response:
+    if w.session:
+        return _see_other("/groups")
+    return _signup_page(w, {"username": "", "nickname": ""})
+
+
+@router.post("/signup")
+async def signup(w: WebDep) -> Response:
+    f = await form_fields(w.request, "username", "password", "nickname", "csrf")
+    kept = {"username": f["username"], "nickname": f["nickname"]}
+    if not AnonCsrf(w.request, w.container).ok(f["csrf"]):
+        return _signup_page(w, kept, _csrf_error())
+    try:
+        user = await accounts.register_user(
+            w.container.db,
+            w.container.passwords,
+            username=f["username"],
+            password=f["password"],
+            nickname=f["nickname"],
+            ctx=w.ctx,
+            password_min_length=w.container.settings.auth.password_min_length,
+        )
+    except QunzuError as exc:
+        return _signup_page(w, kept, exc)
+    return _see_other("/login?registered=1&username=" + quote(user.username))
+
+
+# --- sign in / out ----------------------------------------------------------------------------------------
+
+
+def _login_page(
+    w: WebDep, username: str, next_url: str, error: QunzuError | None = None, registered: bool = False
+) -> Response:
+    anon = AnonCsrf(w.request, w.container)
+    response = w.page(
+        "login.html",
+        status_code=422 if error and error.code is ErrorCode.CSRF_FAILED else 401 if error else 200,
+        anon_csrf=anon.token,
+        values={"username": username},
+        next_url=next_url,
+        registered=registered,
+        error=form_error(error, w.lang) if error else None,
+        error_field="password" if error and error.code is ErrorCode.INVALID_CREDENTIALS else None,
+    )
+    anon.attach(response)
+    return response
+
+
+@router.get("/login")
+async def login_form(w: WebDep) -> Response:
+    q = w.request.query_params
+    next_url = safe_next(q.get("next"))
+    if w.session:
+        return _see_other(next_url)
+    return _login_page(w, q.get("username", "")[:64], next_url, registered=q.get("registered") == "1")
+
+
+@router.post("/login")
+async def login(w: WebDep) -> Response:
+    f = await form_fields(w.request, "username", "password", "next", "csrf")
+    next_url = safe_next(f["next"])
+    if not AnonCsrf(w.request, w.container).ok(f["csrf"]):
+        return _login_page(w, f["username"], next_url, _csrf_error())
+    try:
+        token = await accounts.sign_in(
+            w.container.db,
+            w.container.passwords,
+            username=f["username"],
+            password=f["password"],
+            kind="web",
+            ttl=timedelta(hours=w.container.settings.auth.web_session_ttl_hours),
+            ctx=w.ctx,
+        )
+    except QunzuError as exc:
+        return _login_page(w, f["username"], next_url, exc)
+    response = _see_other(next_url)
+    set_session_cookie(response, w.container, token.token)
+    return response
+
+
+@router.post("/logout")
+async def logout(w: WebDep) -> Response:
+    f = await form_fields(w.request, "csrf")
+    if w.session is None:
+        return _see_other("/")
+    if not session_csrf_ok(w.container, w.session, f["csrf"]):
+        return w.page("error.html", status_code=403, message=form_error(_csrf_error(), w.lang))
+    await accounts.sign_out(
+        w.container.db, w.container.tokens, token=w.session.token, actor=w.session.user.id, ctx=w.ctx
+    )
+    response = _see_other("/")
+    clear_session_cookie(response, w.container)
+    return response
+
+
+# --- groups -----------------------------------------------------------------------------------------------
+
+
+def _create_page(w: WebDep, values: dict[str, str], error: QunzuError | None = None) -> Response:
+    g = w.container.settings.groups
+    return w.page(
+        "group_new.html",
+        status_code=422 if error else 200,
+        values=values,
+        categories=[(c, category_label(c, w.lang)) for c in g.categories],
+        name_max=g.name_max_length,
+        description_max=g.description_max_length,
+        error=form_error(error, w.lang) if error else None,
+        error_field=error_field(error) if error else None,
+    )
+
+
+@router.get("/groups/new")
+async def create_form(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    return _create_page(w, {"name": "", "category": "", "description": ""})
+
+
+@router.post("/groups/new")
+async def create(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    f = await form_fields(w.request, "name", "category", "description", "csrf")
+    kept = {k: f[k] for k in ("name", "category", "description")}
+    if not session_csrf_ok(w.container, w.session, f["csrf"]):
+        return _create_page(w, kept, _csrf_error())
+    g = w.container.settings.groups
+    try:
+        group = await group_service.create_group(
+            w.container.db,
+            actor=w.session.user.id,
+            name=f["name"],
+            category=f["category"],
+            description=f["description"],
+            ctx=w.ctx,
+            categories=g.categories,
+            name_max=g.name_max_length,
+            description_max=g.description_max_length,
+            member_cap_default=g.max_members_default,
+            member_cap_hard=g.max_members_hard,
+        )
+    except QunzuError as exc:
+        return _create_page(w, kept, exc)
+    return _see_other(f"/g/{group.code}")
+
+
+@router.post("/groups/join")
+async def join(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    f = await form_fields(w.request, "code", "csrf")
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        group = await group_service.join_group(w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx)
+    except QunzuError as exc:
+        if exc.code is ErrorCode.ALREADY_MEMBER:
+            return _see_other("/g/" + quote("".join(ch for ch in f["code"] if ch.isdigit())))
+        return await groups_page(w, join_code=f["code"], join_error=form_error(exc, w.lang), status_code=422)
+    return _see_other(f"/g/{group.code}")

@@ -1,0 +1,113 @@
+"""Pages: the welcome page, my groups, a group's chat and its member list (the live parts are ES modules)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.responses import RedirectResponse, Response
+
+from qunzu.domain.groupcode import format_group_code
+from qunzu.domain.roles import role_label
+from qunzu.errors import ErrorCode, QunzuError
+from qunzu.i18n import category_label
+from qunzu.services import groups as group_service
+from qunzu.services.views import GroupView
+from qunzu.web.context import Web, get_web
+
+router = APIRouter(include_in_schema=False)
+WebDep = Annotated[Web, Depends(get_web)]
+MISSING_GROUP = (ErrorCode.GROUP_NOT_FOUND, ErrorCode.INVALID_GROUP_CODE, ErrorCode.NOT_FOUND)
+
+
+@router.get("/")
+async def landing(w: WebDep) -> Response:
+    if w.session:
+        return RedirectResponse("/groups", status_code=303)
+    return w.page("welcome.html")
+
+
+async def groups_page(w: Web, *, join_code: str = "", join_error: str | None = None, status_code: int = 200) -> Response:
+    """My groups, with the join-by-code form (also re-rendered when a join is refused)."""
+    assert w.session is not None
+    views = await group_service.list_my_groups(w.container.db, actor=w.session.user.id)
+    return w.page(
+        "groups.html",
+        status_code=status_code,
+        groups=[_card(v, w.lang) for v in views],
+        join_code=join_code,
+        join_error=join_error,
+    )
+
+
+@router.get("/groups")
+async def my_groups(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    return await groups_page(w)
+
+
+def _card(v: GroupView, lang: str) -> dict[str, Any]:
+    return {
+        "code": v.code,
+        "code_display": format_group_code(v.code),
+        "name": v.name,
+        "initial": v.name[:1],
+        "hue": sum(map(ord, v.code)) % 8,
+        "category": category_label(v.category, lang),
+        "description": v.description,
+        "member_count": v.member_count,
+        "role": v.my_role.value if v.my_role else None,
+        "role_label": role_label(v.my_role, lang) if v.my_role else None,
+    }
+
+
+async def _group(w: Web, code: str) -> GroupView | Response:
+    """The group for a /g/{code} page, or the response to send instead (sign in, or not found)."""
+    if w.session is None:
+        return w.to_login()
+    try:
+        return await group_service.get_group(w.container.db, actor=w.session.user.id, code=code)
+    except QunzuError as exc:
+        if exc.code in MISSING_GROUP:
+            return w.not_found("notfound.group")
+        raise
+
+
+def _page_data(w: Web, group: GroupView) -> dict[str, Any]:
+    assert w.session is not None
+    return {
+        "code": group.code,
+        "me": {"id": w.session.user.id, "nickname": w.session.user.nickname},
+        "my_role": group.my_role.value if group.my_role else None,
+        "member_count": group.member_count,
+        "last_seq": group.last_seq,
+        "lang": w.lang,
+        "max_length": w.container.settings.messages.max_length,
+        "server_now_ms": int(time.time() * 1000),
+    }
+
+
+@router.get("/g/{code}")
+async def chat(code: str, w: WebDep) -> Response:
+    group = await _group(w, code)
+    if not isinstance(group, GroupView):
+        return group
+    if code != group.code:
+        return RedirectResponse(f"/g/{group.code}", status_code=308)
+    card = _card(group, w.lang)
+    if group.my_role is None:
+        return w.page("not_member.html", group=card)
+    return w.page("chat.html", group=card, page_data=_page_data(w, group))
+
+
+@router.get("/g/{code}/members")
+async def members(code: str, w: WebDep) -> Response:
+    group = await _group(w, code)
+    if not isinstance(group, GroupView):
+        return group
+    card = _card(group, w.lang)
+    if group.my_role is None:
+        return w.page("not_member.html", group=card)
+    return w.page("members.html", group=card, page_data=_page_data(w, group))

@@ -1,0 +1,53 @@
+"""Installs the web UI on the app: pages, forms, static files, the language switch and HTML error pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import RedirectResponse, Response
+
+from qunzu.bootstrap import Container
+from qunzu.i18n import LANGUAGES
+from qunzu.web import forms, pages
+from qunzu.web.context import get_web
+from qunzu.web.render import STATIC, Renderer
+from qunzu.web.session import safe_next, set_language_cookie
+
+# Paths that belong to the JSON API and operations: never answered with HTML.
+API_PREFIXES = ("/api/", "/api")
+API_PATHS = frozenset({"/openapi.json", "/healthz", "/readyz", "/metrics"})
+
+
+def is_web_path(path: str) -> bool:
+    return not (path.startswith(API_PREFIXES) or path in API_PATHS)
+
+
+def install_web(app: FastAPI, container: Container) -> None:
+    """Add the pages and forms after the API routes, so no HTML route can shadow an API path."""
+    app.state.web_renderer = Renderer()
+    app.include_router(pages.router)
+    app.include_router(forms.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/lang/{language}", include_in_schema=False)
+    async def switch_language(language: str, request: Request) -> Response:
+        """The visible language switch: remember the choice in a cookie and go back to the page."""
+        target = safe_next(request.query_params.get("next"), default="/")
+        response = RedirectResponse(target, status_code=303)
+        if language in LANGUAGES:
+            set_language_cookie(response, container, language)
+        return response
+
+    previous = app.exception_handlers.get(StarletteHTTPException)
+
+    async def html_errors(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code in (404, 405) and is_web_path(request.url.path):
+            w = await get_web(request)
+            return w.not_found(status_code=exc.status_code)
+        if previous is None:
+            raise exc
+        return await previous(request, exc)  # type: ignore[no-any-return]
+
+    app.add_exception_handler(StarletteHTTPException, html_errors)

@@ -1,0 +1,159 @@
+"""Real-time delivery over /api/v1/ws against a live uvicorn server, on both databases."""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+import websockets
+
+from tests.conftest import free_port
+
+
+@pytest.fixture
+async def live(app: Any) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(task, 5)
+
+
+async def _connect(live: str, user: dict, groups: dict[str, int] | None = None, since: int | None = None):  # type: ignore[no-untyped-def]
+    ws = await websockets.connect(f"ws://{live}/api/v1/ws?token={user['token']}")
+    hello: dict[str, Any] = {"type": "hello", "groups": groups or {}}
+    if since is not None:
+        hello["since"] = since
+    await ws.send(json.dumps(hello))
+    return ws
+
+
+async def _next(ws, type_: str | None = None, timeout: float = 5.0) -> dict:  # type: ignore[no-untyped-def]
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if type_ is None or frame["type"] == type_:
+            return frame
+
+
+async def test_live_message_reaches_other_members(api, live) -> None:
+    owner, member, outsider = await api.user(), await api.user(), await api.user()
+    code = await api.create_group(owner)
+    await api.join(member, code)
+    ws_m = await _connect(live, member)
+    ws_o = await _connect(live, outsider)
+    assert (await _next(ws_m))["type"] == "ready"
+    await _next(ws_o, "ready")
+    posted = (await api.post(owner, code, "大家好")).json()
+    frame = await _next(ws_m, "message")
+    assert frame["group"] == code and frame["seq"] == posted["seq"]
+    assert frame["message"]["text"] == "大家好" and frame["message"]["sender"]["role"] == "creator"
+    with pytest.raises(TimeoutError):
+        await _next(ws_o, "message", timeout=0.5)
+    await ws_m.close()
+    await ws_o.close()
+
+
+async def test_reconnect_replays_what_was_missed_then_goes_live(api, live) -> None:
+    owner, member = await api.user(), await api.user()
+    code = await api.create_group(owner)
+    await api.join(member, code)
+    for i in range(3):
+        await api.post(owner, code, f"before {i}")
+    ws = await _connect(live, member, {code: 1})
+    got = [await _next(ws, "message"), await _next(ws, "message")]
+    ready = await _next(ws)
+    assert [f["seq"] for f in got] == [2, 3]
+    assert ready == {"type": "ready", "groups": {code: 3}}
+    await ws.close()
+    for i in range(5):
+        await api.post(owner, code, f"while away {i}")
+    ws = await _connect(live, member, {code: 3})
+    replay = [(await _next(ws, "message"))["seq"] for _ in range(5)]
+    await _next(ws, "ready")
+    await api.post(owner, code, "live again")
+    assert replay == [4, 5, 6, 7, 8]
+    assert (await _next(ws, "message"))["seq"] == 9
+    await ws.close()
+
+
+async def test_deletions_and_membership_changes_are_delivered(api, client, live) -> None:
+    owner, member, newcomer = await api.user(), await api.user(nickname="新人"), await api.user()
+    code = await api.create_group(owner)
+    await api.join(member, code)
+    ws = await _connect(live, owner)
+    await _next(ws, "ready")
+    msg = (await api.post(member, code, "oops")).json()
+    await _next(ws, "message")
+    await client.delete(f"/api/v1/groups/{code}/messages/{msg['id']}", headers=api.h(member))
+    deleted = await _next(ws, "message_deleted")
+    assert deleted["message_id"] == msg["id"] and deleted["seq"] == msg["seq"]
+    await api.join(newcomer, code)
+    joined = await _next(ws, "member_joined")
+    assert joined["user"]["id"] == newcomer["id"] and joined["member_count"] == 3
+    await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": member["id"]}, headers=api.h(owner))
+    changed = await _next(ws, "role_changed")
+    assert changed["role"] == "manager"
+    await client.post(f"/api/v1/groups/{code}/leave", headers=api.h(newcomer))
+    left = await _next(ws, "member_left")
+    assert left["member_count"] == 2
+    await ws.close()
+
+
+async def test_missed_deletions_are_replayed_with_since(api, client, live) -> None:
+    owner, member = await api.user(), await api.user()
+    code = await api.create_group(owner)
+    await api.join(member, code)
+    msg = (await api.post(owner, code, "to delete")).json()
+    ws = await _connect(live, member)
+    ready = await _next(ws, "ready")
+    await ws.close()
+    since = 0  # the client's last frame time; 0 = everything
+    await client.delete(f"/api/v1/groups/{code}/messages/{msg['id']}", headers=api.h(owner))
+    ws = await _connect(live, member, {code: ready["groups"][code]}, since=since)
+    frames = [await _next(ws) for _ in range(2)]
+    assert {f["type"] for f in frames} == {"ready", "message_deleted"}
+    await ws.close()
+
+
+async def test_joining_while_connected_subscribes_the_connection(api, live) -> None:
+    owner, member = await api.user(), await api.user()
+    code = await api.create_group(owner)
+    await api.post(owner, code, "before the join")
+    ws = await _connect(live, member)
+    await _next(ws, "ready")
+    await api.join(member, code)
+    await _next(ws, "member_joined")
+    await api.post(owner, code, "after the join")
+    frame = await _next(ws, "message")
+    assert frame["seq"] == 2 and frame["message"]["text"] == "after the join"
+    await ws.close()
+
+
+async def test_bad_token_and_bad_hello(api, live) -> None:
+    with pytest.raises(websockets.exceptions.InvalidStatus):
+        ws = await websockets.connect(f"ws://{live}/api/v1/ws?token=qz_nope")
+        await ws.recv()
+    user = await api.user()
+    ws = await websockets.connect(f"ws://{live}/api/v1/ws?token={user['token']}")
+    await ws.send("not json")
+    frame = json.loads(await ws.recv())
+    assert frame["type"] == "error" and frame["error"]["code"] == "validation_failed"
+    with pytest.raises(websockets.exceptions.ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 2)
+    assert ws.close_code == 4400
+
+
+async def test_ping_pong(api, live) -> None:
+    user = await api.user()
+    ws = await _connect(live, user)
+    await _next(ws, "ready")
+    await ws.send(json.dumps({"type": "ping"}))
+    assert (await _next(ws))["type"] == "pong"
+    await ws.close()
