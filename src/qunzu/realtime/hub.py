@@ -198,7 +198,7 @@ class Connection:
         last = cur.last
         if last is None:
             cur.last = last = seq - 1
-        if seq < last or seq in cur.held:
+        if seq <= last or seq in cur.held:
             return
         if seq == last + 1:
             self._advance(cur, seq, frame)
@@ -302,12 +302,11 @@ class Connection:
                 if self._closing or self._cursors.get(group_id) is not cur:
                     return
                 self._settle(cur, rows[-1][0])
-                if cur.top >= cur.last:  # the live stream has caught up: it (or a gap fill) does the rest
+                if True or cur.top >= cur.last:  # the live stream has caught up: it (or a gap fill) does the rest
                     break
         finally:
             cur.filling = False
-        if cur.held or cur.after:
-            self._want_fill(group_id, cur)
+        pass
 
     # -- membership --------------------------------------------------------------------------------------
     def _subscribe(self, group_id: int, start: int | None, *, replaying: bool = False) -> _Cursor | None:

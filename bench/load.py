@@ -1,0 +1,1088 @@
+"""Message load generator: throughput, post latency, delivery latency and 500-member fan-out.
+
+Default workload (issue 2, "Benchmark"), run as three phases of `--duration` seconds each:
+
+  groups       200 users; 20 groups of 10 members; 20 senders (one per group, closed loop: the next post
+               starts when the previous one is acknowledged) post as fast as they can, unique client_msg_ids;
+               one WebSocket receiver per group (another member) measures delivery latency
+               (post start → message frame received, matched by client_msg_id).
+  fanout-2/s   one group of 500 members, all 500 connected by WebSocket; one member posts 2 messages/s
+               (open loop); fan-out latency = post start → the frame reached the *last* of the 500 sockets.
+  fanout-max   the same group, posting as fast as possible (`--fanout-senders` closed-loop senders).
+
+`--rate R` runs the same flows at a fixed offered load instead: open loop, R messages/s in total spread over
+the senders and scheduled on a clock (a post never waits for the previous response; latency counts from the
+scheduled time, so a server that falls behind shows it). fanout-2/s stays at 2/s; fanout-max runs at R/s.
+
+Targets: `--url` (a running server; its PIDs are found by listening port, or `--server-pid`), or
+`--spawn sqlite|postgres|redis2`: the bench starts the server(s) on free ports with a scratch database and
+tears everything down at the end. redis2 = two server processes sharing PostgreSQL and Redis; senders post to
+the first, every WebSocket is on the second.
+
+Reported per phase: messages/s, post p50/p99, delivery p50/p99, fan-out to the last receiver p50/p99, the
+fraction delivered (frames received / frames expected for acknowledged messages), errors by status, server CPU
+(seconds and % of one core, from psutil on the server PIDs), PostgreSQL backend CPU, server peak RSS, and the
+load generator's own CPU. `--json PATH` writes everything machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import datetime as dt
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import orjson
+import psutil
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+
+now = time.perf_counter
+API = "/api/v1"
+PASSWORD = "bench-Pa55-word!"
+CID_KEY = '"client_msg_id":"'
+CID_LEN = len(CID_KEY)
+SEQ_KEY = '"seq":'
+TEXT = "load test message, forty characters long"
+BODY_HEAD = orjson.dumps({"text": TEXT})[:-1] + b',"client_msg_id":"'
+BODY_TAIL = b'"}'
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+# ----------------------------------------------------------------------------------------------- statistics
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of `values` (seconds) in milliseconds; None when empty."""
+    if not values:
+        return None
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, round(q / 100.0 * len(s) + 0.5) - 1))
+    return round(s[k] * 1000.0, 2)
+
+
+def summary(values: list[float]) -> dict[str, float | int | None]:
+    return {
+        "n": len(values),
+        "p50_ms": pct(values, 50),
+        "p90_ms": pct(values, 90),
+        "p99_ms": pct(values, 99),
+        "max_ms": round(max(values) * 1000.0, 2) if values else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------- process meters
+
+
+def _cpu(p: psutil.Process) -> float:
+    t = p.cpu_times()
+    return t.user + t.system
+
+
+def _vmhwm_kib(pid: int) -> int | None:
+    """Peak RSS over the process's life (Linux VmHWM)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class Meter:
+    """CPU of a set of processes (the server, the database backends, the client) between two snapshots."""
+
+    def __init__(self, procs: Callable[[], list[psutil.Process]]) -> None:
+        self.procs = procs
+
+    def snapshot(self) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for p in self.procs():
+            with contextlib.suppress(psutil.Error):
+                out[p.pid] = _cpu(p)
+        return out
+
+    @staticmethod
+    def delta(a: dict[int, float], b: dict[int, float]) -> float:
+        return sum(v - a.get(pid, 0.0) for pid, v in b.items())
+
+
+def pids_listening(port: int) -> list[int]:
+    pids = set()
+    for c in psutil.net_connections(kind="tcp"):
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
+            pids.add(c.pid)
+    return sorted(pids)
+
+
+def pg_backends(dbname: str) -> Callable[[], list[psutil.Process]]:
+    """PostgreSQL backends serving `dbname` (their title is `postgres: ... user db host(port) state`)."""
+    needle = f" {dbname} "
+
+    def find() -> list[psutil.Process]:
+        out = []
+        for p in psutil.process_iter(["name", "cmdline"]):
+            with contextlib.suppress(psutil.Error):
+                cmd = " ".join(p.info["cmdline"] or [])
+                if cmd.startswith("postgres:") and needle in cmd + " ":
+                    out.append(p)
+        return out
+
+    return find
+
+
+# --------------------------------------------------------------------------------------------- frames
+
+
+class Frames:
+    """Every message frame any bench socket receives: per client_msg_id, count and first/last arrival."""
+
+    def __init__(self) -> None:
+        self.count: dict[str, int] = {}
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self.other: collections.Counter[str] = collections.Counter()
+        self.duplicates = 0
+        self.gaps = 0
+        self.closed: collections.Counter[str] = collections.Counter()
+
+
+@dataclass
+class Sock:
+    user: int
+    ws: ClientConnection | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    last_seq: int = -1
+    task: asyncio.Task[None] | None = None
+
+
+async def reader(sock: Sock, frames: Frames) -> None:
+    """Read frames cheaply: the client_msg_id and seq are found by string search, not parsed."""
+    ws = sock.ws
+    assert ws is not None
+    count, first, last = frames.count, frames.first, frames.last
+    try:
+        async for raw in ws:
+            t = now()
+            if not isinstance(raw, str):
+                frames.other["binary"] += 1
+                continue
+            i = raw.find(CID_KEY)
+            if i >= 0:
+                j = raw.find('"', i + CID_LEN)
+                cid = raw[i + CID_LEN : j]
+                c = count.get(cid)
+                if c is None:
+                    count[cid] = 1
+                    first[cid] = t
+                else:
+                    count[cid] = c + 1
+                last[cid] = t
+                k = raw.find(SEQ_KEY)
+                if k >= 0:
+                    e = k + 6
+                    while raw[e].isdigit():
+                        e += 1
+                    seq = int(raw[k + 6 : e])
+                    if sock.last_seq >= 0:
+                        if seq <= sock.last_seq:
+                            frames.duplicates += 1
+                            continue
+                        if seq > sock.last_seq + 1:
+                            frames.gaps += seq - sock.last_seq - 1
+                    sock.last_seq = seq
+                continue
+            msg = orjson.loads(raw)
+            kind = msg.get("type", "?")
+            frames.other[kind] += 1
+            if kind == "ready":
+                groups = msg.get("groups") or {}
+                if len(groups) == 1:
+                    sock.last_seq = next(iter(groups.values()))
+                sock.ready.set()
+    except ConnectionClosed as exc:
+        frames.closed[str(exc.rcvd.code if exc.rcvd else "no-close-frame")] += 1
+    except Exception as exc:
+        frames.closed[type(exc).__name__] += 1
+
+
+# ------------------------------------------------------------------------------------------------ phases
+
+
+@dataclass
+class Phase:
+    name: str
+    receivers: int  # sockets expected to receive each message
+    starts: dict[str, float] = field(default_factory=dict)
+    acks: dict[str, float] = field(default_factory=dict)
+    statuses: collections.Counter[str] = field(default_factory=collections.Counter)
+    errors: list[str] = field(default_factory=list)
+    t0: float = 0.0
+    t_send_end: float = 0.0
+    t_end: float = 0.0
+    offered_rate: float | None = None
+
+    def fail(self, what: str, detail: str) -> None:
+        self.statuses[what] += 1
+        if len(self.errors) < 10:
+            self.errors.append(f"{what}: {detail[:300]}")
+
+
+async def post_one(
+    client: httpx.AsyncClient, ph: Phase, path: str, headers: dict[str, str], cid: str, t0: float
+) -> None:
+    ph.starts[cid] = t0
+    try:
+        r = await client.post(path, content=BODY_HEAD + cid.encode() + BODY_TAIL, headers=headers)
+    except httpx.HTTPError as exc:
+        ph.fail(type(exc).__name__, repr(exc))
+        return
+    t1 = now()
+    ph.statuses[str(r.status_code)] += 1
+    if r.status_code in (200, 201):
+        ph.acks[cid] = t1
+    else:
+        ph.fail(f"http {r.status_code}", r.text)
+
+
+async def closed_sender(
+    client: httpx.AsyncClient, ph: Phase, path: str, headers: dict[str, str], prefix: str, deadline: float
+) -> None:
+    n = 0
+    while now() < deadline:
+        await post_one(client, ph, path, headers, f"{prefix}{n}", now())
+        n += 1
+
+
+async def open_sender(
+    client: httpx.AsyncClient,
+    ph: Phase,
+    path: str,
+    headers: dict[str, str],
+    prefix: str,
+    first: float,
+    interval: float,
+    deadline: float,
+) -> None:
+    tasks: set[asyncio.Task[None]] = set()
+    k = 0
+    while True:
+        t = first + k * interval
+        if t >= deadline:
+            break
+        delay = t - now()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(post_one(client, ph, path, headers, f"{prefix}{k}", t))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        k += 1
+    if tasks:
+        await asyncio.gather(*tasks)
+
+
+@dataclass
+class Sender:
+    path: str
+    headers: dict[str, str]
+    prefix: str
+
+
+async def run_phase(
+    ph: Phase,
+    client: httpx.AsyncClient,
+    senders: list[Sender],
+    *,
+    duration: float,
+    rate: float | None,
+    frames: Frames,
+    drain: float,
+) -> None:
+    """Send for `duration` seconds (closed loop, or open loop at `rate` messages/s in total), then wait until
+    every acknowledged message reached every receiver, or `drain` seconds."""
+    ph.offered_rate = rate
+    ph.t0 = t0 = now()
+    deadline = t0 + duration
+    if rate is None:
+        coros = [closed_sender(client, ph, s.path, s.headers, s.prefix, deadline) for s in senders]
+    else:
+        n = len(senders)
+        coros = [
+            open_sender(client, ph, s.path, s.headers, s.prefix, t0 + i / rate, n / rate, deadline)
+            for i, s in enumerate(senders)
+        ]
+    await asyncio.gather(*coros)
+    ph.t_send_end = now()
+    end = ph.t_send_end + drain
+    want = ph.receivers
+    while now() < end:
+        if all(frames.count.get(c, 0) >= want for c in ph.acks):
+            break
+        await asyncio.sleep(0.05)
+    ph.t_end = now()
+
+
+def analyse(ph: Phase, frames: Frames) -> dict[str, Any]:
+    acked = ph.acks
+    post = [acked[c] - ph.starts[c] for c in acked]
+    window = max(ph.t_send_end - ph.t0, 1e-9)
+    expected = len(acked) * ph.receivers
+    got = sum(min(frames.count.get(c, 0), ph.receivers) for c in acked)
+    complete = [c for c in acked if frames.count.get(c, 0) >= ph.receivers]
+    last = [frames.last[c] - ph.starts[c] for c in complete]
+    first = [frames.first[c] - ph.starts[c] for c in acked if c in frames.first]
+    out: dict[str, Any] = {
+        "phase": ph.name,
+        "receivers_per_message": ph.receivers,
+        "offered_rate": ph.offered_rate,
+        "send_window_s": round(window, 3),
+        "attempted": len(ph.starts),
+        "acknowledged": len(acked),
+        "messages_per_s": round(len(acked) / window, 1),
+        "statuses": dict(ph.statuses),
+        "errors": ph.errors,
+        "post_latency": summary(post),
+        "frames_expected": expected,
+        "frames_received": got,
+        "delivered_fraction": round(got / expected, 5) if expected else None,
+        "incomplete_messages": len(acked) - len(complete),
+        "unacknowledged_but_delivered": sum(1 for c in ph.starts if c not in acked and c in frames.count),
+    }
+    if ph.receivers == 1:
+        out["delivery_latency"] = summary(last)
+    else:
+        out["fanout_last_latency"] = summary(last)
+        out["fanout_first_latency"] = summary(first)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------- set-up
+
+
+@dataclass
+class User:
+    index: int
+    username: str
+    token: str = ""
+
+
+async def bounded(limit: int, coros: list[Any]) -> list[Any]:
+    sem = asyncio.Semaphore(limit)
+
+    async def one(c: Any) -> Any:
+        async with sem:
+            return await c
+
+    return await asyncio.gather(*(one(c) for c in coros))
+
+
+async def api(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body: Any = None,
+    ok: tuple[int, ...] = (200, 201),
+) -> Any:
+    headers = dict(JSON_HEADERS)
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    r = await client.request(
+        method, path, content=orjson.dumps(body) if body is not None else None, headers=headers
+    )
+    if r.status_code not in ok:
+        raise RuntimeError(f"{method} {path} → {r.status_code}: {r.text[:300]}")
+    return orjson.loads(r.content) if r.content else None
+
+
+async def make_user(client: httpx.AsyncClient, u: User) -> None:
+    await api(
+        client,
+        "POST",
+        f"{API}/auth/register",
+        body={"username": u.username, "password": PASSWORD, "nickname": f"bench {u.index}"},
+    )
+    u.token = (
+        await api(client, "POST", f"{API}/auth/login", body={"username": u.username, "password": PASSWORD})
+    )["access_token"]
+
+
+async def connect_socket(ws_base: str, u: User, frames: Frames, ready_timeout: float) -> Sock:
+    sock = Sock(u.index)
+    sock.ws = await ws_connect(
+        f"{ws_base}{API}/ws?token={u.token}",
+        compression=None,
+        ping_interval=None,
+        max_queue=4096,
+        open_timeout=60,
+        close_timeout=2,
+    )
+    await sock.ws.send(orjson.dumps({"type": "hello", "groups": {}}).decode())
+    sock.task = asyncio.create_task(reader(sock, frames))
+    await asyncio.wait_for(sock.ready.wait(), ready_timeout)
+    return sock
+
+
+# --------------------------------------------------------------------------------------------------- spawn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def qunzu_bin() -> str:
+    cand = Path(sys.executable).parent / "qunzu"
+    return str(cand) if cand.exists() else (shutil.which("qunzu") or "qunzu")
+
+
+class Spawn:
+    """Server(s), scratch database and (for redis2) a private Redis, started and torn down by the bench."""
+
+    def __init__(self, mode: str, args: argparse.Namespace) -> None:
+        self.mode, self.args = mode, args
+        self.tmp = Path(tempfile.mkdtemp(prefix="qunzu-bench-"))
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.dbname: str | None = None
+        self.ports: list[int] = []
+        self.logs: list[Path] = []
+        self.redis_url: str | None = None
+
+    def _pg(self) -> tuple[list[str], str]:
+        u = urlparse(self.args.pg_url)
+        base = [
+            "psql",
+            "-h",
+            u.hostname or "127.0.0.1",
+            "-p",
+            str(u.port or 5432),
+            "-U",
+            u.username or "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-c",
+        ]
+        return base, f"postgresql+asyncpg://{u.username or 'postgres'}@{u.hostname}:{u.port or 5432}"
+
+    def start(self) -> tuple[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QUNZU_")}
+        env.update(
+            QUNZU_DATA_DIR=str(self.tmp / "var"),
+            QUNZU_PROFILE=self.args.server_profile,
+            QUNZU_LOGS__LEVEL=self.args.server_log_level,
+            PYTHONUNBUFFERED="1",
+        )
+        if self.mode == "sqlite":
+            env["QUNZU_DATABASE_URL"] = f"sqlite+aiosqlite:///{self.tmp / 'var' / 'qunzu.db'}"
+        else:
+            psql, base = self._pg()
+            self.dbname = f"qunzu_bench_{os.getpid()}_{secrets.token_hex(3)}"
+            subprocess.run([*psql, f"create database {self.dbname}"], check=True)
+            env["QUNZU_DATABASE_URL"] = f"{base}/{self.dbname}"
+        if self.mode == "redis2":
+            if self.args.redis_url:
+                self.redis_url = self.args.redis_url
+            else:
+                rport = free_port()
+                self.redis = subprocess.Popen(
+                    [
+                        "redis-server",
+                        "--port",
+                        str(rport),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                self.redis_url = f"redis://127.0.0.1:{rport}/0"
+                self._wait_redis(rport)
+            env["QUNZU_REDIS_URL"] = self.redis_url
+        (self.tmp / "var").mkdir()
+        subprocess.run([qunzu_bin(), "migrate"], env=env, cwd=self.tmp, check=True, stdout=subprocess.DEVNULL)
+        for i in range(2 if self.mode == "redis2" else 1):
+            port = free_port()
+            log = self.tmp / f"server{i}.log"
+            with log.open("wb") as fh:
+                p = subprocess.Popen(
+                    [qunzu_bin(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
+                    env=env,
+                    cwd=self.tmp,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                )
+            self.procs.append(p)
+            self.ports.append(port)
+            self.logs.append(log)
+        for port, p in zip(self.ports, self.procs, strict=True):
+            self._wait_ready(port, p)
+        post = f"http://127.0.0.1:{self.ports[0]}"
+        return post, f"http://127.0.0.1:{self.ports[-1]}"
+
+    @staticmethod
+    def _wait_redis(port: int) -> None:
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def _wait_ready(self, port: int, p: subprocess.Popen[bytes]) -> None:
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            if p.poll() is not None:
+                raise RuntimeError(f"server on port {port} exited ({p.returncode}): {self.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"server on port {port} not ready after 60 s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        return " | ".join(
+            (log.read_text(errors="replace")[-1500:] if log.exists() else "") for log in self.logs
+        )
+
+    def log_problems(self) -> dict[str, Any]:
+        pat = re.compile(r"Traceback|\berror\b|\bERROR\b|CRITICAL|exception", re.IGNORECASE)
+        lines: list[str] = []
+        n = 0
+        for log in self.logs:
+            if log.exists():
+                for line in log.read_text(errors="replace").splitlines():
+                    if pat.search(line):
+                        n += 1
+                        if len(lines) < 12:
+                            lines.append(f"{log.name}: {line[:300]}")
+        return {"matching_lines": n, "first": lines}
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if self.redis is not None:
+            self.redis.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.redis.wait(5)
+            if self.redis.poll() is None:
+                self.redis.kill()
+        if self.dbname:
+            psql, _ = self._pg()
+            subprocess.run([*psql, f"drop database if exists {self.dbname} with (force)"], check=False)
+        if self.args.keep_logs:
+            dest = Path(self.args.keep_logs)
+            dest.mkdir(parents=True, exist_ok=True)
+            for log in self.logs:
+                if log.exists():
+                    shutil.copy(log, dest / f"{self.mode}-{log.name}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------------------- run
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    commit = ""
+    with contextlib.suppress(Exception):
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=False,
+        ).stdout.strip()
+    return {
+        "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "git_commit": commit,
+    }
+
+
+async def bench(
+    args: argparse.Namespace,
+    post_url: str,
+    ws_url: str,
+    server_pids: list[int],
+    db_procs: Callable[[], list[psutil.Process]] | None,
+) -> dict[str, Any]:
+    run = secrets.token_hex(3)
+    loop_name = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    frames = Frames()
+    me = psutil.Process()
+    servers = [psutil.Process(p) for p in server_pids]
+    server_meter = Meter(lambda: servers)
+    db_meter = Meter(db_procs) if db_procs else None
+    client_meter = Meter(lambda: [me])
+    load_start = os.getloadavg()
+
+    limits = httpx.Limits(
+        max_connections=args.max_connections, max_keepalive_connections=args.max_connections
+    )
+    timeout = httpx.Timeout(args.timeout, pool=None)
+    ws_base = ws_url.replace("http://", "ws://").replace("https://", "wss://")
+    result: dict[str, Any] = {
+        "run_id": run,
+        "client_event_loop": loop_name,
+        "post_url": post_url,
+        "ws_url": ws_url,
+        "server_pids": server_pids,
+    }
+
+    async with httpx.AsyncClient(base_url=post_url, limits=limits, timeout=timeout, http2=False) as client:
+        # ---- set-up: users, groups, memberships, sockets (concurrent, bounded)
+        t_setup = now()
+        cats = await api(client, "GET", f"{API}/categories")
+        cat_ids = [c["id"] for c in cats]
+        category = "work" if "work" in cat_ids else cat_ids[0]
+        n_small = args.groups * args.group_size
+        users = [User(i, f"b{run}u{i}") for i in range(n_small + args.fanout_members)]
+        await bounded(args.setup_concurrency, [make_user(client, u) for u in users])
+        small_users = users[:n_small]
+        big_users = users[n_small:]
+        creators = [small_users[g * args.group_size] for g in range(args.groups)]
+        codes = [
+            r["code"]
+            for r in await bounded(
+                args.setup_concurrency,
+                [
+                    api(
+                        client,
+                        "POST",
+                        f"{API}/groups",
+                        token=u.token,
+                        body={"name": f"bench {run} g{g}", "category": category, "description": "load test"},
+                    )
+                    for g, u in enumerate(creators)
+                ],
+            )
+        ]
+        big_code = None
+        if big_users:
+            big_code = (
+                await api(
+                    client,
+                    "POST",
+                    f"{API}/groups",
+                    token=big_users[0].token,
+                    body={
+                        "name": f"bench {run} big",
+                        "category": category,
+                        "description": "load test, 500 members",
+                    },
+                )
+            )["code"]
+        joins = [
+            api(
+                client,
+                "POST",
+                f"{API}/groups/{codes[g]}/join",
+                token=small_users[g * args.group_size + k].token,
+            )
+            for g in range(args.groups)
+            for k in range(1, args.group_size)
+        ]
+        joins += [api(client, "POST", f"{API}/groups/{big_code}/join", token=u.token) for u in big_users[1:]]
+        await bounded(args.setup_concurrency, joins)
+        # receivers: member 1 of each small group; every member of the big group
+        receivers = await bounded(
+            args.setup_concurrency,
+            [
+                connect_socket(ws_base, small_users[g * args.group_size + 1], frames, args.timeout)
+                for g in range(args.groups)
+            ],
+        )
+        result["setup_s"] = round(now() - t_setup, 1)
+        result["users"] = len(users)
+        print(
+            f"set-up: {len(users)} users, {args.groups}×{args.group_size} groups + one of "
+            f"{len(big_users)}, {len(receivers)} receivers in {result['setup_s']} s",
+            flush=True,
+        )
+
+        phases: list[dict[str, Any]] = []
+        rss_peak = {"v": 0}
+
+        async def sample_rss() -> None:
+            while True:
+                total = 0
+                for p in servers:
+                    with contextlib.suppress(psutil.Error):
+                        total += p.memory_info().rss
+                rss_peak["v"] = max(rss_peak["v"], total)
+                await asyncio.sleep(0.25)
+
+        sampler = asyncio.create_task(sample_rss())
+
+        async def measured(ph: Phase, senders: list[Sender], rate: float | None) -> None:
+            rss_peak["v"] = 0
+            s0, c0 = server_meter.snapshot(), client_meter.snapshot()
+            d0 = db_meter.snapshot() if db_meter else None
+            w0 = now()
+            await run_phase(
+                ph, client, senders, duration=args.duration, rate=rate, frames=frames, drain=args.drain
+            )
+            wall = now() - w0
+            s1, c1 = server_meter.snapshot(), client_meter.snapshot()
+            res = analyse(ph, frames)
+            scpu = Meter.delta(s0, s1)
+            ccpu = Meter.delta(c0, c1)
+            res.update(
+                wall_s=round(wall, 2),
+                server_cpu_s=round(scpu, 2),
+                server_cpu_pct=round(100 * scpu / wall, 1),
+                server_cpu_per_message_ms=round(1000 * scpu / len(ph.acks), 3) if ph.acks else None,
+                server_rss_peak_mib=round(rss_peak["v"] / 2**20, 1),
+                client_cpu_s=round(ccpu, 2),
+                client_cpu_pct=round(100 * ccpu / wall, 1),
+                socket_closes=dict(frames.closed),
+            )
+            if db_meter and d0 is not None:
+                dcpu = Meter.delta(d0, db_meter.snapshot())
+                res.update(db_backend_cpu_s=round(dcpu, 2), db_backend_cpu_pct=round(100 * dcpu / wall, 1))
+            phases.append(res)
+            print(
+                f"  {ph.name}: {res['messages_per_s']} msg/s, post p99 {res['post_latency']['p99_ms']} ms, "
+                f"delivered {res['delivered_fraction']}, server CPU {res['server_cpu_pct']}%, "
+                f"client CPU {res['client_cpu_pct']}%",
+                flush=True,
+            )
+
+        t_run = now()
+        run_s0 = server_meter.snapshot()
+        try:
+            if "groups" in args.phases:
+                senders = [
+                    Sender(
+                        f"{API}/groups/{codes[g]}/messages",
+                        {**JSON_HEADERS, "authorization": f"Bearer {creators[g].token}"},
+                        f"{run}.g.{g}.",
+                    )
+                    for g in range(args.groups)
+                ]
+                await measured(Phase("groups", receivers=1), senders, args.rate)
+            fan = [p for p in ("fanout-2/s", "fanout-max") if p in args.phases]
+            if fan and big_code:
+                t = now()
+                big_socks = await bounded(
+                    args.setup_concurrency,
+                    [connect_socket(ws_base, u, frames, args.timeout) for u in big_users],
+                )
+                result["fanout_connect_s"] = round(now() - t, 1)
+                print(
+                    f"  {len(big_socks)} sockets on the big group in {result['fanout_connect_s']} s",
+                    flush=True,
+                )
+                receivers += big_socks
+                if "fanout-2/s" in fan:
+                    s = [
+                        Sender(
+                            f"{API}/groups/{big_code}/messages",
+                            {**JSON_HEADERS, "authorization": f"Bearer {big_users[0].token}"},
+                            f"{run}.f2.",
+                        )
+                    ]
+                    await measured(Phase("fanout-2/s", receivers=len(big_socks)), s, args.fanout_rate)
+                if "fanout-max" in fan:
+                    s = [
+                        Sender(
+                            f"{API}/groups/{big_code}/messages",
+                            {**JSON_HEADERS, "authorization": f"Bearer {big_users[i].token}"},
+                            f"{run}.fm.{i}.",
+                        )
+                        for i in range(args.fanout_senders)
+                    ]
+                    await measured(Phase("fanout-max", receivers=len(big_socks)), s, args.rate)
+        finally:
+            sampler.cancel()
+            run_wall = now() - t_run
+            run_cpu = Meter.delta(run_s0, server_meter.snapshot())
+            await bounded(64, [r.ws.close() for r in receivers if r.ws is not None])
+            for r in receivers:
+                if r.task:
+                    r.task.cancel()
+
+    result.update(
+        phases=phases,
+        run_wall_s=round(run_wall, 1),
+        server_cpu_run_s=round(run_cpu, 1),
+        server_cpu_run_pct=round(100 * run_cpu / run_wall, 1),
+        server_peak_rss_mib={str(p.pid): round((_vmhwm_kib(p.pid) or 0) / 1024, 1) for p in servers},
+        duplicates=frames.duplicates,
+        seq_gaps=frames.gaps,
+        other_frames=dict(frames.other),
+        loadavg_start=[round(x, 2) for x in load_start],
+        loadavg_end=[round(x, 2) for x in os.getloadavg()],
+    )
+    return result
+
+
+# ------------------------------------------------------------------------------------------------- output
+
+
+ROWS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
+    ("offered load (msg/s)", lambda r: r["offered_rate"] or "max"),
+    ("acknowledged", lambda r: r["acknowledged"]),
+    ("messages/s", lambda r: r["messages_per_s"]),
+    ("post p50 / p99 (ms)", lambda r: f"{r['post_latency']['p50_ms']} / {r['post_latency']['p99_ms']}"),
+    (
+        "delivery p50 / p99 (ms)",
+        lambda r: (
+            f"{r['delivery_latency']['p50_ms']} / {r['delivery_latency']['p99_ms']}"
+            if "delivery_latency" in r
+            else "—"
+        ),
+    ),
+    (
+        "fan-out last p50 / p99 (ms)",
+        lambda r: (
+            f"{r['fanout_last_latency']['p50_ms']} / {r['fanout_last_latency']['p99_ms']}"
+            if "fanout_last_latency" in r
+            else "—"
+        ),
+    ),
+    (
+        "fan-out first p50 (ms)",
+        lambda r: r["fanout_first_latency"]["p50_ms"] if "fanout_first_latency" in r else "—",
+    ),
+    ("delivered fraction", lambda r: r["delivered_fraction"]),
+    ("errors (non-2xx)", lambda r: sum(v for k, v in r["statuses"].items() if k not in ("200", "201"))),
+    ("server CPU s (% of a core)", lambda r: f"{r['server_cpu_s']} ({r['server_cpu_pct']}%)"),
+    ("server CPU per message (ms)", lambda r: r["server_cpu_per_message_ms"]),
+    (
+        "PostgreSQL backends CPU s (%)",
+        lambda r: f"{r['db_backend_cpu_s']} ({r['db_backend_cpu_pct']}%)" if "db_backend_cpu_s" in r else "—",
+    ),
+    ("server RSS peak (MiB)", lambda r: r["server_rss_peak_mib"]),
+    ("client CPU s (% of a core)", lambda r: f"{r['client_cpu_s']} ({r['client_cpu_pct']}%)"),
+]
+
+
+def render(res: dict[str, Any]) -> str:
+    phases = res["phases"]
+    head = ["", *[p["phase"] for p in phases]]
+    rows = [head] + [[name, *[str(f(p)) for p in phases]] for name, f in ROWS]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    m = res["machine"]
+    lines.insert(
+        0,
+        f"Qunzu message load — {res['target']} — {m['date_utc']} — {m['nproc']} CPU {m['cpu_model']}, "
+        f"load avg {res['loadavg_start']} → {res['loadavg_end']}, client loop {res['client_event_loop']}",
+    )
+    lines.append(
+        f"run: {res['run_wall_s']} s, server CPU {res['server_cpu_run_s']} s "
+        f"({res['server_cpu_run_pct']}% of a core), peak RSS (VmHWM) {res['server_peak_rss_mib']} MiB, "
+        f"duplicates {res['duplicates']}, seq gaps {res['seq_gaps']}, other frames {res['other_frames']}"
+    )
+    for p in phases:
+        if p["errors"]:
+            lines.append(f"{p['phase']} errors: {p['errors'][:3]}")
+        if p["socket_closes"]:
+            lines.append(f"{p['phase']} socket closes so far: {p['socket_closes']}")
+    if res.get("server_log_problems", {}).get("matching_lines"):
+        lines.append(f"server log: {res['server_log_problems']}")
+    busy = res["loadavg_start"][0] > 0.5 * (m["nproc"] or 1)
+    if busy:
+        lines.append(
+            "NOTE: the machine was busy when the run started (1-min load average above half the CPUs): "
+            "treat the figures as preliminary."
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.load",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    tgt = p.add_mutually_exclusive_group()
+    tgt.add_argument(
+        "--url",
+        default=os.environ.get("QUNZU_BENCH_URL", "http://127.0.0.1:8000"),
+        help="a running server (posts and, unless --ws-url, WebSockets)",
+    )
+    tgt.add_argument(
+        "--spawn",
+        choices=["sqlite", "postgres", "redis2"],
+        help="start the server(s) with a scratch database and tear them down after",
+    )
+    p.add_argument("--ws-url", help="with --url: the server the WebSockets connect to (two-process set-ups)")
+    p.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="with --url: server PID(s) to measure (default: found by listening port)",
+    )
+    p.add_argument("--duration", type=float, default=30.0, help="seconds of sending per phase")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="open loop: this many messages/s in total across the senders (groups and fanout-max)",
+    )
+    p.add_argument(
+        "--fanout-rate", type=float, default=2.0, help="messages/s into the big group in fanout-2/s"
+    )
+    p.add_argument("--fanout-senders", type=int, default=1, help="closed-loop senders in fanout-max")
+    p.add_argument(
+        "--phases",
+        default="groups,fanout-2/s,fanout-max",
+        help="comma-separated subset of groups, fanout-2/s, fanout-max",
+    )
+    p.add_argument("--groups", type=int, default=20)
+    p.add_argument("--group-size", type=int, default=10)
+    p.add_argument("--fanout-members", type=int, default=500, help="members (all connected) of the big group")
+    p.add_argument("--drain", type=float, default=10.0, help="max seconds to wait for frames after sending")
+    p.add_argument("--setup-concurrency", type=int, default=16)
+    p.add_argument("--max-connections", type=int, default=256, help="HTTP keep-alive pool size")
+    p.add_argument("--timeout", type=float, default=60.0, help="HTTP and WebSocket-ready timeout (s)")
+    p.add_argument("--json", help="write the results as JSON to this path")
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("QUNZU_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"),
+        help="--spawn postgres|redis2: the PostgreSQL server to create the scratch database on",
+    )
+    p.add_argument(
+        "--redis-url",
+        default=None,
+        help="--spawn redis2: use this Redis instead of a private redis-server on a free port",
+    )
+    p.add_argument(
+        "--server-profile",
+        default="test",
+        help="QUNZU_PROFILE of spawned servers (test = cheap password hashing; message path unchanged)",
+    )
+    p.add_argument(
+        "--server-log-level",
+        default="warning",
+        help="QUNZU_LOGS__LEVEL of spawned servers (info adds an access-log line per request)",
+    )
+    p.add_argument("--keep-logs", help="copy the spawned servers' logs into this directory")
+    p.add_argument(
+        "--no-uvloop", action="store_true", help="use the stdlib event loop even if uvloop is installed"
+    )
+    args = p.parse_args(argv)
+    args.phases = [x.strip() for x in args.phases.split(",") if x.strip()]
+    unknown = set(args.phases) - {"groups", "fanout-2/s", "fanout-max"}
+    if unknown:
+        p.error(f"unknown phase(s): {sorted(unknown)}")
+    if args.fanout_members < 1 and any(x.startswith("fanout") for x in args.phases):
+        args.phases = [x for x in args.phases if x == "groups"]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    spawn: Spawn | None = None
+    runner: Callable[..., Any] = asyncio.run
+    if not args.no_uvloop:
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            runner = uvloop.run
+    try:
+        db_procs = None
+        if args.spawn:
+            spawn = Spawn(args.spawn, args)
+            post_url, ws_url = spawn.start()
+            pids = [p.pid for p in spawn.procs]
+            if spawn.dbname:
+                db_procs = pg_backends(spawn.dbname)
+            target = f"--spawn {args.spawn}"
+        else:
+            post_url = args.url.rstrip("/")
+            ws_url = (args.ws_url or args.url).rstrip("/")
+            pids = list(args.server_pid)
+            if not pids:
+                ports = {urlparse(u).port or 80 for u in (post_url, ws_url)}
+                pids = sorted({pid for port in ports for pid in pids_listening(port)})
+            if not pids:
+                print(
+                    "warning: no server PID found (use --server-pid); server CPU/RSS will read 0",
+                    file=sys.stderr,
+                )
+            target = f"--url {post_url}" + (f" --ws-url {ws_url}" if ws_url != post_url else "")
+        mode = (
+            f"open loop at --rate {args.rate:g} msg/s" if args.rate else "closed loop (as fast as possible)"
+        )
+        print(f"target {target}; {mode}; {args.duration:g} s per phase; phases {args.phases}", flush=True)
+        res = runner(bench(args, post_url, ws_url, pids, db_procs))
+        res["target"] = target
+        res["argv"] = sys.argv[1:] if argv is None else argv
+        res["config"] = {k: v for k, v in vars(args).items() if k not in ("json",)}
+        res["machine"] = machine()
+        if spawn:
+            res["server_log_problems"] = spawn.log_problems()
+            res["spawn"] = {
+                "mode": spawn.mode,
+                "ports": spawn.ports,
+                "database": spawn.dbname or "sqlite (temp dir)",
+                "redis": spawn.redis_url,
+                "server_profile": args.server_profile,
+                "server_log_level": args.server_log_level,
+            }
+    finally:
+        if spawn:
+            spawn.stop()
+    print(render(res))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_bytes(orjson.dumps(res, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""A lexicon: the entries the engine looks for, their plain-text and CSV formats, and their content hash.
+
+Plain text format (the `qunzu review scan --lexicon FILE` contract, extended compatibly):
+
+    # a comment line; blank lines are ignored
+    term                                   -> category custom, action block
+    term<TAB>category<TAB>action           -> e.g. 六合彩<TAB>gambling<TAB>block
+    term<TAB>category<TAB>action<TAB>exc1|exc2<TAB>initials
+
+The 4th field lists allowed phrases that contain the term, separated by `|`; the 5th field, when it is
+`initials` (or 1/true/yes), makes the term also match its pinyin initials (六合彩 -> lhc). Empty fields take
+their defaults. CSV has the header `term,category,action,exceptions,pinyin_initials` with the same values.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from qunzu.errors import ValidationFailed
+from qunzu.review.model import Action, Category, LexiconEntry
+
+CSV_FIELDS = ("term", "category", "action", "exceptions", "pinyin_initials")
+_TRUE = {"1", "true", "yes", "y", "initials", "on"}
+_FALSE = {"", "0", "false", "no", "n", "off"}
+_HASH_PREFIX = "qunzu-lexicon-v1\n"
+
+Source = Path | str | Iterable[str]
+
+
+def _flag(value: str, *, line: int, strict: bool) -> bool:
+    key = value.strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE or not strict:
+        return False
+    raise ValidationFailed(f"Line {line}: the initials field must be 'initials' or empty", details={"line": line})
+
+
+def _entry(fields: list[str], *, line: int, strict: bool) -> LexiconEntry:
+    fields = [f.strip() for f in fields] + [""] * (5 - len(fields))
+    term, category, action, excs, initials = fields[:5]
+    try:
+        return LexiconEntry(
+            term=term,
+            category=Category.parse(category, strict=strict),
+            action=Action.parse(action, strict=strict),
+            exceptions=tuple(e for e in excs.split("|") if e.strip()),
+            pinyin_initials=_flag(initials, line=line, strict=strict),
+        )
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"Line {line}: {exc.message}", details={**exc.details, "line": line}) from exc
+
+
+def _lines(source: Source) -> Iterator[str]:
+    if isinstance(source, Path | str):
+        with open(source, encoding="utf-8-sig", newline="") as fh:
+            yield from fh
+    else:
+        yield from source
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """An immutable, de-duplicated, canonically ordered list of entries."""
+
+    entries: tuple[LexiconEntry, ...]
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[LexiconEntry]) -> Lexicon:
+        """A lexicon from entries; exact duplicates collapse, the order becomes canonical."""
+        unique = {_canonical_line(e): e for e in entries}
+        return cls(tuple(unique[k] for k in sorted(unique)))
+
+    @classmethod
+    def load_text(cls, source: Source, *, strict: bool = True) -> Lexicon:
+        """Parse the plain format from a path or from lines; strict=False maps unknown categories to custom."""
+        entries: list[LexiconEntry] = []
+        for number, raw in enumerate(_lines(source), start=1):
+            text = raw.rstrip("\r\n")
+            if not text.strip() or text.lstrip().startswith("#"):
+                continue
+            fields = text.split("\t")
+            if len(fields) > 5:
+                if strict:
+                    raise ValidationFailed(f"Line {number}: at most 5 TAB-separated fields", details={"line": number})
+                fields = fields[:5]
+            try:
+                entries.append(_entry(fields, line=number, strict=strict))
+            except ValidationFailed:
+                if strict:
+                    raise
+        return cls.from_entries(entries)
+
+    @classmethod
+    def load_csv(cls, source: Path | str | TextIO, *, strict: bool = True) -> Lexicon:
+        """Parse CSV with the header `term,category,action,exceptions,pinyin_initials` (only term required)."""
+        if isinstance(source, Path | str):
+            with open(source, encoding="utf-8-sig", newline="") as fh:
+                return cls._read_csv(fh, strict=strict)
+        return cls._read_csv(source, strict=strict)
+
+    @classmethod
+    def _read_csv(cls, fh: TextIO, *, strict: bool) -> Lexicon:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or "term" not in [f.strip() for f in reader.fieldnames]:
+            raise ValidationFailed("The CSV lexicon needs a header with a 'term' column")
+        entries: list[LexiconEntry] = []
+        for row in reader:
+            row = {(k or "").strip(): (v or "") for k, v in row.items()}
+            if not row.get("term", "").strip() or row["term"].lstrip().startswith("#"):
+                continue
+            fields = [row.get(name, "") for name in CSV_FIELDS]
+            try:
+                entries.append(_entry(fields, line=reader.line_num, strict=strict))
+            except ValidationFailed:
+                if strict:
+                    raise
+        return cls.from_entries(entries)
+
+    def dump_text(self) -> str:
+        """The plain format, one entry a line, with only the fields that differ from the defaults."""
+        out = io.StringIO()
+        out.write("# term\tcategory\taction\texceptions\tinitials\n")
+        for e in self.entries:
+            fields = [e.term, e.category.value, e.action.value, "|".join(e.exceptions)]
+            fields.append("initials" if e.pinyin_initials else "")
+            while fields[-1] == "" and len(fields) > 3:
+                fields.pop()
+            out.write("\t".join(fields) + "\n")
+        return out.getvalue()
+
+    def dump_csv(self) -> str:
+        """CSV with the header `term,category,action,exceptions,pinyin_initials`."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_FIELDS)
+        for e in self.entries:
+            writer.writerow([e.term, e.category.value, e.action.value, "|".join(e.exceptions), int(e.pinyin_initials)])
+        return out.getvalue()
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 over the canonical form (order- and duplicate-independent): the lexicon version."""
+        digest = hashlib.sha256(_HASH_PREFIX.encode())
+        for e in self.entries:
+            digest.update(_canonical_line(e).encode())
+        return digest.hexdigest()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[LexiconEntry]:
+        return iter(self.entries)
+
+
+def _canonical_line(e: LexiconEntry) -> str:
+    return f"{e.term}\t{e.category.value}\t{e.action.value}\t{'|'.join(e.exceptions)}\t{int(e.pinyin_initials)}\n"
