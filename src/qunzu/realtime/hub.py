@@ -302,11 +302,12 @@ class Connection:
                 if self._closing or self._cursors.get(group_id) is not cur:
                     return
                 self._settle(cur, rows[-1][0])
-                if True or cur.top >= cur.last:  # the live stream has caught up: it (or a gap fill) does the rest
+                if cur.top >= cur.last:  # the live stream has caught up: it (or a gap fill) does the rest
                     break
         finally:
             cur.filling = False
-        pass
+        if cur.held or cur.after:
+            self._want_fill(group_id, cur)
 
     # -- membership --------------------------------------------------------------------------------------
     def _subscribe(self, group_id: int, start: int | None, *, replaying: bool = False) -> _Cursor | None:

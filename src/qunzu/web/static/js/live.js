@@ -1,0 +1,121 @@
+// The WebSocket client of /api/v1/ws: hello with the last seq seen, reconnect with backoff, resume.
+//
+// Protocol (see qunzu/api/routes_ws.py): send {"type": "hello", "groups": {code: lastSeq}, "since": ms}
+// first; the server replays what was missed, sends {"type": "ready"} and goes live. A {"type": "resume"}
+// frame means "you fell behind": the server closes and we reconnect at once with our last seqs.
+
+const CLOSE_AUTH = 4401;
+const PING_EVERY_MS = 25_000;
+const BACKOFF_MAX_MS = 15_000;
+
+export class LiveSocket {
+  /**
+   * @param {object} opts
+   * @param {() => Record<string, number>} opts.groups  group code → last seq seen (replayed after it)
+   * @param {() => number | null} opts.since  deletions since this time (epoch ms) are replayed
+   * @param {(frame: object) => void} opts.onFrame
+   * @param {(state: "connecting"|"live"|"reconnecting"|"offline") => void} opts.onState
+   * @param {() => void} opts.onAuthLost
+   */
+  constructor(opts) {
+    this.opts = opts;
+    this.ws = null;
+    this.attempt = 0;
+    this.stopped = false;
+    this.resumeNow = false;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    window.addEventListener("online", () => this.reconnectSoon(0));
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.reconnectSoon(0);
+    });
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    this.ws?.close(1000, "bye");
+  }
+
+  url() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${location.host}/api/v1/ws`;
+  }
+
+  connect() {
+    if (this.stopped) return;
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    this.opts.onState(this.attempt === 0 ? "connecting" : "reconnecting");
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      const hello = { type: "hello", groups: this.opts.groups() };
+      const since = this.opts.since();
+      if (since !== null && since !== undefined) hello.since = Math.max(0, Math.floor(since));
+      ws.send(JSON.stringify(hello));
+      clearInterval(this.pingTimer);
+      this.pingTimer = setInterval(() => {
+        if (ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}');
+      }, PING_EVERY_MS);
+    });
+    ws.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (frame.type === "ready") {
+        this.attempt = 0;
+        this.opts.onState("live");
+      } else if (frame.type === "resume") {
+        this.resumeNow = true;
+      } else if (frame.type !== "pong") {
+        this.opts.onFrame(frame);
+      }
+    });
+    ws.addEventListener("close", (event) => {
+      clearInterval(this.pingTimer);
+      if (this.ws !== ws || this.stopped) return;
+      this.ws = null;
+      if (event.code === CLOSE_AUTH) {
+        this.stopped = true;
+        this.opts.onState("offline");
+        this.opts.onAuthLost();
+        return;
+      }
+      this.opts.onState("reconnecting");
+      const delay = this.resumeNow ? 100 : this.backoff();
+      this.resumeNow = false;
+      this.reconnectSoon(delay);
+    });
+  }
+
+  backoff() {
+    const base = Math.min(BACKOFF_MAX_MS, 500 * 2 ** this.attempt);
+    this.attempt += 1;
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  reconnectSoon(delay) {
+    if (this.stopped || this.ws) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+}
+
+/** Show the connection state in a status pill. */
+export function bindStatus(node, t) {
+  return (state) => {
+    if (!node) return;
+    node.dataset.state = state;
+    const label = node.querySelector(".conn-text");
+    if (label) label.textContent = t(`chat.status.${state}`);
+  };
+}
