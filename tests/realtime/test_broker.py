@@ -56,7 +56,10 @@ def test_event_wire_round_trip_keeps_every_field() -> None:
         assert Event.decode(event.encode()) == event
 
 
-@pytest.mark.parametrize("payload", [b"", b"no header", b"[1,2]\n{}", b'["nope",1,null,null,null]\n{}'])
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"no header", b"[1,2]\n{}", b'["nope",1,null,null,null]\n{}', b'["message","1",1,null,null]\n{}'],
+)
 def test_a_malformed_payload_is_rejected(payload: bytes) -> None:
     with pytest.raises(ValueError):
         Event.decode(payload)

@@ -118,6 +118,7 @@ async def websocket(ws: WebSocket) -> None:
         ]
 
     await _record(container, user.id, "ws.connect", ctx)
+    closed: asyncio.Future[None] | None = None
     try:
         await hub.attach(conn, subscriptions)
         if since is not None:
@@ -127,8 +128,14 @@ async def websocket(ws: WebSocket) -> None:
                         container.db, group_id=g.group_id, code=g.code, since_ms=since
                     ):
                         conn.push(frame)
+        closed = asyncio.ensure_future(conn.wait_closed())
         while True:
-            raw = await ws.receive_text()
+            recv = asyncio.ensure_future(ws.receive_text())
+            done, _ = await asyncio.wait({recv, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if recv not in done:  # the hub closed us (slow consumer, resync, shutdown)
+                recv.cancel()
+                break
+            raw = recv.result()
             try:
                 msg = orjson.loads(raw)
             except orjson.JSONDecodeError:
@@ -141,6 +148,8 @@ async def websocket(ws: WebSocket) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        if closed is not None:
+            closed.cancel()
         await hub.detach(conn)
         await _record(container, user.id, "ws.disconnect", Ctx(now=utc_ms(datetime.now(UTC)), ip=ip, port=port))
 

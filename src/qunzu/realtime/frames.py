@@ -105,4 +105,6 @@ class Event:
             kind, group_id, seq, user_id, op = orjson.loads(head)
         except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed event header: {exc}") from exc
+        if not isinstance(group_id, int) or not all(isinstance(v, int | None) for v in (seq, user_id)):
+            raise ValueError("malformed event header: ids must be integers")
         return cls(kind=kind, group_id=group_id, frame=frame.decode(), seq=seq, user_id=user_id, op=op)

@@ -88,11 +88,12 @@ class Dispatcher:
 
     async def start(self) -> None:
         if not self._started:
-            await self.broker.start(self.hub.publish_local)
+            await self.broker.start(self.hub.publish_local, on_resync=self.hub.resync)
             self._started = True
 
     async def stop(self) -> None:
         if self._started:
+            await self.hub.shutdown()
             await self.broker.stop()
             self._started = False
 

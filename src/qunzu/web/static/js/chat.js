@@ -1,0 +1,383 @@
+// A group's chat: history with "load older", the composer (idempotent retries), live updates, deletion.
+
+import {
+  ICONS, NetworkError, api, avatar, confirmDialog, el, errorMessage, icon, readJson,
+  roleBadge, showError, sleep, t,
+} from "./common.js";
+import { LiveSocket, bindStatus } from "./live.js";
+import { bindCopy } from "./copy.js";
+
+const PAGE = 50;
+const SEND_ATTEMPTS = 6;
+const GROUP_GAP_MS = 5 * 60 * 1000;
+const data = readJson("page-data");
+const code = data.code;
+const me = data.me;
+let myRole = data.my_role;
+
+const list = document.getElementById("messages");
+const timeline = document.getElementById("timeline");
+const olderButton = document.getElementById("load-older");
+const beginning = document.getElementById("beginning");
+const emptyNote = document.getElementById("empty-chat");
+const errorBox = document.getElementById("chat-error");
+const announcer = document.getElementById("announcer");
+const form = document.getElementById("composer");
+const input = document.getElementById("composer-text");
+const memberCount = document.getElementById("member-count");
+
+/** seq → {message, node}; the confirmed messages on screen. */
+const shown = new Map();
+/** client_msg_id → pending node, for posts not yet acknowledged. */
+const pending = new Map();
+let oldestSeq = null;
+let newestSeq = 0;
+let since = data.server_now_ms;
+
+const messagesUrl = `/api/v1/groups/${encodeURIComponent(code)}/messages`;
+
+// --- rendering -------------------------------------------------------------------------------------------
+
+const timeFormat = new Intl.DateTimeFormat(data.lang, { hour: "2-digit", minute: "2-digit" });
+const dayTimeFormat = new Intl.DateTimeFormat(data.lang, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const fullFormat = new Intl.DateTimeFormat(data.lang, { dateStyle: "full", timeStyle: "medium" });
+
+function timeLabel(date) {
+  const today = new Date();
+  return date.toDateString() === today.toDateString() ? timeFormat.format(date) : dayTimeFormat.format(date);
+}
+
+function canDelete(message) {
+  return !message.deleted && (message.sender.id === me.id || myRole === "creator" || myRole === "manager");
+}
+
+function deleteButton(message) {
+  const button = el("button", { type: "button", class: "msg-action", "aria-label": `${t("chat.delete")}` },
+    icon(ICONS.trash), el("span", { text: t("chat.delete") }));
+  button.addEventListener("click", () => deleteMessage(message));
+  return button;
+}
+
+function messageNode(message) {
+  const mine = message.sender.id === me.id;
+  const created = new Date(message.created_at);
+  const node = el("li", {
+    class: `msg${mine ? " mine" : ""}${message.deleted ? " deleted" : ""}`,
+    dataset: { seq: message.seq, id: message.id, sender: message.sender.id, time: created.getTime() },
+  });
+  const meta = el("div", { class: "msg-meta" },
+    el("span", { class: "msg-name", text: mine ? t("chat.you") : message.sender.nickname }),
+    roleBadge(message.sender.role),
+    el("time", { datetime: message.created_at, title: fullFormat.format(created), text: timeLabel(created) }),
+  );
+  const body = el("div", { class: "msg-body" }, meta, bubble(message));
+  if (canDelete(message)) body.append(el("div", { class: "msg-actions" }, deleteButton(message)));
+  node.append(avatar(message.sender.nickname, message.sender.id), body);
+  return node;
+}
+
+function bubble(message) {
+  if (message.deleted) {
+    return el("div", { class: "bubble bubble-deleted" }, icon(ICONS.ban), el("span", { text: t("chat.deleted") }));
+  }
+  return el("div", { class: "bubble" }, el("p", { class: "msg-text", text: message.text ?? "" }));
+}
+
+/** Consecutive messages of one sender within a few minutes share one header. */
+function regroup(node) {
+  for (const item of [node, node?.nextElementSibling]) {
+    if (!item || !item.classList.contains("msg")) continue;
+    const prev = item.previousElementSibling;
+    const cont = Boolean(prev && prev.classList.contains("msg") && prev.dataset.sender === item.dataset.sender
+      && Number(item.dataset.time) - Number(prev.dataset.time) < GROUP_GAP_MS);
+    item.classList.toggle("cont", cont);
+  }
+}
+
+function nearBottom() {
+  return timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 120;
+}
+
+function scrollToBottom() {
+  timeline.scrollTop = timeline.scrollHeight;
+}
+
+function updateEmpty() {
+  emptyNote.hidden = shown.size > 0 || pending.size > 0 || !olderButton.hidden;
+}
+
+/** Put a confirmed message in its place by seq (once: later copies of the same seq only refresh it). */
+function place(message) {
+  const existing = shown.get(message.seq);
+  if (existing) {
+    if (message.deleted && !existing.message.deleted) markDeleted(message.seq);
+    return false;
+  }
+  const node = messageNode(message);
+  shown.set(message.seq, { message, node });
+  let before = null;
+  for (let item = list.lastElementChild; item; item = item.previousElementSibling) {
+    if (item.dataset.pending !== undefined) {
+      before = item;
+      continue;
+    }
+    if (Number(item.dataset.seq) > message.seq) before = item;
+    else break;
+  }
+  list.insertBefore(node, before);
+  regroup(node);
+  if (oldestSeq === null || message.seq < oldestSeq) oldestSeq = message.seq;
+  if (message.seq > newestSeq) newestSeq = message.seq;
+  updateEmpty();
+  return true;
+}
+
+function markDeleted(seq) {
+  const entry = shown.get(seq);
+  if (!entry || entry.message.deleted) return;
+  entry.message = { ...entry.message, deleted: true, text: null };
+  const node = entry.node;
+  node.classList.add("deleted");
+  node.querySelector(".bubble")?.replaceWith(bubble(entry.message));
+  node.querySelector(".msg-actions")?.remove();
+}
+
+function refreshActions() {
+  for (const { message, node } of shown.values()) {
+    const actions = node.querySelector(".msg-actions");
+    if (canDelete(message) && !actions) node.querySelector(".msg-body").append(el("div", { class: "msg-actions" }, deleteButton(message)));
+    if (!canDelete(message) && actions) actions.remove();
+  }
+}
+
+function refreshBadges(userId, role) {
+  for (const { message, node } of shown.values()) {
+    if (message.sender.id !== userId) continue;
+    message.sender.role = role;
+    node.querySelector(".msg-meta .badge")?.remove();
+    const badge = roleBadge(role);
+    if (badge) node.querySelector(".msg-name").after(badge);
+  }
+}
+
+// --- history ---------------------------------------------------------------------------------------------
+
+async function loadLatest() {
+  const page = await api("GET", `${messagesUrl}?limit=${PAGE}`);
+  for (const message of page.messages) place(message);
+  setHasMore(page.has_more);
+  list.setAttribute("aria-busy", "false");
+  updateEmpty();
+  scrollToBottom();
+}
+
+function setHasMore(hasMore) {
+  olderButton.hidden = !hasMore;
+  beginning.hidden = hasMore || shown.size === 0;
+}
+
+async function loadOlder() {
+  if (oldestSeq === null) return;
+  olderButton.disabled = true;
+  olderButton.textContent = t("chat.loading");
+  const before = timeline.scrollHeight - timeline.scrollTop;
+  try {
+    const page = await api("GET", `${messagesUrl}?before=${oldestSeq}&limit=${PAGE}`);
+    for (const message of page.messages) place(message);
+    setHasMore(page.has_more);
+    timeline.scrollTop = timeline.scrollHeight - before;
+    showError(errorBox, null);
+  } catch (err) {
+    showError(errorBox, errorMessage(err));
+  } finally {
+    olderButton.disabled = false;
+    olderButton.textContent = t("chat.load_older");
+  }
+}
+
+// --- sending ---------------------------------------------------------------------------------------------
+
+function newClientId() {
+  if (crypto.randomUUID) return `web-${crypto.randomUUID()}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+function pendingNode(text, clientId) {
+  const node = el("li", { class: "msg mine pending", dataset: { pending: clientId, sender: me.id, time: Date.now() } },
+    avatar(me.nickname, me.id),
+    el("div", { class: "msg-body" },
+      el("div", { class: "msg-meta" }, el("span", { class: "msg-name", text: t("chat.you") }),
+        el("span", { class: "msg-state", text: t("chat.sending") })),
+      el("div", { class: "bubble" }, el("p", { class: "msg-text", text })),
+    ),
+  );
+  list.append(node);
+  regroup(node);
+  return node;
+}
+
+function settle(clientId, message) {
+  const node = pending.get(clientId);
+  if (node) {
+    pending.delete(clientId);
+    const next = node.nextElementSibling;
+    node.remove();
+    regroup(next);
+  }
+  if (message) place(message);
+  updateEmpty();
+}
+
+function markFailed(clientId, text) {
+  const node = pending.get(clientId);
+  if (!node) return;
+  node.classList.add("failed");
+  const state = node.querySelector(".msg-state");
+  state.textContent = t("chat.failed");
+  const retry = el("button", { type: "button", class: "msg-action msg-retry" }, icon(ICONS.retry), el("span", { text: t("chat.retry") }));
+  retry.addEventListener("click", () => {
+    node.classList.remove("failed");
+    state.textContent = t("chat.sending");
+    retry.remove();
+    deliver(clientId, text);
+  }, { once: true });
+  state.after(retry);
+}
+
+/** Post with one client_msg_id; a network failure is retried with the same id, so never a duplicate. */
+async function deliver(clientId, text) {
+  for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt += 1) {
+    try {
+      const message = await api("POST", messagesUrl, { text, client_msg_id: clientId });
+      settle(clientId, message);
+      showError(errorBox, null);
+      return;
+    } catch (err) {
+      if (err instanceof NetworkError) {
+        await sleep(Math.min(8000, 400 * 2 ** attempt));
+        continue;
+      }
+      settle(clientId, null);
+      showError(errorBox, errorMessage(err));
+      if (!input.value) input.value = text;
+      return;
+    }
+  }
+  markFailed(clientId, text);
+  showError(errorBox, t("chat.network_error"));
+}
+
+function submit() {
+  const text = input.value.replace(/\s+$/u, "");
+  if (!text.trim()) return;
+  if (text.length > data.max_length) {
+    showError(errorBox, t("chat.too_long", { max: data.max_length }));
+    return;
+  }
+  const clientId = newClientId();
+  pending.set(clientId, pendingNode(text, clientId));
+  input.value = "";
+  autosize();
+  updateEmpty();
+  scrollToBottom();
+  deliver(clientId, text);
+}
+
+async function deleteMessage(message) {
+  if (!(await confirmDialog(t("chat.delete_confirm"), t("chat.delete")))) return;
+  try {
+    await api("DELETE", `${messagesUrl}/${message.id}`);
+    markDeleted(message.seq);
+    showError(errorBox, null);
+  } catch (err) {
+    showError(errorBox, errorMessage(err));
+  }
+}
+
+function autosize() {
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+}
+
+// --- live ------------------------------------------------------------------------------------------------
+
+function announce(message) {
+  const line = el("p", { text: `${message.sender.nickname}: ${message.text ?? ""}` });
+  announcer.append(line);
+  while (announcer.childElementCount > 5) announcer.firstElementChild.remove();
+}
+
+function onFrame(frame) {
+  if (typeof frame.ts === "number") since = Math.max(since, frame.ts);
+  if (frame.group !== code) return;
+  switch (frame.type) {
+    case "message": {
+      const message = frame.message;
+      const stick = nearBottom() || message.sender.id === me.id;
+      if (pending.has(message.client_msg_id) && message.sender.id === me.id) settle(message.client_msg_id, message);
+      else if (place(message) && message.sender.id !== me.id) announce(message);
+      if (stick) scrollToBottom();
+      break;
+    }
+    case "message_deleted":
+      markDeleted(frame.seq);
+      break;
+    case "member_joined":
+    case "member_left":
+      memberCount.textContent = t("chat.member_count", { n: frame.member_count });
+      if (frame.type === "member_left" && frame.user?.id === me.id) location.assign("/groups");
+      break;
+    case "role_changed":
+      if (frame.user?.id === me.id) {
+        myRole = frame.role;
+        refreshActions();
+      }
+      refreshBadges(frame.user?.id, frame.role);
+      break;
+    default:
+      break;
+  }
+}
+
+// --- start -----------------------------------------------------------------------------------------------
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit();
+});
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    event.preventDefault();
+    submit();
+  }
+});
+input.addEventListener("input", autosize);
+olderButton.addEventListener("click", loadOlder);
+bindCopy();
+
+const socket = new LiveSocket({
+  groups: () => ({ [code]: newestSeq }),
+  since: () => since,
+  onFrame,
+  onState: bindStatus(document.getElementById("conn-status"), t),
+  onAuthLost: () => showError(errorBox, t("chat.session_expired")),
+});
+
+async function start() {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await loadLatest();
+      break;
+    } catch (err) {
+      showError(errorBox, errorMessage(err));
+      if (!(err instanceof NetworkError)) return;
+      await sleep(Math.min(10000, 500 * 2 ** attempt));
+    }
+  }
+  showError(errorBox, null);
+  socket.start();
+  input.focus();
+}
+
+start();
