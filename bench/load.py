@@ -789,6 +789,7 @@ async def bench(
                 client_cpu_s=round(ccpu, 2),
                 client_cpu_pct=round(100 * ccpu / wall, 1),
                 socket_closes=dict(frames.closed),
+                server_cpu_s_by_pid={str(pid): round(v - s0.get(pid, 0.0), 2) for pid, v in s1.items()},
             )
             if db_meter and d0 is not None:
                 dcpu = Meter.delta(d0, db_meter.snapshot())
@@ -1039,8 +1040,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # so that `finally` tears the spawned servers and the scratch database down
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     spawn: Spawn | None = None
     runner: Callable[..., Any] = asyncio.run
     if not args.no_uvloop:

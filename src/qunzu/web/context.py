@@ -1,4 +1,4 @@
-"""What every web handler starts from: the container, the page language, the request context and the session."""
+"""What every web handler starts from: the container, the language, the request context, the session."""
 
 from __future__ import annotations
 

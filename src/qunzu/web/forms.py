@@ -214,7 +214,9 @@ async def join(w: WebDep) -> Response:
     try:
         if not session_csrf_ok(w.container, w.session, f["csrf"]):
             raise _csrf_error()
-        group = await group_service.join_group(w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx)
+        group = await group_service.join_group(
+            w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx
+        )
     except QunzuError as exc:
         if exc.code is ErrorCode.ALREADY_MEMBER:
             return _see_other("/g/" + quote("".join(ch for ch in f["code"] if ch.isdigit())))

@@ -139,9 +139,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "welcome.f1.text": "Messages arrive instantly; after a reconnect, what you missed fills in — "
         "nothing lost, nothing twice.",
         "welcome.f2.title": "A unique group code",
-        "welcome.f2.text": "Every group has a 10-digit code with a check digit, so a mistyped code is caught at once.",
+        "welcome.f2.text": "Every group has a 10-digit code with a check digit, so a mistyped code "
+        "is caught at once.",
         "welcome.f3.title": "Clear roles",
-        "welcome.f3.text": "Owner, managers and members — everyone's role is shown wherever members are listed.",
+        "welcome.f3.text": "Owner, managers and members — everyone's role is shown wherever "
+        "members are listed.",
         "signup.title": "Create your account",
         "signup.lead": "It takes a minute.",
         "signup.username": "Username",

@@ -28,7 +28,9 @@ async def landing(w: WebDep) -> Response:
     return w.page("welcome.html")
 
 
-async def groups_page(w: Web, *, join_code: str = "", join_error: str | None = None, status_code: int = 200) -> Response:
+async def groups_page(
+    w: Web, *, join_code: str = "", join_error: str | None = None, status_code: int = 200
+) -> Response:
     """My groups, with the join-by-code form (also re-rendered when a join is refused)."""
     assert w.session is not None
     views = await group_service.list_my_groups(w.container.db, actor=w.session.user.id)

@@ -1,4 +1,4 @@
-"""Rendering: the Jinja2 environment (autoescaped), versioned static URLs and the security headers of pages."""
+"""Rendering: the Jinja2 environment (autoescaped), versioned static URLs, the security headers of pages."""
 
 from __future__ import annotations
 

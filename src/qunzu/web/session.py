@@ -1,6 +1,6 @@
 """The web session: language, request context, the signed-in user, cookies and CSRF tokens.
 
-Signed-in forms carry `csrf_token(secret, session token)` (the same token the JSON API checks in X-CSRF-Token);
+Signed-in forms carry `csrf_token(secret, session token)` (the token the JSON API checks in X-CSRF-Token);
 anonymous forms (sign-in, sign-up) use a signed double-submit cookie: a random nonce in an HttpOnly cookie and
 its HMAC under the deployment secret in the form.
 """

@@ -1,0 +1,84 @@
+"""Debian's Chromium through Playwright (never `playwright install`), and what a user does in the pages."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct-horse-9"
+
+
+def launch(pw: Playwright) -> Browser:
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+@dataclass
+class Person:
+    """One person in their own browser context (own cookies), on the real server."""
+
+    context: BrowserContext
+    page: Page
+    base: str
+    username: str
+    nickname: str
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def sign_up(self) -> None:
+        """Sign up through the form, then sign in with the prefilled username."""
+        self.goto("/signup")
+        self.page.get_by_label("用户名").fill(self.username)
+        self.page.get_by_label("昵称").fill(self.nickname)
+        self.page.get_by_label("密码").fill(PASSWORD)
+        self.page.get_by_role("button", name="注册").click()
+        expect(self.page).to_have_url(re.compile(r"/login\?registered=1"))
+        expect(self.page.get_by_label("用户名")).to_have_value(self.username)
+        self.page.get_by_label("密码").fill(PASSWORD)
+        self.page.get_by_role("button", name="登录").click()
+        expect(self.page).to_have_url(re.compile(r"/groups$"))
+
+    def create_group(self, name: str, category_label: str = "兴趣") -> str:
+        self.goto("/groups/new")
+        self.page.get_by_label("群组名称").fill(name)
+        self.page.get_by_label("类别").select_option(label=category_label)
+        self.page.get_by_label("群组简介").fill("周末一起读书")
+        self.page.get_by_role("button", name="创建").click()
+        expect(self.page).to_have_url(re.compile(r"/g/\d{10}$"))
+        return self.page.url.rsplit("/", 1)[1]
+
+    def join(self, code_display: str) -> None:
+        self.goto("/groups")
+        self.page.get_by_label("群组编码").fill(code_display)
+        self.page.get_by_role("button", name="加入群组").click()
+        expect(self.page).to_have_url(re.compile(r"/g/\d{10}$"))
+
+    def wait_live(self) -> None:
+        expect(self.page.locator("#conn-status")).to_have_attribute("data-state", "live")
+
+    def send(self, text: str) -> None:
+        self.page.get_by_label("输入消息").fill(text)
+        self.page.keyboard.press("Enter")
+
+    def message(self, text: str):  # noqa: ANN201 - a Playwright Locator
+        return self.page.locator("#messages li.msg").filter(has_text=text)
+
+
+def new_person(browser: Browser, base: str, nickname: str, *, locale: str = "zh-CN") -> Person:
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    name = f"u{secrets.token_hex(4)}"
+    return Person(context=context, page=page, base=base, username=name, nickname=nickname)

@@ -1,0 +1,84 @@
+"""A real Qunzu server in a subprocess, for the browser tests and the screenshot script.
+
+It runs exactly as an operator would: `qunzu migrate`, then uvicorn with the app factory, in a scratch data
+directory (SQLite) with the test profile, and is ready once /readyz answers 200.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = ROOT / ".venv" / "bin"
+PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+READY_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    """The parent's environment without any QUNZU_* setting, plus the test profile and a scratch data dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUNZU_")}
+    env.update(QUNZU_PROFILE="test", QUNZU_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    return env
+
+
+def migrate(data_dir: Path) -> None:
+    cli = VENV_BIN / "qunzu"
+    cmd = [str(cli), "migrate"] if cli.exists() else [PYTHON, "-m", "qunzu", "migrate"]
+    subprocess.run(cmd, env=server_env(data_dir), cwd=data_dir, check=True, timeout=120, capture_output=True)
+
+
+@contextmanager
+def running_server(data_dir: Path) -> Iterator[str]:
+    """Migrate, start uvicorn on a free port, wait for /readyz; yield the base URL; stop the process."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(data_dir)
+    port = free_port()
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "--factory", "qunzu.api.asgi:create", "--host", "127.0.0.1", "--port", str(port)],
+            env=server_env(data_dir),
+            cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(proc, base, log_path)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S} s:\n{log_path.read_text()[-4000:]}")
