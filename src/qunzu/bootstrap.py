@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from qunzu.config import Settings
 from qunzu.services.accounts import TokenCache
 from qunzu.services.dispatch import Dispatcher
+from qunzu.services.message_writer import MessageWriter
 from qunzu.services.passwords import Passwords
 from qunzu.storage.engine import create_engine
 from qunzu.storage.uow import Database
@@ -46,12 +47,15 @@ class Container:
     secret: str
     registry: CollectorRegistry
     dispatcher: Dispatcher
+    writer: MessageWriter
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
         await self.dispatcher.start()
+        await self.writer.start()
 
     async def stop(self) -> None:
+        await self.writer.stop()
         await self.dispatcher.stop()
         await self.db.dispose()
 
@@ -76,4 +80,5 @@ def build_container(settings: Settings, *, registry: CollectorRegistry | None = 
         secret=ensure_secret(settings),
         registry=registry,
         dispatcher=dispatcher,
+        writer=MessageWriter(db),
     )

@@ -27,9 +27,7 @@ async def test_validation_errors_use_the_envelope(client) -> None:
 
 async def test_auth_required(client) -> None:
     assert_envelope(await client.get("/api/v1/me"), 401, "auth_required")
-    assert_envelope(
-        await client.get("/api/v1/me", headers={"Authorization": "Bearer qz_forged"}), 401, "auth_required"
-    )
+    assert_envelope(await client.get("/api/v1/me", headers={"Authorization": "Bearer qz_forged"}), 401, "auth_required")
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("zh-CN,zh;q=0.9", "请先登录"), ("en-US,en;q=0.8", "Sign-in required")])

@@ -31,7 +31,11 @@ async def test_bad_group_input(api, client) -> None:
 
 
 async def test_join_leave_and_member_list_with_role_labels(api, client) -> None:
-    owner, alice, bob = await api.user(nickname="老板"), await api.user(nickname="阿丽"), await api.user(nickname="小博")
+    owner, alice, bob = (
+        await api.user(nickname="老板"),
+        await api.user(nickname="阿丽"),
+        await api.user(nickname="小博"),
+    )
     code = await api.create_group(owner)
     assert (await api.join(alice, code)).status_code == 201
     assert (await api.join(bob, code)).status_code == 201
@@ -82,7 +86,11 @@ async def test_transfer_keeps_the_original_creator_of_record(api, client, contai
     async with container.db.uow(write=False) as uow:
         g = (await uow.conn.execute(select(groups).where(groups.c.code == code))).one()
         actions = list(
-            (await uow.conn.execute(select(operation_log.c.action).where(operation_log.c.group_id == g.id).order_by(operation_log.c.id))).scalars()
+            (
+                await uow.conn.execute(
+                    select(operation_log.c.action).where(operation_log.c.group_id == g.id).order_by(operation_log.c.id)
+                )
+            ).scalars()
         )
     assert g.creator_id == owner["id"] and g.owner_id == heir["id"]
     assert actions == ["group.create", "group.join", "group.transfer", "group.transfer_from", "group.leave"]

@@ -81,8 +81,12 @@ async def test_deletion_hides_but_keeps_the_record(api, client, container) -> No
     bad = (await api.post(member, code, "to be removed by a manager")).json()
     r = await client.delete(f"/api/v1/groups/{code}/messages/{other['id']}", headers=api.h(member))
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden_role"
-    assert (await client.delete(f"/api/v1/groups/{code}/messages/{own['id']}", headers=api.h(member))).status_code == 200
-    assert (await client.delete(f"/api/v1/groups/{code}/messages/{bad['id']}", headers=api.h(manager))).status_code == 200
+    assert (
+        await client.delete(f"/api/v1/groups/{code}/messages/{own['id']}", headers=api.h(member))
+    ).status_code == 200
+    assert (
+        await client.delete(f"/api/v1/groups/{code}/messages/{bad['id']}", headers=api.h(manager))
+    ).status_code == 200
     listed = {m["id"]: m for m in (await api.messages(member, code)).json()["messages"]}
     assert listed[own["id"]]["deleted"] and listed[own["id"]]["text"] is None
     assert listed[other["id"]]["text"] == "owner's words"

@@ -13,7 +13,6 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
 from tests.system.server import ServerProcess
 
 
@@ -27,7 +26,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     server.start()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as c:
-            c.post("/api/v1/auth/register", json={"username": "fuzzer", "password": "correct-horse-9", "nickname": "fz"})
+            c.post(
+                "/api/v1/auth/register", json={"username": "fuzzer", "password": "correct-horse-9", "nickname": "fz"}
+            )
             tok = c.post("/api/v1/auth/login", json={"username": "fuzzer", "password": "correct-horse-9"}).json()
             headers = {"Authorization": f"Bearer {tok['access_token']}"}
             c.post("/api/v1/groups", json={"name": "fuzz", "category": "work"}, headers=headers)

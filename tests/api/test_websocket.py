@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import uvicorn
 import websockets
-
 from tests.conftest import free_port
 
 

@@ -37,7 +37,7 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
 
 def test_settings_from_qunzu_toml(tmp_path: Path) -> None:
     cfg = tmp_path / "qunzu.toml"
-    cfg.write_text('[groups]\nmax_members_default = 120\n[messages]\nmax_length = 2000\n')
+    cfg.write_text("[groups]\nmax_members_default = 120\n[messages]\nmax_length = 2000\n")
     r = qunzu(tmp_path, "config", "show", env={"QUNZU_CONFIG_FILE": str(cfg)})
     shown = json.loads(r.stdout)
     assert shown["groups"]["max_members_default"] == 120 and shown["messages"]["max_length"] == 2000
@@ -61,11 +61,33 @@ def test_migrate_bootstrap_and_admin_create(tmp_path: Path) -> None:
     assert password in r.stdout and stat.S_IMODE(pw_file.stat().st_mode) == 0o600
     again = qunzu(tmp_path, "admin", "bootstrap")
     assert "username: admin" not in again.stdout and password not in again.stdout
-    r = qunzu(tmp_path, "admin", "create", "--username", "rev1", "--role", "reviewer", "--password", "-", stdin="long-password-1\n")
+    r = qunzu(
+        tmp_path,
+        "admin",
+        "create",
+        "--username",
+        "rev1",
+        "--role",
+        "reviewer",
+        "--password",
+        "-",
+        stdin="long-password-1\n",
+    )
     assert r.returncode == 0, r.stderr
-    r = qunzu(tmp_path, "admin", "create", "--username", "rev1", "--role", "reviewer", "--password", "-", stdin="long-password-1\n")
+    r = qunzu(
+        tmp_path,
+        "admin",
+        "create",
+        "--username",
+        "rev1",
+        "--role",
+        "reviewer",
+        "--password",
+        "-",
+        stdin="long-password-1\n",
+    )
     assert r.returncode == 1 and "username_taken" in r.stderr
     r = qunzu(tmp_path, "admin", "create", "--username", "x1", "--role", "emperor", "--generate-password")
     assert r.returncode == 2 and "unknown role" in r.stderr
-    secret = (tmp_path / "secret_key")
+    secret = tmp_path / "secret_key"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600

@@ -73,8 +73,16 @@ async def test_r_8_2_1_codes_are_never_reused(container) -> None:
         await uow.commit()
     draws = iter(["1000000005", "1000000005", "1000000013"])
     kw = dict(
-        actor=uid, category="work", description="", ctx=Ctx.system(), categories=["work"], name_max=30,
-        description_max=10, member_cap_default=10, member_cap_hard=10, code_source=lambda: next(draws),
+        actor=uid,
+        category="work",
+        description="",
+        ctx=Ctx.system(),
+        categories=["work"],
+        name_max=30,
+        description_max=10,
+        member_cap_default=10,
+        member_cap_hard=10,
+        code_source=lambda: next(draws),
     )
     first = await svc.create_group(container.db, name="a", **kw)
     second = await svc.create_group(container.db, name="b", **kw)

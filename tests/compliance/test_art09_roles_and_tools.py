@@ -73,8 +73,13 @@ async def test_r_2_2_2_staff_roles_give_no_in_group_power(api, client, container
     from qunzu.services.context import Ctx
 
     await register_user(
-        container.db, container.passwords, username="admin1", password="correct-horse-9", nickname="管理",
-        ctx=Ctx.system(), staff_role=StaffRole.ADMIN,
+        container.db,
+        container.passwords,
+        username="admin1",
+        password="correct-horse-9",
+        nickname="管理",
+        ctx=Ctx.system(),
+        staff_role=StaffRole.ADMIN,
     )
     tok = (await client.post("/api/v1/auth/login", json={"username": "admin1", "password": "correct-horse-9"})).json()
     admin = {"token": tok["access_token"]}
@@ -95,9 +100,18 @@ async def test_every_group_action_is_recorded_with_actor_time_ip_and_port(api, c
     await client.delete(f"/api/v1/groups/{code}/messages/{msg['id']}", headers=api.h(owner))
     await client.post(f"/api/v1/groups/{code}/leave", headers=api.h(member))
     async with container.db.uow(write=False) as uow:
-        rows = list(await uow.conn.execute(select(operation_log).where(operation_log.c.group_id.is_not(None)).order_by(operation_log.c.id)))
+        rows = list(
+            await uow.conn.execute(
+                select(operation_log).where(operation_log.c.group_id.is_not(None)).order_by(operation_log.c.id)
+            )
+        )
     assert [r.action for r in rows] == [
-        "group.create", "group.join", "group.manager_appoint", "group.manager_remove", "message.delete", "group.leave",
+        "group.create",
+        "group.join",
+        "group.manager_appoint",
+        "group.manager_remove",
+        "message.delete",
+        "group.leave",
     ]
     for r in rows:
         assert r.actor_id in (owner["id"], member["id"])

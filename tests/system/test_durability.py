@@ -4,13 +4,14 @@ import asyncio
 import secrets
 
 import httpx
-
 from tests.system.server import ServerProcess
 
 
 async def _setup(url: str) -> tuple[dict[str, str], str]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as c:
-        await c.post("/api/v1/auth/register", json={"username": "flood", "password": "correct-horse-9", "nickname": "f"})
+        await c.post(
+            "/api/v1/auth/register", json={"username": "flood", "password": "correct-horse-9", "nickname": "f"}
+        )
         tok = (await c.post("/api/v1/auth/login", json={"username": "flood", "password": "correct-horse-9"})).json()
         h = {"Authorization": f"Bearer {tok['access_token']}"}
         code = (await c.post("/api/v1/groups", json={"name": "flood", "category": "work"}, headers=h)).json()["code"]

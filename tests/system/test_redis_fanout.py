@@ -5,7 +5,6 @@ import json
 
 import httpx
 import websockets
-
 from tests.system.server import ServerProcess
 
 
@@ -20,11 +19,15 @@ async def test_two_processes_deliver_through_redis(server_db: str, redis_url: st
         async with httpx.AsyncClient(base_url=a.url, timeout=30) as c:
             tokens = {}
             for name in ("poster", "reader"):
-                await c.post("/api/v1/auth/register", json={"username": name, "password": "correct-horse-9", "nickname": name})
+                await c.post(
+                    "/api/v1/auth/register", json={"username": name, "password": "correct-horse-9", "nickname": name}
+                )
                 r = await c.post("/api/v1/auth/login", json={"username": name, "password": "correct-horse-9"})
                 tokens[name] = r.json()["access_token"]
             hp = {"Authorization": f"Bearer {tokens['poster']}"}
-            code = (await c.post("/api/v1/groups", json={"name": "跨进程", "category": "work"}, headers=hp)).json()["code"]
+            code = (await c.post("/api/v1/groups", json={"name": "跨进程", "category": "work"}, headers=hp)).json()[
+                "code"
+            ]
             await c.post(f"/api/v1/groups/{code}/join", headers={"Authorization": f"Bearer {tokens['reader']}"})
             ws = await websockets.connect(f"ws://127.0.0.1:{b.port}/api/v1/ws?token={tokens['reader']}")
             await ws.send(json.dumps({"type": "hello", "groups": {}}))

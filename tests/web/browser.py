@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -72,7 +72,7 @@ class Person:
         self.page.get_by_label("输入消息").fill(text)
         self.page.keyboard.press("Enter")
 
-    def message(self, text: str):  # noqa: ANN201 - a Playwright Locator
+    def message(self, text: str) -> Locator:
         return self.page.locator("#messages li.msg").filter(has_text=text)
 
 

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
-
 from tests.web.browser import Person, launch, new_person
 from tests.web.server import running_server
 
 
 @pytest.fixture(scope="module")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a migrated server started as a subprocess (`uvicorn --factory qunzu.api.asgi:create`)."""
+    """A migrated server started as a subprocess (`uvicorn --factory qunzu.api.asgi:create`): its URL."""
     with running_server(Path(tmp_path_factory.mktemp("web-server"))) as base:
         yield base
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
 READY_TIMEOUT_S = 30.0
+UVICORN = [PYTHON, "-m", "uvicorn", "--factory", "qunzu.api.asgi:create"]
 
 
 def free_port() -> int:
@@ -51,7 +52,7 @@ def running_server(data_dir: Path) -> Iterator[str]:
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "--factory", "qunzu.api.asgi:create", "--host", "127.0.0.1", "--port", str(port)],
+            [*UVICORN, "--host", "127.0.0.1", "--port", str(port)],
             env=server_env(data_dir),
             cwd=data_dir,
             stdout=log,
@@ -81,4 +82,5 @@ def _wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path) -> Non
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S} s:\n{log_path.read_text()[-4000:]}")
+    tail = log_path.read_text()[-4000:]
+    raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S} s:\n{tail}")

@@ -27,7 +27,7 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
         version="1.0.0",
         description=(
             "Group messaging with the duties of the 《互联网群组信息服务管理规定》 built in. "
-            "Every error uses one envelope: {\"error\": {\"code\", \"message\", \"details\"}}."
+            'Every error uses one envelope: {"error": {"code", "message", "details"}}.'
         ),
         lifespan=lifespan,
         openapi_url="/openapi.json",

@@ -84,9 +84,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         lang = _language(request)
         message = error_text(ErrorCode.VALIDATION_FAILED, "The request is not valid", lang, {})
-        return JSONResponse(
-            envelope(ErrorCode.VALIDATION_FAILED, message, {"problems": problems}), status_code=422
-        )
+        return JSONResponse(envelope(ErrorCode.VALIDATION_FAILED, message, {"problems": problems}), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

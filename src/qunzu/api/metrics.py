@@ -34,7 +34,9 @@ def route_template(request: Request) -> str:
     return "unmatched"
 
 
-def middleware(metrics: HttpMetrics) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+def middleware(
+    metrics: HttpMetrics,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         start = time.perf_counter()
         response = await call_next(request)

@@ -49,7 +49,9 @@ async def get_group(code: Code, user: UserDep, c: ContainerDep, ctx: CtxDep) -> 
     return GroupPublic.of(await svc.get_group(c.db, actor=user.id, code=code), ctx.language)
 
 
-@router.post("/groups/{code}/join", status_code=201, response_model=GroupPublic, responses=errors(*AUTHED, 404, 409, 410))
+@router.post(
+    "/groups/{code}/join", status_code=201, response_model=GroupPublic, responses=errors(*AUTHED, 404, 409, 410)
+)
 async def join(code: Code, user: UserDep, c: ContainerDep, ctx: CtxDep) -> GroupPublic:
     """Join a group by its code (refused with `group_full` at the member cap)."""
     return GroupPublic.of(await svc.join_group(c.db, actor=user.id, code=code, ctx=ctx), ctx.language)

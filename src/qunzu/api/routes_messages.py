@@ -29,7 +29,7 @@ async def post_message(
 ) -> MessagePublic:
     """Post text. Acknowledged only after it is committed; a retry with the same client_msg_id returns it again."""
     view, created = await svc.post_message(
-        c.db,
+        c.writer,
         actor=user.id,
         code=code,
         text=body.text,

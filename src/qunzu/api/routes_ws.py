@@ -56,7 +56,7 @@ def _same_origin(ws: WebSocket) -> bool:
 def _parse_hello(raw: str) -> tuple[dict[str, int], int | None]:
     data: Any = orjson.loads(raw)
     if not isinstance(data, dict) or data.get("type") != "hello":
-        raise ValueError("the first frame must be {\"type\": \"hello\", ...}")
+        raise ValueError('the first frame must be {"type": "hello", ...}')
     groups = data.get("groups") or {}
     if not isinstance(groups, dict) or not all(
         isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in groups.items()

@@ -126,7 +126,9 @@ class UserRef(Strict):
 class MessageCreate(Strict):
     text: str = Field(min_length=1, max_length=100_000)
     client_msg_id: str = Field(
-        min_length=1, max_length=64, description="chosen by the client; a retry with the same id returns the same message"
+        min_length=1,
+        max_length=64,
+        description="chosen by the client; a retry with the same id returns the same message",
     )
 
 

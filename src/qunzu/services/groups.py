@@ -280,9 +280,7 @@ async def list_members(db: Database, *, actor: int, code: str) -> list[MemberVie
 async def _target_role(uow: UnitOfWork, access: GroupAccess, user_id: int) -> GroupRole:
     role = (
         await uow.conn.execute(
-            select(memberships.c.role).where(
-                memberships.c.group_id == access.id, memberships.c.user_id == user_id
-            )
+            select(memberships.c.role).where(memberships.c.group_id == access.id, memberships.c.user_id == user_id)
         )
     ).scalar_one_or_none()
     if role is None:
@@ -310,9 +308,7 @@ async def _set_role(
         port=ctx.port,
         details={"role": role.value},
     )
-    count = (
-        await uow.conn.execute(select(groups.c.member_count).where(groups.c.id == access.id))
-    ).scalar_one()
+    count = (await uow.conn.execute(select(groups.c.member_count).where(groups.c.id == access.id))).scalar_one()
     uow.collect(
         MembershipChanged(
             group_id=access.id,

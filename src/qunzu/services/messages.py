@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, select, update
 
 from qunzu.domain import roles
-from qunzu.domain.groups import check_group_open
 from qunzu.domain.limits import check_message_text
 from qunzu.domain.roles import GroupRole
-from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from qunzu.errors import ErrorCode, NotFound, ValidationFailed
 from qunzu.services.access import access_group_as_member
 from qunzu.services.context import Ctx
-from qunzu.services.events import MessageDeleted, MessagePosted
+from qunzu.services.events import MessageDeleted
 from qunzu.services.views import MessageView
 from qunzu.storage import oplog
-from qunzu.storage.tables import groups, memberships, messages, users
+from qunzu.storage.tables import groups, memberships, messages
 from qunzu.storage.uow import Database
+
+
+class MessageWriterPort(Protocol):
+    async def submit(
+        self, *, actor: int, code: str, text: str, client_msg_id: str, ctx: Ctx
+    ) -> tuple[MessageView, bool]: ...
+
 
 CLIENT_MSG_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -42,7 +47,7 @@ def message_payload(view: MessageView) -> dict[str, Any]:
     }
 
 
-def _view(row: Any, code: str, role: GroupRole | None) -> MessageView:
+def stored_view(row: Any, code: str, role: GroupRole | None) -> MessageView:
     deleted = row.deleted_at is not None
     return MessageView(
         id=row.id,
@@ -68,7 +73,7 @@ def check_client_msg_id(raw: str) -> str:
 
 
 async def post_message(
-    db: Database,
+    writer: MessageWriterPort,
     *,
     actor: int,
     code: str,
@@ -77,86 +82,13 @@ async def post_message(
     ctx: Ctx,
     max_length: int,
 ) -> tuple[MessageView, bool]:
-    """Post a message. Returns (message, created). A retry with the same client_msg_id returns the first one."""
+    """Post a message. Returns (message, created). A retry with the same client_msg_id returns the first one.
+
+    The message is acknowledged only after its transaction has committed (group commit: see message_writer).
+    """
     check_message_text(text, max_length=max_length)
     check_client_msg_id(client_msg_id)
-    async with db.uow() as uow:
-        access = await access_group_as_member(uow.conn, actor=actor, code=code)
-        check_group_open(access.status)
-        role = access.require_member()
-        nickname = (await uow.conn.execute(select(users.c.nickname).where(users.c.id == actor))).scalar_one()
-        seq = (
-            await uow.conn.execute(
-                update(groups)
-                .where(groups.c.id == access.id)
-                .values(last_seq=groups.c.last_seq + 1)
-                .returning(groups.c.last_seq)
-            )
-        ).scalar_one()
-        try:
-            msg_id = (
-                await uow.conn.execute(
-                    insert(messages)
-                    .values(
-                        group_id=access.id,
-                        seq=seq,
-                        sender_id=actor,
-                        sender_nickname=nickname,
-                        text=text,
-                        client_msg_id=client_msg_id,
-                        created_at=ctx.now,
-                        src_ip=ctx.ip,
-                        src_port=ctx.port,
-                    )
-                    .returning(messages.c.id)
-                )
-            ).scalar_one()
-        except IntegrityError:
-            duplicate = True
-        else:
-            duplicate = False
-            view = MessageView(
-                id=msg_id,
-                group_code=access.code,
-                seq=seq,
-                sender_id=actor,
-                sender_nickname=nickname,
-                sender_role=role,
-                text=text,
-                client_msg_id=client_msg_id,
-                created_at=ctx.now,
-            )
-            uow.collect(
-                MessagePosted(
-                    group_id=access.id, group_code=access.code, seq=seq, message=message_payload(view)
-                )
-            )
-            await uow.commit()
-    if not duplicate:
-        return view, True
-    # The transaction above rolled back (its sequence number too): return the message first posted.
-    return await _existing(db, actor=actor, code=code, client_msg_id=client_msg_id, text=text), False
-
-
-async def _existing(db: Database, *, actor: int, code: str, client_msg_id: str, text: str) -> MessageView:
-    async with db.uow(write=False) as uow:
-        access = await access_group_as_member(uow.conn, actor=actor, code=code)
-        row = (
-            await uow.conn.execute(
-                select(messages).where(
-                    messages.c.group_id == access.id,
-                    messages.c.sender_id == actor,
-                    messages.c.client_msg_id == client_msg_id,
-                )
-            )
-        ).one()
-    if row.text != text:
-        raise Conflict(
-            "This client_msg_id was already used for a different message",
-            code=ErrorCode.CLIENT_MSG_ID_CONFLICT,
-            details={"seq": row.seq},
-        )
-    return _view(row, access.code, access.role)
+    return await writer.submit(actor=actor, code=code, text=text, client_msg_id=client_msg_id, ctx=ctx)
 
 
 async def list_messages(
@@ -193,7 +125,7 @@ async def list_messages(
                 stmt = stmt.where(messages.c.seq < before)
             stmt = stmt.order_by(messages.c.seq.desc())
         rows = list(await uow.conn.execute(stmt.limit(limit)))
-    views = [_view(r, access.code, GroupRole(r.sender_role) if r.sender_role else None) for r in rows]
+    views = [stored_view(r, access.code, GroupRole(r.sender_role) if r.sender_role else None) for r in rows]
     views.sort(key=lambda v: v.seq)
     return views
 
@@ -224,7 +156,7 @@ async def fetch_frames_range(
         rows = list(await uow.conn.execute(stmt))
     out = []
     for r in rows:
-        view = _view(r, code, GroupRole(r.sender_role) if r.sender_role else None)
+        view = stored_view(r, code, GroupRole(r.sender_role) if r.sender_role else None)
         out.append((view.seq, message_payload(view), code))
     return out
 

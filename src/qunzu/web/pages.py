@@ -15,6 +15,7 @@ from qunzu.i18n import category_label
 from qunzu.services import groups as group_service
 from qunzu.services.views import GroupView
 from qunzu.web.context import Web, get_web
+from qunzu.web.render import hue
 
 router = APIRouter(include_in_schema=False)
 WebDep = Annotated[Web, Depends(get_web)]
@@ -56,7 +57,7 @@ def _card(v: GroupView, lang: str) -> dict[str, Any]:
         "code_display": format_group_code(v.code),
         "name": v.name,
         "initial": v.name[:1],
-        "hue": sum(map(ord, v.code)) % 8,
+        "hue": hue(v.code),
         "category": category_label(v.category, lang),
         "description": v.description,
         "member_count": v.member_count,

@@ -40,6 +40,14 @@ def _static_versions() -> dict[str, str]:
     return versions
 
 
+def hue(value: object) -> int:
+    """One of eight avatar colours for a person or group; the same function as hueOf() in common.js."""
+    h = 0
+    for ch in str(value):
+        h = (h * 31 + ord(ch)) & 0xFFFFFFFF
+    return h % 8
+
+
 class Renderer:
     def __init__(self) -> None:
         self.env = Environment(
@@ -50,6 +58,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         versions = _static_versions()
+        self.env.globals["hue"] = hue
         self.env.globals["static"] = lambda rel: f"/static/{rel}?v={versions.get(rel, '0')}"
 
     def page(self, template: str, *, language: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -1,0 +1,133 @@
+"""Precision rules: when a candidate match is really the term, and when it is only an accident of the text.
+
+Dropping separators and reading pinyin find evasions, but they also find terms that are not there. Each rule
+below removes one kind of accident; docs/review.md explains them with examples.
+
+R1 Gap length. A separator run inside a match bridges it only when it has at most MAX_GAP visible characters.
+R2 Word split (Han, no separator). A term that reads better as the end of one common word and the start of the
+   next is not there: 新一代孕妇装 = 新一代 + 孕妇装, not 代孕. "Better" means that a dictionary word ends inside the
+   term coming from the left (一代) and one starts inside it running on to the right (孕妇), or that the term is a
+   single free modifier (大, 小, 老...) followed by such a word: 大麻烦 = 大 + 麻烦.
+R3 Natural boundary (Han, across a separator). Writers separate words, evaders separate characters. A match
+   across a separator is not there when the fragment after the last gap starts a dictionary word that runs on
+   past the match (六合 彩虹公园, 大 麻烦了), or the fragment before the first gap ends one that began before it.
+R4 Latin edges. A term edge made of Latin letters (or digits) shorter than LONG_LATIN must sit on a word edge:
+   "sex" is not in "Essex" or "this ex"; letters next to digits, Han characters or separators are edges.
+R5 Letter spacing. Across a gap between two Latin characters, both neighbouring fragments must be single
+   characters ("s e x", "v.i.a.g.r.a"), unless the term itself has a space there ("free money").
+R6 Pinyin syllables. A pinyin match must start and end on syllable boundaries: the Latin letters glued to it
+   on either side must read as whole pinyin syllables ("woyaodama" yes, "adamant" no), and any gap inside it
+   must fall between two syllables of the term ("da ma" yes, "Adam a" no).
+"""
+
+from __future__ import annotations
+
+from qunzu.review.charmap import is_cjk_cp
+from qunzu.review.pinyin import SyllableChecker
+from qunzu.review.words import MAX_WORD
+
+MAX_GAP = 3
+LONG_LATIN = 6
+FREE_MODIFIERS = frozenset("大小老新旧好坏多少高低长短真假太很最超特全总半双单各每本该此其某")
+
+
+def is_han(ch: str) -> bool:
+    return is_cjk_cp(ord(ch))
+
+
+def _kind(ch: str) -> str:
+    """'d' digit, 'a' other letter (Latin, Cyrillic...), 'h' Han, '' anything else."""
+    if ch.isdigit():
+        return "d"
+    if ch.isalpha():
+        return "h" if is_han(ch) or not ch.isascii() and ord(ch) >= 0x3000 else "a"
+    return ""
+
+
+class Rules:
+    """The precision rules over a word set and the pinyin syllables."""
+
+    def __init__(self, words: frozenset[str], syllables: SyllableChecker) -> None:
+        self.words = words
+        self.syllables = syllables
+
+    # -- R2 / R3: dictionary words across the edges of a match -------------------------------------------
+    def runs_on_right(self, tail: str, right: str) -> bool:
+        """A word begins inside `tail` (the end of the match) and continues into `right`."""
+        words = self.words
+        for j in range(len(tail)):
+            frag = tail[j:]
+            for r in range(1, min(len(right), MAX_WORD - len(frag)) + 1):
+                if frag + right[:r] in words:
+                    return True
+        return False
+
+    def runs_on_left(self, head: str, left: str) -> bool:
+        """A word ends inside `head` (the start of the match) and began in `left`."""
+        words = self.words
+        for j in range(1, len(head) + 1):
+            frag = head[:j]
+            for r in range(1, min(len(left), MAX_WORD - len(frag)) + 1):
+                if left[-r:] + frag in words:
+                    return True
+        return False
+
+    def split_by_words(self, term: str, left: str, right: str) -> bool:
+        """R2: the unbroken match is really the end of one word and the start of the next."""
+        if len(term) < 2 or not right:
+            return False
+        words = self.words
+        for k in range(1, len(term)):
+            suffix = term[k:]
+            if not is_han(suffix[0]) or not is_han(term[k - 1]):
+                continue
+            if not any(suffix + right[:r] in words for r in range(1, min(len(right), MAX_WORD - len(suffix)) + 1)):
+                continue
+            prefix = term[:k]
+            if k == 1 and prefix in FREE_MODIFIERS:
+                return True
+            if any(left[-r:] + prefix in words for r in range(1, min(len(left), MAX_WORD - k) + 1)):
+                return True
+        return False
+
+    def bridge_ok(self, folded: str, fs: int, fe: int, gaps: list[int], left: str, right: str) -> bool:
+        """R3 and R5 for a text match with gaps at folded offsets `gaps` (absolute, sorted)."""
+        cuts = [fs, *gaps, fe]
+        han_gap = False
+        for i, g in enumerate(gaps, start=1):
+            before, after = _kind(folded[g - 1]), _kind(folded[g])
+            if before in "ad" and after in "ad" and before and after:
+                if cuts[i] - cuts[i - 1] != 1 or cuts[i + 1] - cuts[i] != 1:
+                    return False  # R5
+            elif before == "h" and after == "h":
+                han_gap = True
+        if han_gap:
+            head, tail = folded[fs : gaps[0]], folded[gaps[-1] : fe]
+            if self.runs_on_right(tail, right) or self.runs_on_left(head, left):
+                return False  # R3
+        return True
+
+    # -- R4: Latin edges ---------------------------------------------------------------------------------
+    @staticmethod
+    def edges_ok(folded: str, fs: int, fe: int, lo: int, hi: int, lead: int, trail: int) -> bool:
+        if lead and lead < LONG_LATIN and fs > lo:
+            k = _kind(folded[fs])
+            if k and _kind(folded[fs - 1]) == k:
+                return False
+        if trail and trail < LONG_LATIN and fe < hi:
+            k = _kind(folded[fe - 1])
+            if k and _kind(folded[fe]) == k:
+                return False
+        return True
+
+    # -- R6: pinyin ----------------------------------------------------------------------------------------
+    def pinyin_context_ok(self, folded: str, fs: int, fe: int, lo: int, hi: int) -> bool:
+        """The Latin letters glued to the match on both sides read as whole syllables."""
+        i = fs
+        while i > lo and "a" <= folded[i - 1] <= "z":
+            i -= 1
+        j = fe
+        while j < hi and "a" <= folded[j] <= "z":
+            j += 1
+        seg = self.syllables.segmentable
+        return (i == fs or seg(folded[i:fs])) and (j == fe or seg(folded[fe:j]))

@@ -1,0 +1,243 @@
+"""Group commit for posts: concurrent posts share one transaction and a handful of statements.
+
+Each post is acknowledged only after the transaction holding it has committed (durable), and each gets its own
+result: its message, the message first posted under its client_msg_id, or its own error. While a batch is being
+written, new posts queue up and form the next batch, so the batch size follows the load by itself: one post alone
+is written at once; under load, hundreds share a commit.
+
+Per batch, whatever its size: lock the groups, check memberships, find earlier posts with the same client ids,
+insert all new messages, move each group's sequence — five statements and one commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import bindparam, insert, select, tuple_, update
+
+from qunzu.domain.groupcode import parse_group_code
+from qunzu.domain.groups import group_not_found
+from qunzu.domain.roles import GroupRole
+from qunzu.errors import Conflict, ErrorCode, Forbidden, QunzuError, Unavailable
+from qunzu.services.context import Ctx
+from qunzu.services.events import MessagePosted
+from qunzu.services.messages import message_payload, stored_view
+from qunzu.services.views import MessageView
+from qunzu.storage.tables import groups, memberships, messages, users
+from qunzu.storage.uow import Database
+
+log = structlog.get_logger(__name__)
+
+Result = tuple[MessageView, bool]
+
+
+@dataclass(slots=True)
+class PostRequest:
+    actor: int
+    code: str
+    text: str
+    client_msg_id: str
+    ctx: Ctx
+    future: asyncio.Future[Result] = field(repr=False)
+
+
+def _settle(req: PostRequest, *, result: Result | None = None, error: BaseException | None = None) -> None:
+    if req.future.done():  # the client went away; the outcome stands in the database all the same
+        return
+    if error is not None:
+        req.future.set_exception(error)
+    else:
+        assert result is not None
+        req.future.set_result(result)
+
+
+class MessageWriter:
+    """One per process. `submit` queues a post and waits for its commit."""
+
+    def __init__(self, db: Database, *, max_batch: int = 512) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[PostRequest] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.posts = 0
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="qunzu-message-writer")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while not self._queue.empty():
+            _settle(self._queue.get_nowait(), error=Unavailable("The server is shutting down"))
+
+    async def submit(self, *, actor: int, code: str, text: str, client_msg_id: str, ctx: Ctx) -> Result:
+        if self._task is None:
+            raise Unavailable("The message writer is not running")
+        parse_group_code(code)  # a malformed code never reaches the queue
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(PostRequest(actor, code, text, client_msg_id, ctx, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write(batch)
+            except QunzuError as exc:
+                for req in batch:
+                    _settle(req, error=exc)
+            except Exception as exc:  # the whole batch rolled back: nothing of it was stored
+                log.exception("message_batch_failed", size=len(batch))
+                for req in batch:
+                    _settle(
+                        req, error=Unavailable("The message could not be stored; retry with the same client_msg_id")
+                    )
+                del exc
+            self.batches += 1
+            self.posts += len(batch)
+
+    async def _write(self, batch: list[PostRequest]) -> None:
+        outcomes: dict[int, Result | QunzuError] = {}
+        async with self.db.uow() as uow:
+            conn = uow.conn
+            codes = sorted({parse_group_code(r.code) for r in batch})
+            stmt = select(groups.c.id, groups.c.code, groups.c.status, groups.c.last_seq).where(
+                groups.c.code.in_(codes)
+            )
+            if not self.db.is_sqlite:
+                stmt = stmt.order_by(groups.c.id).with_for_update()  # sequence moves happen under the row lock
+            by_code = {r.code: r for r in await conn.execute(stmt)}
+
+            pairs = {(by_code[c].id, r.actor) for r in batch if (c := parse_group_code(r.code)) in by_code}
+            roles: dict[tuple[int, int], tuple[GroupRole, str]] = {}
+            if pairs:
+                rows = await conn.execute(
+                    select(memberships.c.group_id, memberships.c.user_id, memberships.c.role, users.c.nickname)
+                    .join(users, users.c.id == memberships.c.user_id)
+                    .where(tuple_(memberships.c.group_id, memberships.c.user_id).in_(list(pairs)))
+                )
+                roles = {(r.group_id, r.user_id): (GroupRole(r.role), r.nickname) for r in rows}
+
+            keys = {(gid, r.actor, r.client_msg_id) for r in batch if (gid := _gid(by_code, r)) is not None}
+            earlier: dict[tuple[int, int, str], Any] = {}
+            if keys:
+                rows = await conn.execute(
+                    select(messages).where(
+                        tuple_(messages.c.group_id, messages.c.sender_id, messages.c.client_msg_id).in_(list(keys))
+                    )
+                )
+                earlier = {(r.group_id, r.sender_id, r.client_msg_id): r for r in rows}
+
+            start_seq = {g.id: g.last_seq for g in by_code.values()}
+            next_seq = dict(start_seq)
+            fresh: dict[tuple[int, int, str], tuple[int, PostRequest]] = {}
+            to_insert: list[dict[str, Any]] = []
+            for i, req in enumerate(batch):
+                code = parse_group_code(req.code)
+                group = by_code.get(code)
+                if group is None:
+                    outcomes[i] = group_not_found()
+                    continue
+                member = roles.get((group.id, req.actor))
+                if member is None:
+                    outcomes[i] = Forbidden("Only members of this group can do this", code=ErrorCode.NOT_MEMBER)
+                    continue
+                if group.status != "active":
+                    outcomes[i] = Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
+                    continue
+                key = (group.id, req.actor, req.client_msg_id)
+                if key in earlier or key in fresh:
+                    continue  # settled below, once the first one is known
+                next_seq[group.id] += 1
+                fresh[key] = (i, req)
+                to_insert.append(
+                    {
+                        "group_id": group.id,
+                        "seq": next_seq[group.id],
+                        "sender_id": req.actor,
+                        "sender_nickname": member[1],
+                        "text": req.text,
+                        "client_msg_id": req.client_msg_id,
+                        "created_at": req.ctx.now,
+                        "src_ip": req.ctx.ip,
+                        "src_port": req.ctx.port,
+                    }
+                )
+            if to_insert:
+                ids = (
+                    (
+                        await conn.execute(
+                            insert(messages).returning(messages.c.id, sort_by_parameter_order=True), to_insert
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                moved = [{"gid": gid, "seq": seq} for gid, seq in next_seq.items() if seq != start_seq[gid]]
+                await conn.execute(
+                    update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq")), moved
+                )
+                for row, msg_id in zip(to_insert, ids, strict=True):
+                    i, req = fresh[(row["group_id"], row["sender_id"], row["client_msg_id"])]
+                    code = parse_group_code(req.code)
+                    view = MessageView(
+                        id=msg_id,
+                        group_code=code,
+                        seq=row["seq"],
+                        sender_id=req.actor,
+                        sender_nickname=row["sender_nickname"],
+                        sender_role=roles[(row["group_id"], req.actor)][0],
+                        text=req.text,
+                        client_msg_id=req.client_msg_id,
+                        created_at=req.ctx.now,
+                    )
+                    outcomes[i] = (view, True)
+                    uow.collect(
+                        MessagePosted(
+                            group_id=row["group_id"], group_code=code, seq=row["seq"], message=message_payload(view)
+                        )
+                    )
+            await uow.commit()
+        # Retries (same sender, group and client id): the message first posted, if the text is the same.
+        for i, req in enumerate(batch):
+            if i in outcomes:
+                continue
+            gid = _gid(by_code, req)
+            assert gid is not None
+            key = (gid, req.actor, req.client_msg_id)
+            if key in earlier:
+                row = earlier[key]
+                first_text, view = row.text, stored_view(row, parse_group_code(req.code), roles[(gid, req.actor)][0])
+            else:
+                j, first = fresh[key]
+                first_text, view = first.text, outcomes[j][0]  # type: ignore[index]
+            if first_text != req.text:
+                outcomes[i] = Conflict(
+                    "This client_msg_id was already used for a different message",
+                    code=ErrorCode.CLIENT_MSG_ID_CONFLICT,
+                    details={"seq": view.seq},
+                )
+            else:
+                outcomes[i] = (view, False)
+        for i, req in enumerate(batch):
+            outcome = outcomes[i]
+            if isinstance(outcome, QunzuError):
+                _settle(req, error=outcome)
+            else:
+                _settle(req, result=outcome)
+
+
+def _gid(by_code: dict[str, Any], req: PostRequest) -> int | None:
+    group = by_code.get(parse_group_code(req.code))
+    return None if group is None else int(group.id)
