@@ -12,7 +12,6 @@ import marshal
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 
 import daachorse
 
@@ -30,6 +29,8 @@ Target = tuple[int, int, tuple[int, ...]]  # (entry index, kind, syllable bounds
 
 
 def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version  # imported late: slow to import
+
     try:
         return version(name)
     except PackageNotFoundError:  # pragma: no cover - the dependencies are installed

@@ -11,9 +11,6 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-from pypinyin.pinyin_dict import pinyin_dict
-
 from qunzu.review.charmap import is_cjk_cp
 
 MAX_VARIANTS = 4
@@ -30,11 +27,15 @@ def _toneless(reading: str) -> str:
 
 def char_syllables() -> dict[str, str]:
     """Every Han character's most common toneless reading (used for texts that mix Han and Latin letters)."""
+    from pypinyin.pinyin_dict import pinyin_dict  # imported late: pypinyin loads large tables
+
     return {chr(cp): _toneless(readings.split(",")[0]) for cp, readings in pinyin_dict.items()}
 
 
 def all_syllables() -> frozenset[str]:
     """Every toneless syllable of the pinyin dictionary, with lv/lu-style spellings of ü."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
     out: set[str] = set()
     for readings in pinyin_dict.values():
         for r in readings.split(","):
@@ -89,6 +90,8 @@ def _units(term: str, readings: list[str]) -> list[str] | None:
 
 def term_spellings(term: str, per_char: dict[str, str]) -> list[Spelling]:
     """Full pinyin spellings of a normalised term (phrase-aware reading, per-character reading, ü as v or u)."""
+    from pypinyin import Style, lazy_pinyin
+
     han = [ch for ch in term if is_cjk_cp(ord(ch))]
     if len(han) < 2:
         return []
