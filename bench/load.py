@@ -415,9 +415,7 @@ async def api(
     headers = dict(JSON_HEADERS)
     if token:
         headers["authorization"] = f"Bearer {token}"
-    r = await client.request(
-        method, path, content=orjson.dumps(body) if body is not None else None, headers=headers
-    )
+    r = await client.request(method, path, content=orjson.dumps(body) if body is not None else None, headers=headers)
     if r.status_code not in ok:
         raise RuntimeError(f"{method} {path} → {r.status_code}: {r.text[:300]}")
     return orjson.loads(r.content) if r.content else None
@@ -430,9 +428,9 @@ async def make_user(client: httpx.AsyncClient, u: User) -> None:
         f"{API}/auth/register",
         body={"username": u.username, "password": PASSWORD, "nickname": f"bench {u.index}"},
     )
-    u.token = (
-        await api(client, "POST", f"{API}/auth/login", body={"username": u.username, "password": PASSWORD})
-    )["access_token"]
+    u.token = (await api(client, "POST", f"{API}/auth/login", body={"username": u.username, "password": PASSWORD}))[
+        "access_token"
+    ]
 
 
 async def connect_socket(ws_base: str, u: User, frames: Frames, ready_timeout: float) -> Sock:
@@ -477,6 +475,7 @@ class Spawn:
         self.ports: list[int] = []
         self.logs: list[Path] = []
         self.redis_url: str | None = None
+        self.source = f"working tree ({git_describe()})"
 
     def _pg(self) -> tuple[list[str], str]:
         u = urlparse(self.args.pg_url)
@@ -497,8 +496,28 @@ class Spawn:
         ]
         return base, f"postgresql+asyncpg://{u.username or 'postgres'}@{u.hostname}:{u.port or 5432}"
 
+    def _source(self) -> str | None:
+        """`--server-rev REV`: export that commit (git archive) and run the servers from it, so that
+        uncommitted edits in the working tree do not leak into the measurement."""
+        rev = self.args.server_rev
+        if not rev:
+            return None
+        repo = Path(__file__).resolve().parent.parent
+        full = subprocess.run(
+            ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=repo, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        dest = self.tmp / "src-snapshot"
+        dest.mkdir()
+        archive = subprocess.run(["git", "archive", full, "src"], cwd=repo, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        self.source = f"git {full[:12]}"
+        return str(dest / "src")
+
     def start(self) -> tuple[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUNZU_")}
+        src = self._source()
+        if src:
+            env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.update(
             QUNZU_DATA_DIR=str(self.tmp / "var"),
             QUNZU_PROFILE=self.args.server_profile,
@@ -579,9 +598,7 @@ class Spawn:
         raise RuntimeError(f"server on port {port} not ready after 60 s: {self.log_tail()}")
 
     def log_tail(self) -> str:
-        return " | ".join(
-            (log.read_text(errors="replace")[-1500:] if log.exists() else "") for log in self.logs
-        )
+        return " | ".join((log.read_text(errors="replace")[-1500:] if log.exists() else "") for log in self.logs)
 
     def log_problems(self) -> dict[str, Any]:
         pat = re.compile(r"Traceback|\berror\b|\bERROR\b|CRITICAL|exception", re.IGNORECASE)
@@ -627,6 +644,21 @@ class Spawn:
 # ----------------------------------------------------------------------------------------------------- run
 
 
+def git_describe() -> str:
+    """The checked-out commit, `-dirty` when src/ has uncommitted changes."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
 def machine() -> dict[str, Any]:
     model = ""
     with contextlib.suppress(OSError):
@@ -634,15 +666,6 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    commit = ""
-    with contextlib.suppress(Exception):
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).parent,
-            check=False,
-        ).stdout.strip()
     return {
         "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
@@ -650,7 +673,6 @@ def machine() -> dict[str, Any]:
         "cpu_model": model,
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
-        "git_commit": commit,
     }
 
 
@@ -671,9 +693,7 @@ async def bench(
     client_meter = Meter(lambda: [me])
     load_start = os.getloadavg()
 
-    limits = httpx.Limits(
-        max_connections=args.max_connections, max_keepalive_connections=args.max_connections
-    )
+    limits = httpx.Limits(max_connections=args.max_connections, max_keepalive_connections=args.max_connections)
     timeout = httpx.Timeout(args.timeout, pool=None)
     ws_base = ws_url.replace("http://", "ws://").replace("https://", "wss://")
     result: dict[str, Any] = {
@@ -833,9 +853,7 @@ async def bench(
         try:
             if "groups" in args.phases:
                 pairs = [(codes[g], creators[g]) for g in range(args.groups)]
-                await measured_with(
-                    Phase("groups", receivers=1), senders_for(pairs, f"{run}.g.", pool), args.rate
-                )
+                await measured_with(Phase("groups", receivers=1), senders_for(pairs, f"{run}.g.", pool), args.rate)
             fan = [p for p in ("fanout-2/s", "fanout-max") if p in args.phases]
             if fan and big_code:
                 t = now()
@@ -891,9 +909,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     (
         "delivery p50 / p99 (ms)",
         lambda r: (
-            f"{r['delivery_latency']['p50_ms']} / {r['delivery_latency']['p99_ms']}"
-            if "delivery_latency" in r
-            else "—"
+            f"{r['delivery_latency']['p50_ms']} / {r['delivery_latency']['p99_ms']}" if "delivery_latency" in r else "—"
         ),
     ),
     (
@@ -932,7 +948,8 @@ def render(res: dict[str, Any]) -> str:
     lines.insert(
         0,
         f"Qunzu message load — {res['target']} — {m['date_utc']} — {m['nproc']} CPU {m['cpu_model']}, "
-        f"load avg {res['loadavg_start']} → {res['loadavg_end']}, client loop {res['client_event_loop']}",
+        f"load avg {res['loadavg_start']} → {res['loadavg_end']}, client loop {res['client_event_loop']}, "
+        f"server code {res['server_code']}",
     )
     lines.append(
         f"run: {res['run_wall_s']} s, server CPU {res['server_cpu_run_s']} s "
@@ -987,9 +1004,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="open loop: this many messages/s in total across the senders (groups and fanout-max)",
     )
-    p.add_argument(
-        "--fanout-rate", type=float, default=2.0, help="messages/s into the big group in fanout-2/s"
-    )
+    p.add_argument("--fanout-rate", type=float, default=2.0, help="messages/s into the big group in fanout-2/s")
     p.add_argument("--fanout-senders", type=int, default=1, help="closed-loop senders in fanout-max")
     p.add_argument(
         "--phases",
@@ -1001,9 +1016,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fanout-members", type=int, default=500, help="members (all connected) of the big group")
     p.add_argument("--drain", type=float, default=10.0, help="max seconds to wait for frames after sending")
     p.add_argument("--setup-concurrency", type=int, default=16)
-    p.add_argument(
-        "--max-connections", type=int, default=64, help="open loop: HTTP keep-alive pool size per sender"
-    )
+    p.add_argument("--max-connections", type=int, default=64, help="open loop: HTTP keep-alive pool size per sender")
     p.add_argument("--timeout", type=float, default=60.0, help="HTTP and WebSocket-ready timeout (s)")
     p.add_argument("--json", help="write the results as JSON to this path")
     p.add_argument(
@@ -1026,10 +1039,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="warning",
         help="QUNZU_LOGS__LEVEL of spawned servers (info adds an access-log line per request)",
     )
-    p.add_argument("--keep-logs", help="copy the spawned servers' logs into this directory")
     p.add_argument(
-        "--no-uvloop", action="store_true", help="use the stdlib event loop even if uvloop is installed"
+        "--server-rev",
+        help="--spawn: run the servers from this git commit (git archive into the temp dir) instead of the "
+        "working tree, so that uncommitted edits do not leak into the measurement",
     )
+    p.add_argument("--keep-logs", help="copy the spawned servers' logs into this directory")
+    p.add_argument("--no-uvloop", action="store_true", help="use the stdlib event loop even if uvloop is installed")
     args = p.parse_args(argv)
     args.phases = [x.strip() for x in args.phases.split(",") if x.strip()]
     unknown = set(args.phases) - {"groups", "fanout-2/s", "fanout-max"}
@@ -1040,11 +1056,46 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def markdown(paths: list[str]) -> str:
+    """One table row per result file (`--json` output), in the layout of docs/benchmarks.md."""
+
+    def ms(d: dict[str, Any] | None) -> str:
+        return f"{d['p50_ms']} / {d['p99_ms']}" if d and d.get("n") else "—"
+
+    head = (
+        "| run | load avg (1 min, start→end) | groups: msg/s | post p50 / p99 ms | delivery p50 / p99 ms "
+        "| fan-out 2/s: last p50 / p99 ms | fan-out max: msg/s | last p50 / p99 ms "
+        "| delivered (groups / 2/s / max) | errors | server CPU % (groups) | client CPU % (groups) "
+        "| peak RSS MiB |"
+    )
+    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for path in paths:
+        r = orjson.loads(Path(path).read_bytes())
+        ph = {p["phase"]: p for p in r["phases"]}
+        g, f2, fm = ph.get("groups", {}), ph.get("fanout-2/s", {}), ph.get("fanout-max", {})
+        rate = f" --rate {r['config']['rate']:g}" if r["config"].get("rate") else ""
+        errors = sum(v for p in r["phases"] for k, v in p["statuses"].items() if k not in ("200", "201"))
+        lines.append(
+            f"| `{r['target']}{rate}` ({r.get('server_code', '?')}) | {r['loadavg_start'][0]} → {r['loadavg_end'][0]} "
+            f"| {g.get('messages_per_s', '—')} | {ms(g.get('post_latency'))} | {ms(g.get('delivery_latency'))} "
+            f"| {ms(f2.get('fanout_last_latency'))} | {fm.get('messages_per_s', '—')} "
+            f"| {ms(fm.get('fanout_last_latency'))} "
+            f"| {g.get('delivered_fraction', '—')} / {f2.get('delivered_fraction', '—')} / "
+            f"{fm.get('delivered_fraction', '—')} | {errors} | {g.get('server_cpu_pct', '—')} "
+            f"| {g.get('client_cpu_pct', '—')} | {sum(r['server_peak_rss_mib'].values()):.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # so that `finally` tears the spawned servers and the scratch database down
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--markdown"]:
+        print(markdown(argv[1:]))
+        return 0
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     spawn: Spawn | None = None
@@ -1054,12 +1105,15 @@ def main(argv: list[str] | None = None) -> int:
             import uvloop
 
             runner = uvloop.run
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     try:
         db_procs = None
+        server_code = "unknown (--url: a running server)"
         if args.spawn:
             spawn = Spawn(args.spawn, args)
             post_url, ws_url = spawn.start()
             pids = [p.pid for p in spawn.procs]
+            server_code = spawn.source
             if spawn.dbname:
                 db_procs = pg_backends(spawn.dbname)
             target = f"--spawn {args.spawn}"
@@ -1076,13 +1130,14 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                 )
             target = f"--url {post_url}" + (f" --ws-url {ws_url}" if ws_url != post_url else "")
-        mode = (
-            f"open loop at --rate {args.rate:g} msg/s" if args.rate else "closed loop (as fast as possible)"
-        )
+        mode = f"open loop at --rate {args.rate:g} msg/s" if args.rate else "closed loop (as fast as possible)"
         print(f"target {target}; {mode}; {args.duration:g} s per phase; phases {args.phases}", flush=True)
         res = runner(bench(args, post_url, ws_url, pids, db_procs))
         res["target"] = target
-        res["argv"] = sys.argv[1:] if argv is None else argv
+        res["started_utc"] = started
+        res["server_code"] = server_code
+        res["bench_code"] = git_describe()
+        res["argv"] = argv
         res["config"] = {k: v for k, v in vars(args).items() if k not in ("json",)}
         res["machine"] = machine()
         if spawn:

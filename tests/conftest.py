@@ -115,9 +115,6 @@ async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-TABLES_IN_ORDER = ["messages", "memberships", "auth_tokens", "operation_log", "groups", "users"]
-
-
 async def _truncate_pg(url: str) -> None:
     import asyncpg
 
@@ -184,25 +181,63 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+def random_mobile() -> str:
+    """A valid mainland mobile number, different each call."""
+    return secrets.choice(["138", "139", "150", "186", "177"]) + f"{secrets.randbelow(10**8):08d}"
+
+
 class Api:
     """A thin test client speaking the public API, so tests read like what a user does."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, container: Any) -> None:
         self.client = client
+        self.container = container
         self._n = 0
 
-    async def user(self, name: str | None = None, nickname: str | None = None) -> dict[str, Any]:
+    async def current_versions(self) -> dict[str, int]:
+        docs = (await self.client.get("/api/v1/documents")).json()
+        return {d["kind"]: d["version"] for d in docs}
+
+    async def unverified_user(self, name: str | None = None, nickname: str | None = None) -> dict[str, Any]:
+        """Registered (agreement and privacy policy accepted) and signed in, identity not verified."""
         self._n += 1
         name = name or f"user{self._n}_{secrets.token_hex(3)}"
+        versions = await self.current_versions()
         r = await self.client.post(
             "/api/v1/auth/register",
-            json={"username": name, "password": "correct-horse-9", "nickname": nickname or name[:20]},
+            json={
+                "username": name,
+                "password": "correct-horse-9",
+                "nickname": nickname or name[:20],
+                "accept": {"agreement": versions["agreement"], "privacy": versions["privacy"]},
+            },
         )
         assert r.status_code == 201, r.text
         r = await self.client.post("/api/v1/auth/login", json={"username": name, "password": "correct-horse-9"})
         assert r.status_code == 200, r.text
         body = r.json()
         return {"id": body["user"]["id"], "username": name, "token": body["access_token"]}
+
+    def last_code(self) -> str:
+        import re
+
+        return re.search(r"\d{6}", self.container.sms.sent[-1].text).group(0)  # type: ignore[union-attr]
+
+    async def verify_phone(self, user: dict[str, Any], phone: str | None = None) -> httpx.Response:
+        phone = phone or random_mobile()
+        r = await self.client.post("/api/v1/me/verification/phone", json={"phone": phone}, headers=self.h(user))
+        assert r.status_code == 202, r.text
+        user["phone"] = phone
+        return await self.client.post(
+            "/api/v1/me/verification/phone/confirm", json={"code": self.last_code()}, headers=self.h(user)
+        )
+
+    async def user(self, name: str | None = None, nickname: str | None = None) -> dict[str, Any]:
+        """Registered, signed in, mobile number verified (L1): may create, join and post."""
+        u = await self.unverified_user(name, nickname)
+        r = await self.verify_phone(u)
+        assert r.status_code == 200, r.text
+        return u
 
     @staticmethod
     def h(user: dict[str, Any], lang: str = "en") -> dict[str, str]:
@@ -228,8 +263,8 @@ class Api:
 
 
 @pytest.fixture
-def api(client: httpx.AsyncClient) -> Api:
-    return Api(client)
+def api(client: httpx.AsyncClient, container: Any) -> Api:
+    return Api(client, container)
 
 
 @pytest.fixture
@@ -237,3 +272,17 @@ def redis_url() -> str:
     if not _port_open("127.0.0.1", 6379):
         service_missing("Redis at 127.0.0.1:6379")
     return REDIS_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def server_db(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_server: PgServer | None
+) -> AsyncIterator[str]:
+    """A database URL for server processes (migrated by the test through the CLI)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
+        return
+    if pg_server is None:
+        service_missing("PostgreSQL at 127.0.0.1:5432")
+    assert pg_server is not None
+    yield PgServer.url(await pg_server.create_database("qunzu_sys"))

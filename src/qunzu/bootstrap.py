@@ -16,6 +16,8 @@ from qunzu.services.accounts import TokenCache
 from qunzu.services.dispatch import Dispatcher
 from qunzu.services.message_writer import MessageWriter
 from qunzu.services.passwords import Passwords
+from qunzu.services.verifiers import IdVerifier, SmsSender, make_id_verifier, make_sms_sender
+from qunzu.storage.crypto import KeyRing, load_keyring
 from qunzu.storage.engine import create_engine
 from qunzu.storage.uow import Database
 
@@ -48,15 +50,26 @@ class Container:
     registry: CollectorRegistry
     dispatcher: Dispatcher
     writer: MessageWriter
+    keys: KeyRing
+    sms: SmsSender
+    verifier: IdVerifier
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
+        from qunzu.services.context import Ctx
+        from qunzu.services.documents import ensure_default_documents
+
+        await ensure_default_documents(self.db, ctx=Ctx.system())
         await self.dispatcher.start()
         await self.writer.start()
 
     async def stop(self) -> None:
         await self.writer.stop()
         await self.dispatcher.stop()
+        for plugin in (self.sms, self.verifier):
+            close = getattr(plugin, "aclose", None)
+            if close is not None:
+                await close()
         await self.db.dispose()
 
 
@@ -81,4 +94,11 @@ def build_container(settings: Settings, *, registry: CollectorRegistry | None = 
         registry=registry,
         dispatcher=dispatcher,
         writer=MessageWriter(db),
+        keys=load_keyring(
+            settings.keys_path,
+            master_key=settings.master_key.get_secret_value() if settings.master_key else None,
+            hmac_key=settings.identity_hmac_key.get_secret_value() if settings.identity_hmac_key else None,
+        ),
+        sms=make_sms_sender(settings.identity),
+        verifier=make_id_verifier(settings.identity),
     )

@@ -19,7 +19,11 @@ app = typer.Typer(help="Qunzu (群组) operator commands.", no_args_is_help=True
 admin_app = typer.Typer(help="Platform staff accounts.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
+keys_app = typer.Typer(help="Encryption keys for personal data.", no_args_is_help=True)
+audit_app = typer.Typer(help="Integrity checks of the records.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:
@@ -185,6 +189,99 @@ def admin_bootstrap() -> None:
 def config_show() -> None:
     """Print the effective settings (secrets masked) as JSON."""
     typer.echo(json.dumps(_settings().public_dict(), ensure_ascii=False, indent=2))
+
+
+def _with_container(fn):  # type: ignore[no-untyped-def]
+    from qunzu.bootstrap import build_container
+
+    settings = _settings()
+
+    async def run():  # type: ignore[no-untyped-def]
+        container = build_container(settings)
+        try:
+            return await fn(container)
+        finally:
+            await container.db.dispose()
+
+    return asyncio.run(run())
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """The key ids, the active one, and how many encrypted fields each protects."""
+    from qunzu.services.keys import key_usage
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        usage = await key_usage(c.db, c.keys)
+        typer.echo(f"active key: {c.keys.active}")
+        for key_id in sorted(set(c.keys.keys) | set(usage)):
+            mark = "*" if key_id == c.keys.active else " "
+            known = "" if key_id in c.keys.keys else "  (MISSING from the key file!)"
+            typer.echo(f" {mark} {key_id}: {usage.get(key_id, 0)} fields{known}")
+
+    _with_container(run)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new key, make it active, and re-encrypt every personal-data field under it (no downtime)."""
+    from qunzu.services.keys import reencrypt
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        old = c.keys.active
+        new = c.keys.add_key()
+        moved = await reencrypt(c.db, c.keys)
+        typer.echo(f"new active key {new} (was {old}); re-encrypted {moved} fields")
+        typer.echo("Running servers pick up the new key by themselves. After restarting them, run")
+        typer.echo(f"'qunzu keys reencrypt' once more, then 'qunzu keys retire {old}'.")
+
+    _with_container(run)
+
+
+@keys_app.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Re-encrypt every field still under an older key."""
+    from qunzu.services.keys import reencrypt
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        typer.echo(f"re-encrypted {await reencrypt(c.db, c.keys)} fields under {c.keys.active}")
+
+    _with_container(run)
+
+
+@keys_app.command("retire")
+def keys_retire(key_id: str) -> None:
+    """Remove an old key from the key file once no field uses it."""
+    from qunzu.services.keys import key_usage, reencrypt
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        await reencrypt(c.db, c.keys)
+        usage = await key_usage(c.db, c.keys)
+        if usage.get(key_id):
+            typer.echo(f"{key_id} still protects {usage[key_id]} fields; not retired", err=True)
+            return 1
+        try:
+            c.keys.retire(key_id)
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            return 1
+        typer.echo(f"retired {key_id}")
+        return 0
+
+    raise typer.Exit(_with_container(run) or 0)
+
+
+@audit_app.command("pii-access")
+def audit_pii_access() -> None:
+    """Check the hash chain of the personal-data access record; exit 1 if a row was altered or removed."""
+    from qunzu.services.pii_access import verify_chain
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        ok, bad = await verify_chain(c.db)
+        typer.echo("personal-data access record: intact" if ok else f"TAMPERED: the chain breaks at row {bad}")
+        return 0 if ok else 1
+
+    raise typer.Exit(_with_container(run))
 
 
 def main() -> None:

@@ -82,6 +82,44 @@ class LogSettings(BaseModel):
         return v
 
 
+DEFAULT_RESERVED_NICKNAME_WORDS = [
+    "管理员", "超级管理员", "客服", "官方", "平台", "系统", "群组官方", "网信", "网信办", "公安", "警察", "派出所",
+    "政府", "国务院", "人民日报", "新华社", "央视", "中国", "中华", "国家", "qunzu", "admin", "administrator",
+    "official", "support", "system", "police",
+]  # fmt: skip
+
+
+class HttpSmsSettings(BaseModel):
+    url: str | None = None
+    api_key: SecretStr | None = None
+    sign_name: str = "群组"
+    template: str = "您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+
+class HttpVerifierSettings(BaseModel):
+    url: str | None = None
+    app_id: str | None = None
+    secret: SecretStr | None = None
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    retries: int = Field(2, ge=0, le=5)
+
+
+class IdentitySettings(BaseModel):
+    sms_sender: Literal["console", "http"] = "console"
+    id_verifier: Literal["format-only", "http", "manual"] = "format-only"
+    sms_http: HttpSmsSettings = Field(default_factory=HttpSmsSettings)
+    verifier_http: HttpVerifierSettings = Field(default_factory=HttpVerifierSettings)
+    code_ttl_seconds: int = Field(300, ge=60, le=3600)
+    code_max_attempts: int = Field(5, ge=1, le=10)
+    resend_seconds: int = Field(60, ge=10, le=3600)
+    accounts_per_identity: int = Field(3, ge=1, le=10)
+    reserved_nickname_words: list[str] = Field(default_factory=lambda: list(DEFAULT_RESERVED_NICKNAME_WORDS))
+    nickname_max_length: int = Field(20, ge=2, le=64)
+    keys_file: Path | None = Field(None, description="default: <data_dir>/master.keys")
+    document_max_bytes: int = Field(2 * 1024 * 1024, ge=1024, le=10 * 1024 * 1024)
+
+
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -122,6 +160,30 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     logs: LogSettings = Field(default_factory=LogSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    master_key: SecretStr | None = Field(None, description="base64url 32-byte AES key; else the key file")
+    identity_hmac_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _production_refuses_development_plugins(self) -> Settings:
+        if self.profile == "production":
+            if self.identity.sms_sender == "console":
+                raise ValueError("identity.sms_sender 'console' is for development; production needs 'http'")
+            if self.identity.id_verifier == "format-only":
+                raise ValueError(
+                    "identity.id_verifier 'format-only' is not authoritative; production needs 'http' or 'manual'"
+                )
+        if self.identity.sms_sender == "http" and not self.identity.sms_http.url:
+            raise ValueError("identity.sms_http.url is required with sms_sender 'http'")
+        if self.identity.id_verifier == "http" and not (
+            self.identity.verifier_http.url and self.identity.verifier_http.secret
+        ):
+            raise ValueError("identity.verifier_http.url and .secret are required with id_verifier 'http'")
+        return self
+
+    @property
+    def keys_path(self) -> Path:
+        return self.identity.keys_file or (self.data_dir / "master.keys")
 
     @classmethod
     def settings_customise_sources(
@@ -154,6 +216,11 @@ class Settings(BaseSettings):
         data["database_url"] = _mask_url(self.effective_database_url)
         data["redis_url"] = _mask_url(self.redis_url) if self.redis_url else None
         data["secret_key"] = "********" if self.secret_key else f"(file) {self.data_dir / 'secret_key'}"
+        data["master_key"] = "********" if self.master_key else f"(file) {self.keys_path}"
+        data["identity_hmac_key"] = "********" if self.identity_hmac_key else f"(file) {self.keys_path}"
+        ident = data["identity"]
+        ident["sms_http"]["api_key"] = "********" if self.identity.sms_http.api_key else None
+        ident["verifier_http"]["secret"] = "********" if self.identity.verifier_http.secret else None
         return data
 
 

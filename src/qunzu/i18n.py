@@ -38,6 +38,22 @@ ERROR_TEXTS_ZH: dict[ErrorCode, str] = {
     ErrorCode.MESSAGE_EMPTY: "消息不能为空",
     ErrorCode.CLIENT_MSG_ID_CONFLICT: "该客户端消息编号已用于另一条消息",
     ErrorCode.CONTENT_REJECTED: "内容违反平台规则，未能发送",
+    ErrorCode.IDENTITY_UNVERIFIED: "请先完成实名认证（手机号验证）",
+    ErrorCode.VERIFICATION_LEVEL_REQUIRED: "需要更高的实名认证等级",
+    ErrorCode.INVALID_ID_NUMBER: "身份证号码有误",
+    ErrorCode.INVALID_PHONE: "请填写中国大陆手机号码（11 位，以 1 开头）",
+    ErrorCode.CODE_INVALID: "验证码不正确",
+    ErrorCode.CODE_EXPIRED: "验证码已过期，请重新获取",
+    ErrorCode.CODE_LOCKED: "验证码错误次数过多，请重新获取",
+    ErrorCode.RESEND_TOO_SOON: "请 {retry_after} 秒后再获取验证码",
+    ErrorCode.IDENTITY_ACCOUNT_LIMIT: "该身份已认证 {cap} 个账号，已达上限",
+    ErrorCode.IDENTITY_MISMATCH: "姓名与身份证号码不一致",
+    ErrorCode.VERIFIER_UNAVAILABLE: "实名认证服务暂时不可用，请稍后再试",
+    ErrorCode.VERIFICATION_PENDING: "你的认证材料正在人工审核中",
+    ErrorCode.AGREEMENT_REQUIRED: "请先阅读并同意最新版《用户服务协议》",
+    ErrorCode.DOCUMENT_NOT_FOUND: "没有该文件或版本",
+    ErrorCode.PURPOSE_REQUIRED: "请填写查看目的（至少 10 个字）和案件编号",
+    ErrorCode.OWNERSHIP_BLOCKS_CANCELLATION: "请先转让你创建的群组，再注销账号",
 }
 
 

@@ -5,15 +5,14 @@ import secrets
 
 import httpx
 from tests.system.server import ServerProcess
+from tests.system.users import create_staff, login, verified_user
 
 
-async def _setup(url: str) -> tuple[dict[str, str], str]:
-    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
-        await c.post(
-            "/api/v1/auth/register", json={"username": "flood", "password": "correct-horse-9", "nickname": "f"}
-        )
-        tok = (await c.post("/api/v1/auth/login", json={"username": "flood", "password": "correct-horse-9"})).json()
-        h = {"Authorization": f"Bearer {tok['access_token']}"}
+async def _setup(server: ServerProcess) -> tuple[dict[str, str], str]:
+    create_staff(server)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
+        staff = await login(c, "ops", "staff-password-1")
+        h = (await verified_user(c, staff, "flood"))["headers"]
         code = (await c.post("/api/v1/groups", json={"name": "flood", "category": "work"}, headers=h)).json()["code"]
         return h, code
 
@@ -24,7 +23,7 @@ async def test_acknowledged_messages_survive_sigkill(server_db: str, tmp_path) -
     server.start()
     acked: dict[str, int] = {}
     try:
-        h, code = await _setup(server.url)
+        h, code = await _setup(server)
 
         async def sender(n: int) -> None:
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:

@@ -6,6 +6,7 @@ import json
 import httpx
 import websockets
 from tests.system.server import ServerProcess
+from tests.system.users import create_staff, login, verified_user
 
 
 async def test_two_processes_deliver_through_redis(server_db: str, redis_url: str, tmp_path) -> None:
@@ -16,14 +17,13 @@ async def test_two_processes_deliver_through_redis(server_db: str, redis_url: st
     a.start()
     b.start()
     try:
+        create_staff(a)
         async with httpx.AsyncClient(base_url=a.url, timeout=30) as c:
+            staff = await login(c, "ops", "staff-password-1")
             tokens = {}
             for name in ("poster", "reader"):
-                await c.post(
-                    "/api/v1/auth/register", json={"username": name, "password": "correct-horse-9", "nickname": name}
-                )
-                r = await c.post("/api/v1/auth/login", json={"username": name, "password": "correct-horse-9"})
-                tokens[name] = r.json()["access_token"]
+                u = await verified_user(c, staff, name)
+                tokens[name] = u["headers"]["Authorization"].split(" ", 1)[1]
             hp = {"Authorization": f"Bearer {tokens['poster']}"}
             code = (await c.post("/api/v1/groups", json={"name": "跨进程", "category": "work"}, headers=hp)).json()[
                 "code"

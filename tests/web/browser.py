@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
 
@@ -33,6 +33,7 @@ class Person:
     base: str
     username: str
     nickname: str
+    errors: list[str] = field(default_factory=list)  # console errors and uncaught exceptions (CSP included)
 
     def goto(self, path: str) -> None:
         self.page.goto(self.base + path)
@@ -81,4 +82,7 @@ def new_person(browser: Browser, base: str, nickname: str, *, locale: str = "zh-
     context.set_default_timeout(10_000)
     page = context.new_page()
     name = f"u{secrets.token_hex(4)}"
-    return Person(context=context, page=page, base=base, username=name, nickname=nickname)
+    person = Person(context=context, page=page, base=base, username=name, nickname=nickname)
+    page.on("console", lambda m: person.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: person.errors.append(str(e)))
+    return person

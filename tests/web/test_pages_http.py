@@ -110,6 +110,10 @@ def test_user_text_is_escaped_in_pages(web: httpx.Client) -> None:
     assert r.status_code == 303
     chat = web.get(r.headers["location"]).text
     assert "<b>群</b>" not in chat and "&lt;b&gt;群&lt;/b&gt;" in chat
+    assert not re.search(r"<[^>]+\son[a-z]+\s*=", chat), "no inline event handlers"
+    assert not re.search(r"<script(?![^>]*(src=|application/json))", chat), "no inline scripts"
+    page_data = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', chat, re.S)
+    assert page_data and "<" not in page_data.group(1)  # JSON for scripts is escaped too
 
 
 def test_the_language_switch_remembers_english_and_never_leaves_the_site(web: httpx.Client) -> None:

@@ -7,7 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from qunzu.api import routes_auth, routes_groups, routes_health, routes_messages, routes_ws
+from qunzu.api import (
+    routes_auth,
+    routes_documents,
+    routes_groups,
+    routes_health,
+    routes_identity,
+    routes_messages,
+    routes_staff,
+    routes_ws,
+)
 from qunzu.api.errors import install_error_handlers
 from qunzu.api.metrics import HttpMetrics, middleware
 from qunzu.bootstrap import Container
@@ -42,6 +51,9 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
     app.include_router(routes_groups.router)
     app.include_router(routes_messages.router)
     app.include_router(routes_ws.router)
+    app.include_router(routes_identity.router)
+    app.include_router(routes_documents.router)
+    app.include_router(routes_staff.router)
     if with_web:
         from qunzu.web.routes import install_web
 

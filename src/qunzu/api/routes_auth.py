@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 @router.post("/auth/register", status_code=201, response_model=UserPublic, responses=errors(409))
 async def register(body: RegisterIn, c: ContainerDep, ctx: CtxDep) -> UserPublic:
-    """Create an account (username, password, nickname)."""
+    """Create an account (username, password, nickname), accepting the current agreement and privacy policy."""
     user = await accounts.register_user(
         c.db,
         c.passwords,
@@ -26,6 +26,9 @@ async def register(body: RegisterIn, c: ContainerDep, ctx: CtxDep) -> UserPublic
         nickname=body.nickname,
         ctx=ctx,
         password_min_length=c.settings.auth.password_min_length,
+        accepted=body.accept,
+        reserved_words=c.settings.identity.reserved_nickname_words,
+        nickname_max_length=c.settings.identity.nickname_max_length,
     )
     return UserPublic.of(user)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,11 @@ class RegisterIn(Strict):
     username: str = Field(min_length=1, max_length=64, examples=["zhangsan"])
     password: str = Field(min_length=1, max_length=256)
     nickname: str = Field(min_length=1, max_length=64, examples=["小张"])
+    accept: dict[str, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=dict,
+        max_length=10,
+        description='the versions accepted: {"agreement": n, "privacy": n} (GET /api/v1/documents)',
+    )
 
 
 class LoginIn(Strict):
@@ -45,10 +50,20 @@ class UserPublic(BaseModel):
     nickname: str
     staff_role: str | None = None
     created_at: datetime
+    verified: bool = Field(False, description="the 已实名 badge: the identity is verified (L1 or above)")
+    verification_level: int = 0
 
     @classmethod
     def of(cls, v: UserView) -> UserPublic:
-        return cls(id=v.id, username=v.username, nickname=v.nickname, staff_role=v.staff_role, created_at=v.created_at)
+        return cls(
+            id=v.id,
+            username=v.username,
+            nickname=v.nickname,
+            staff_role=v.staff_role,
+            created_at=v.created_at,
+            verified=v.verification_level >= 1,
+            verification_level=v.verification_level,
+        )
 
 
 class TokenOut(BaseModel):
@@ -181,3 +196,152 @@ class CategoryOut(BaseModel):
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: bool | None = None
+
+
+# --- identity (Art. 6) ----------------------------------------------------------------------------------------------
+
+
+class PhoneStartIn(Strict):
+    phone: str = Field(min_length=1, max_length=32, examples=["13812341234"])
+
+
+class PhoneChallengeOut(BaseModel):
+    phone: str = Field(description="masked")
+    expires_at: datetime
+    resend_after: datetime
+    sender: str
+    development: bool = Field(description="true when codes go to the development console, not a real SMS gateway")
+
+
+class PhoneConfirmIn(Strict):
+    code: str = Field(min_length=1, max_length=12)
+
+
+class IdVerifyIn(Strict):
+    name: str = Field(min_length=1, max_length=64)
+    id_number: str = Field(min_length=1, max_length=32)
+    document_base64: str | None = Field(None, max_length=4_000_000, description="ID card photo, for manual review")
+    document_type: Literal["image/jpeg", "image/png"] | None = None
+
+
+class VerificationRecord(BaseModel):
+    level: int
+    method: str
+    result: str
+    authoritative: bool
+    at: datetime
+
+
+class IdentityOut(BaseModel):
+    level: int = Field(description="0 none, 1 mobile number, 2 real name + ID number")
+    verified: bool
+    phone: str | None = Field(description="masked, e.g. 138****1234")
+    name: str | None = Field(description="masked, e.g. 张*")
+    id_number: str | None = Field(description="masked, e.g. 110101**********1X")
+    phone_verified_at: datetime | None
+    id_verified_at: datetime | None
+    lapsed: bool
+    pending_review: bool
+    authoritative: bool = Field(description="false when a development verifier was used")
+    history: list[VerificationRecord]
+
+
+class NicknameIn(Strict):
+    nickname: str = Field(min_length=1, max_length=64)
+
+
+class CancelIn(Strict):
+    password: str = Field(min_length=1, max_length=256)
+    confirm: Literal[True]
+
+
+class AcceptIn(Strict):
+    kind: str = Field(min_length=1, max_length=24)
+    version: int = Field(ge=1, le=1_000_000)
+
+
+class AcceptanceOut(BaseModel):
+    kind: str
+    version: int
+    accepted_at: datetime
+    ip: str | None
+    port: int | None
+
+
+class DocumentOut(BaseModel):
+    kind: str
+    version: int
+    title: str
+    body: str = Field(description="Markdown")
+    summary: str = Field(description="what changed in this version")
+    effective_at: datetime
+    published_at: datetime
+
+
+class DocumentSummary(BaseModel):
+    kind: str
+    version: int
+    title: str
+    effective_at: datetime
+
+
+class DocumentPublishIn(Strict):
+    title_zh: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(min_length=1, max_length=200)
+    body_zh: str = Field(min_length=1, max_length=200_000)
+    body_en: str = Field(min_length=1, max_length=200_000)
+    summary_zh: str = Field(min_length=1, max_length=2000)
+    summary_en: str = Field(min_length=1, max_length=2000)
+
+
+class RevealIn(Strict):
+    fields: list[Literal["phone", "name", "id_number"]] = Field(min_length=1, max_length=3)
+    purpose: str = Field(min_length=1, max_length=1000)
+    case_number: str = Field(min_length=1, max_length=64)
+
+
+class RevealOut(BaseModel):
+    user_id: int
+    values: dict[str, str | None]
+    record_id: int
+    at: datetime
+
+
+class PendingReviewOut(BaseModel):
+    id: int
+    user_id: int
+    nickname: str
+    submitted_at: datetime
+    name: str
+    id_number: str
+    document_type: str | None
+
+
+class DecideIn(Strict):
+    approve: bool
+    reason: str = Field("", max_length=200)
+
+
+class LapseIn(Strict):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class AccessRecordOut(BaseModel):
+    id: int
+    ts: datetime
+    staff_id: int
+    staff_role: str
+    subject_user_id: int
+    fields: list[str]
+    purpose: str
+    case_number: str
+    src_ip: str | None
+    src_port: int | None
+    row_hash: str
+
+
+class OutboxOut(BaseModel):
+    id: int
+    created_at: datetime
+    phone: str = Field(description="masked")
+    body: str

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from enum import StrEnum
 
+from qunzu.domain.rules import rule
 from qunzu.errors import ErrorCode, ValidationFailed
 
 USERNAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
@@ -31,8 +32,13 @@ def normalise_username(raw: str) -> str:
     return name
 
 
-def check_nickname(raw: str, *, max_length: int = 20) -> str:
-    """A nickname is what others see (前台自愿): 1–20 visible characters, no control characters."""
+@rule("R-5.1-2", ErrorCode.ACCOUNT_INFO_REJECTED)
+def check_nickname(raw: str, *, max_length: int = 20, reserved: list[str] | tuple[str, ...] = ()) -> str:
+    """A nickname is what others see (前台自愿): 1–20 visible characters, no impersonation of staff or officials.
+
+    Checked at registration and at every change (S16). `reserved` words may not appear anywhere in it,
+    compared after NFKC folding, case folding and removal of spaces and punctuation.
+    """
     nick = unicodedata.normalize("NFC", raw).strip()
     if not nick or len(nick) > max_length:
         raise ValidationFailed(
@@ -46,7 +52,20 @@ def check_nickname(raw: str, *, max_length: int = 20) -> str:
             code=ErrorCode.ACCOUNT_INFO_REJECTED,
             details={"field": "nickname"},
         )
+    folded = _fold(nick)
+    for word in reserved:
+        if word and _fold(word) in folded:
+            raise ValidationFailed(
+                "This nickname could be mistaken for platform staff or an official body",
+                code=ErrorCode.ACCOUNT_INFO_REJECTED,
+                details={"field": "nickname", "reason": "reserved_word"},
+            )
     return nick
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in ("L", "N"))
 
 
 def check_password(password: str, *, min_length: int, username: str) -> None:

@@ -8,6 +8,15 @@
 from qunzu.review.engine import ReviewEngine
 from qunzu.review.lexicon import Lexicon
 from qunzu.review.model import Action, Category, Hit, LexiconEntry, ScanResult
-from qunzu.review.scan_cli import run_scan
 
 __all__ = ["Action", "Category", "Hit", "Lexicon", "LexiconEntry", "ReviewEngine", "ScanResult", "run_scan"]
+
+
+def __getattr__(name: str) -> object:
+    # run_scan lives in scan_cli, which is also runnable as `python -m qunzu.review.scan_cli`: importing it
+    # here eagerly would make runpy warn, so it is loaded on first access.
+    if name == "run_scan":
+        from qunzu.review.scan_cli import run_scan
+
+        return run_scan
+    raise AttributeError(name)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import opencc
 
-CHARMAP_VERSION = 3
+CHARMAP_VERSION = 4
 
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
 _BLANK_LETTERS = {0x115F, 0x1160, 0x3164, 0xFFA0}  # Hangul fillers: letters that print as blanks
@@ -40,6 +40,10 @@ _HOMOGLYPH_PAIRS = (
     "ıiȷjøoØođdĐdłlŁlħhŧtƀbɨiʉuᴀaʙbᴄcᴅdᴇeɢgʜhɪiᴊjᴋkʟlᴍmɴnᴏoᴘpʀrꜱsᴛtᴜuᴠvᴡwʏyᴢz"
 )
 _SPECIAL_LETTER_BLOCKS = (0x1F150, 0x1F170, 0x1F1E6)  # negative circled, negative squared, regional indicators
+# Outside the BMP only these blocks hold characters that can be part of a term: Han extensions, mathematical
+# letters and digits (look-alikes), enclosed letters. Every other astral code point (emoji, historic scripts)
+# is a separator; keeping the astral part of the separator class to a few ranges keeps the regex fast.
+_ASTRAL_KEPT = ((0x1D400, 0x1D7FF), (0x1F100, 0x1F1FF), (0x20000, 0x3FFFF))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +67,7 @@ class CharTables:
 
 def is_cjk_cp(cp: int) -> bool:
     """A Han ideograph (any CJK block, including compatibility ideographs)."""
-    return any(lo <= cp <= hi for lo, hi in _CJK_RANGES)
+    return 0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x323AF
 
 
 def _homoglyphs() -> dict[str, str]:
@@ -132,6 +136,11 @@ def build_char_tables() -> CharTables:
         if cat in ("Cn", "Co", "Cs"):
             removed.append(cp)
             continue
+        if cp >= 0x10000 and not any(lo <= cp <= hi for lo, hi in _ASTRAL_KEPT):
+            removed.append(cp)
+            if cat in ("Mn", "Me", "Cf"):
+                ignorable.append(cp)
+            continue
         if cat == "Lo" and c not in t2s and unicodedata.is_normalized("NFKC", c) and cp not in _BLANK_LETTERS:
             continue  # the common case: an ideograph (or other letter) that stays as it is
         form = _word_form(c, homo, t2s)
@@ -142,4 +151,11 @@ def build_char_tables() -> CharTables:
         removed.append(cp)
         if cat in ("Mn", "Me", "Cf") or (cat == "Cc" and cp not in _WHITESPACE_CONTROLS):
             ignorable.append(cp)
+    for cp, form in list(fold.items()):  # make folding idempotent: fold(fold(c)) == fold(c)
+        for _ in range(3):
+            again = "".join(fold.get(ord(ch), ch) for ch in form)
+            if again == form:
+                break
+            form = again
+        fold[cp] = form
     return CharTables(fold, _ranges(removed), _ranges(ignorable))

@@ -19,7 +19,7 @@ from qunzu.review import charmap, pinyin, words
 from qunzu.review.lexicon import Lexicon
 from qunzu.review.textview import Normalizer
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 7
 KIND_TEXT, KIND_PINYIN, KIND_INITIALS, KIND_EXCEPTION = 0, 1, 2, 3
 VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials"}
 
@@ -87,15 +87,17 @@ class Compiled:
     entries: list[EntryInfo]
     patterns: list[str]
     targets: list[tuple[Target, ...]]
+    fold_base: int  # patterns from here on are single characters that mean "this text needs folding"
     automaton: bytes
     extra_words: frozenset[str]
-    max_han: int
+    max_han: int  # most syllables in a pinyin spelling: how far the mixed view looks around a Latin run
     skipped: tuple[str, ...]  # terms that normalise to nothing (only separators): they can never match
 
     def to_bytes(self) -> bytes:
         return marshal.dumps(
             (
-                FORMAT_VERSION, self.version, self.entries, self.patterns, self.targets, self.automaton,
+                FORMAT_VERSION, self.version, self.entries, self.patterns, self.targets, self.fold_base,
+                self.automaton,
                 self.extra_words, self.max_han, self.skipped,
             )
         )  # fmt: skip
@@ -120,9 +122,11 @@ def _alnum_run(s: str) -> int:
 def _own_gaps(norm: Normalizer, term: str) -> tuple[int, ...]:
     """Offsets in the normalised term where the term itself has a separator ("free money" -> 4)."""
     view = norm.view(term)
-    if not view.folded:
+    if not view.compact:
         return ()
-    return tuple(g for g, _ in view.gaps(0, len(view.folded)))
+    view.set_folded(norm.fold(view.compact))
+    n = len(view.folded)
+    return tuple(g for g, _ in view.region(0, n).gaps(0, n))
 
 
 def compile_lexicon(
@@ -159,7 +163,7 @@ def compile_lexicon(
         for letters, bounds in spellings:
             add(letters, (idx, KIND_PINYIN, bounds))
         if spellings:
-            max_han = max(max_han, sum(1 for ch in folded if charmap.is_cjk_cp(ord(ch))))
+            max_han = max(max_han, max(len(bounds) - 1 for _, bounds in spellings))
         if entry.pinyin_initials:
             for letters, bounds in pinyin.term_initials(spellings):
                 add(letters, (idx, KIND_INITIALS, bounds))
@@ -168,9 +172,12 @@ def compile_lexicon(
             if exc_folded:
                 add(exc_folded, (idx, KIND_EXCEPTION, ()))
     patterns = list(pattern_ids)
+    fold_base = len(patterns)
+    if patterns:  # folded terms never hold a trigger character, so these never collide with a term
+        patterns.extend(ch for ch in norm.fold_triggers() if ch not in pattern_ids)
     automaton = daachorse.CharwiseDoubleArrayAhoCorasick(patterns).serialize() if patterns else b""
     extra = frozenset(w for w in (norm.normalize(x) for x in extra_words) if len(w) >= 2)
     return Compiled(
-        lexicon.content_hash, entries, patterns, [tuple(t) for t in targets], automaton, extra,
-        min(max_han, 12), tuple(skipped),
+        lexicon.content_hash, entries, patterns, [tuple(t) for t in targets], fold_base, automaton, extra,
+        min(max_han, 16), tuple(skipped),
     )  # fmt: skip

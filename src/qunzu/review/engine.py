@@ -23,11 +23,11 @@ from qunzu.review.compiler import (
     compile_lexicon,
 )
 from qunzu.review.lexicon import Lexicon
-from qunzu.review.mixed import mixed_candidates
+from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
 from qunzu.review.model import Action, Category, Hit, ScanResult
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.rules import MAX_GAP, Rules
-from qunzu.review.textview import Normalizer, TextView
+from qunzu.review.textview import Normalizer, Region, TextView
 from qunzu.review.words import MAX_WORD
 
 _HAS_LATIN = re.compile("[a-z]").search
@@ -54,10 +54,12 @@ class ReviewEngine:
         ]
         words = base.words | compiled.extra_words if compiled.extra_words else base.words
         self._rules = Rules(words, syllables)
-        self._char_syllables = base.char_syllables
+        self._syllable_table = syllable_table(base.char_syllables)
+        self._fold_base = compiled.fold_base
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
         self._find = ac.find_overlapping if ac is not None else None
-        self._reach = compiled.max_han
+        self._reach = max(0, compiled.max_han - 1)
+        self._has_pinyin = compiled.max_han > 0
 
     @classmethod
     def build(cls, lexicon: Lexicon, cache_dir: Path | None = None, *, extra_words: Iterable[str] = ()) -> ReviewEngine:
@@ -95,25 +97,33 @@ class ReviewEngine:
 
     def scan(self, text: str) -> ScanResult:
         """Review one text: the strongest action among its hits that no exception covers."""
-        view = self._norm.view(text)
-        folded = view.folded
         find = self._find
-        if find is None or not folded:
-            return ScanResult(Action.ALLOW, [], folded)
-        raw = find(folded)
+        view = self._norm.view(text)
+        compact = view.compact
+        if find is None or not compact:
+            return ScanResult(Action.ALLOW, [], compact)
+        low = self._norm.lower(compact)
+        raw = find(low)
+        if raw:
+            fold_base = self._fold_base
+            if len(low) != len(compact) or any(m[2] >= fold_base for m in raw):
+                view.set_folded(self._norm.fold(compact))
+                raw = find(view.folded)
+            elif low is not compact:
+                view.set_folded(low)
+        elif low is not compact:
+            view.set_folded(low)
         mixed = None
-        if self._reach and _HAS_LATIN(folded) and _HAS_HAN(folded):
-            mixed = mixed_candidates(view, find, self._targets, self._char_syllables, self._reach)
+        folded = view.folded
+        if self._has_pinyin and _HAS_LATIN(folded) and _HAS_HAN(folded):
+            mixed = mixed_candidates(
+                view, find, self._targets, self._syllable_table, self._reach, self._rules.syllables.segmentable
+            )
         if not raw and not mixed:
             return ScanResult(Action.ALLOW, [], folded)
         return self._decide(view, raw, mixed or [])
 
-    def _decide(
-        self,
-        view: TextView,
-        raw: list[tuple[int, int, int]],
-        mixed: list[tuple[int, int, tuple[int, ...], int, int, list[tuple[int, str]]]],
-    ) -> ScanResult:
+    def _decide(self, view: TextView, raw: list[tuple[int, int, int]], mixed: list[Candidate]) -> ScanResult:
         targets = self._targets
         exceptions: dict[int, list[tuple[int, int]]] = {}
         accepted: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # (entry, start, end) -> (kind, fs, fe)
@@ -125,16 +135,18 @@ class ReviewEngine:
                 else:
                     candidates.append((entry, kind, bounds, s, e))
         for entry, kind, bounds, s, e in candidates:
-            if self._valid(view, entry, kind, bounds, s, e):
-                os, oe = view.span(s, e)
+            region = view.region(s, e)
+            if self._valid(view, region, entry, kind, bounds, s, e):
+                os, oe = region.span(s, e)
                 accepted.setdefault((entry, os, oe), (kind, s, e))
         for entry, kind, bounds, s, e, gaps in mixed:
-            if self._pinyin_valid(view, s, e, bounds, gaps):
-                os, oe = view.span(s, e)
+            region = view.region(s, e)
+            if self._pinyin_valid(view.folded, region, s, e, bounds, gaps):
+                os, oe = region.span(s, e)
                 accepted.setdefault((entry, os, oe), (kind, s, e))
         hits: list[Hit] = []
         best = Action.ALLOW
-        for (entry, os, oe), (kind, s, e) in sorted(accepted.items()):
+        for (entry, os, oe), (kind, s, e) in accepted.items():
             term, category, action, *_ = self._entries[entry]
             excepted = any(xs <= s and e <= xe for xs, xe in exceptions.get(entry, ()))
             hits.append(Hit(term, category, action, os, oe, excepted, VIA[kind]))
@@ -144,11 +156,13 @@ class ReviewEngine:
         categories = tuple(dict.fromkeys(h.category for h in hits if not h.excepted and h.action == best))
         return ScanResult(best, hits, view.folded, categories if best != Action.ALLOW else ())
 
-    def _valid(self, view: TextView, entry: int, kind: int, bounds: tuple[int, ...], s: int, e: int) -> bool:
+    def _valid(
+        self, view: TextView, region: Region, entry: int, kind: int, bounds: tuple[int, ...], s: int, e: int
+    ) -> bool:
         folded = view.folded
         rules = self._rules
-        gaps = view.gaps(s, e)
-        lo, hi = view.chunk(s, e)
+        gaps = region.gaps(s, e)
+        lo, hi = region.chunk(s, e)
         if kind == KIND_TEXT:
             _, _, _, term, _, lead, trail = self._entries[entry]
             if (lead or trail) and not rules.edges_ok(folded, s, e, lo, hi, lead, trail):
@@ -165,16 +179,15 @@ class ReviewEngine:
             if any(self._visible(t) > MAX_GAP for _, t in rel):
                 return False
             return rules.edges_ok(folded, s, e, lo, hi, 1, 1)
-        return self._pinyin_valid(view, s, e, bounds, rel)
+        return self._pinyin_valid(folded, region, s, e, bounds, rel)
 
     def _pinyin_valid(
-        self, view: TextView, s: int, e: int, bounds: tuple[int, ...], gaps: list[tuple[int, str]]
+        self, folded: str, region: Region, s: int, e: int, bounds: tuple[int, ...], gaps: list[tuple[int, str]]
     ) -> bool:
         if any(g not in bounds or self._visible(t) > MAX_GAP for g, t in gaps):
             return False
-        lo, hi = view.chunk(s, e)
-        return self._rules.pinyin_context_ok(view.folded, s, e, lo, hi)
+        lo, hi = region.chunk(s, e)
+        return self._rules.pinyin_context_ok(folded, s, e, lo, hi)
 
     def _visible(self, gap: str) -> int:
         return len(gap) if len(gap) <= MAX_GAP else sum(1 for ch in gap if not self._norm.ignorable_only(ch))
-

@@ -19,62 +19,91 @@ from qunzu.review.textview import TextView
 
 _LATIN_RUN = re.compile("[a-z]+")
 Finder = Callable[[str], list[tuple[int, int, int]]]
+Candidate = tuple[int, int, tuple[int, ...], int, int, list[tuple[int, str]]]
+SyllableTable = list[int | str]  # a str.translate table: BMP Han character -> its syllable, else itself
 
 
-def _windows(folded: str, reach: int) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    n = len(folded)
-    for m in _LATIN_RUN.finditer(folded):
-        a, b = m.span()
-        if (a > 0 and is_han(folded[a - 1])) or (b < n and is_han(folded[b])):
-            lo, hi = max(0, a - reach), min(n, b + reach)
-            if out and lo <= out[-1][1]:
-                out[-1] = (out[-1][0], hi)
-            else:
-                out.append((lo, hi))
-    return out
+def syllable_table(syllables: dict[str, str]) -> SyllableTable:
+    table: SyllableTable = list(range(0x10000))
+    for ch, syl in syllables.items():
+        if ord(ch) < 0x10000 and is_han(ch):
+            table[ord(ch)] = syl
+    return table
 
 
 def mixed_candidates(
     view: TextView,
     find: Finder,
     targets: Sequence[tuple[Target, ...]],
-    syllables: dict[str, str],
+    table: SyllableTable,
     reach: int,
-) -> list[tuple[int, int, tuple[int, ...], int, int, list[tuple[int, str]]]]:
-    """Pinyin candidates in mixed text: (entry, kind, bounds, folded start, folded end, [(gap offset, gap)])."""
+    segmentable: Callable[[str], bool],
+) -> list[Candidate]:
+    """Pinyin candidates in mixed text: (entry, kind, bounds, folded start, folded end, [(gap offset, gap)]).
+
+    `reach` is the most syllables a spelling has, less one: how many Han characters on each side of a Latin
+    run can take part in a match (Latin letters on the way do not count). Only runs that read as whole
+    pinyin syllables are looked at ("he", "liucai"; not "ok", "iphone"): a match covers whole syllables of
+    the run and rule R6 asks the rest of the run to be syllables too.
+    """
     folded = view.folded
-    found: list[tuple[int, int, tuple[int, ...], int, int, list[tuple[int, str]]]] = []
-    for wa, wb in _windows(folded, reach):
-        out: list[str] = []
-        src: list[int] = []
-        units: list[tuple[int, int]] = []
-        pos = 0
-        for i in range(wa, wb):
-            ch = folded[i]
-            syl = syllables.get(ch) if is_han(ch) else None
-            if syl:
-                units.append((pos, pos + len(syl)))
-                out.append(syl)
-                src.extend([i] * len(syl))
-                pos += len(syl)
-            else:
-                out.append(ch)
-                src.append(i)
-                pos += 1
-        window = "".join(out)
-        for s, e, pid in find(window):
-            if (s and src[s - 1] == src[s]) or (e < len(window) and src[e] == src[e - 1]):
-                continue  # starts or ends inside a Han syllable
-            inside = [(u0, u1) for u0, u1 in units if s <= u0 and u1 <= e]
-            if not inside or sum(u1 - u0 for u0, u1 in inside) == e - s:
-                continue  # needs at least one Han character and at least one typed letter
-            for entry, kind, bounds in targets[pid]:
-                if kind != KIND_PINYIN:
-                    continue
-                if any(u0 - s not in bounds or u1 - s not in bounds for u0, u1 in inside):
-                    continue
-                fs, fe = src[s], src[e - 1] + 1
-                gap_offsets = [(bisect_left(src, g) - s, t) for g, t in view.gaps(fs, fe)]
-                found.append((entry, kind, bounds, fs, fe, gap_offsets))
+    n = len(folded)
+    found: list[Candidate] = []
+    for m in _LATIN_RUN.finditer(folded):
+        a, b = m.span()
+        if not ((a > 0 and is_han(folded[a - 1])) or (b < n and is_han(folded[b]))):
+            continue
+        if not segmentable(m.group()):
+            continue
+        wa, han = a, 0
+        while wa > 0 and han < reach:
+            wa -= 1
+            han += is_han(folded[wa])
+        wb, han = b, 0
+        while wb < n and han < reach:
+            han += is_han(folded[wb])
+            wb += 1
+        left = folded[wa:a].translate(table)
+        l0, l1 = len(left), len(left) + b - a
+        window = left + folded[a:b] + folded[b:wb].translate(table)
+        matches = [
+            (s, e, pid)
+            for s, e, pid in find(window)
+            if s < l1 and e > l0 and any(t[1] == KIND_PINYIN for t in targets[pid])
+        ]
+        if matches:
+            found.extend(_check(view, matches, targets, table, folded[wa:wb], wa, len(window)))
+    return found
+
+
+def _check(
+    view: TextView,
+    matches: list[tuple[int, int, int]],
+    targets: Sequence[tuple[Target, ...]],
+    table: SyllableTable,
+    segment: str,
+    wa: int,
+    size: int,
+) -> list[Candidate]:
+    src: list[int] = []
+    units: list[tuple[int, int]] = []
+    for i, ch in enumerate(segment, start=wa):
+        syl = table[ord(ch)] if ord(ch) < 0x10000 else 0
+        if isinstance(syl, str):
+            units.append((len(src), len(src) + len(syl)))
+            src.extend([i] * len(syl))
+        else:
+            src.append(i)
+    found: list[Candidate] = []
+    for s, e, pid in matches:
+        if (s and src[s - 1] == src[s]) or (e < size and src[e] == src[e - 1]):
+            continue  # starts or ends inside a Han syllable
+        inside = [(u0, u1) for u0, u1 in units if s <= u0 and u1 <= e]
+        if not inside:
+            continue  # needs at least one Han character (the typed letters are there by construction)
+        fs, fe = src[s], src[e - 1] + 1
+        gaps = [(bisect_left(src, g) - s, t) for g, t in view.region(fs, fe).gaps(fs, fe)]
+        for entry, kind, bounds in targets[pid]:
+            if kind == KIND_PINYIN and all(u0 - s in bounds and u1 - s in bounds for u0, u1 in inside):
+                found.append((entry, kind, bounds, fs, fe, gaps))
     return found

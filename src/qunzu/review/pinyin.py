@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import pairwise
 
 from qunzu.review.charmap import is_cjk_cp
 
@@ -116,7 +117,7 @@ def term_initials(spellings: list[Spelling]) -> list[Spelling]:
     """Initial letters of each syllable (六合彩 -> lhc), one letter per syllable; needs two or more."""
     out: list[Spelling] = []
     for letters, bounds in spellings:
-        units = [letters[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        units = [letters[a:b] for a, b in pairwise(bounds)]
         initials = "".join(u[0] for u in units)
         spelling = (initials, tuple(range(len(initials) + 1)))
         if len(initials) >= 2 and spelling not in out:

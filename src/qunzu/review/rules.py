@@ -22,7 +22,6 @@ R6 Pinyin syllables. A pinyin match must start and end on syllable boundaries: t
 
 from __future__ import annotations
 
-from qunzu.review.charmap import is_cjk_cp
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.words import MAX_WORD
 
@@ -32,7 +31,7 @@ FREE_MODIFIERS = frozenset("大小老新旧好坏多少高低长短真假太很�
 
 
 def is_han(ch: str) -> bool:
-    return is_cjk_cp(ord(ch))
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U000323af"
 
 
 def _kind(ch: str) -> str:
@@ -40,7 +39,7 @@ def _kind(ch: str) -> str:
     if ch.isdigit():
         return "d"
     if ch.isalpha():
-        return "h" if is_han(ch) or not ch.isascii() and ord(ch) >= 0x3000 else "a"
+        return "h" if is_han(ch) or (not ch.isascii() and ord(ch) >= 0x3000) else "a"
     return ""
 
 

@@ -12,8 +12,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from qunzu.domain.accounts import StaffRole, check_nickname, check_password, normalise_username
+from qunzu.domain.documents import ACCEPTED_AT_REGISTRATION, check_registration_acceptance
 from qunzu.errors import AuthRequired, Conflict, ErrorCode, QunzuError
 from qunzu.services.context import Ctx
+from qunzu.services.documents import current_versions, record_acceptance
 from qunzu.services.passwords import Passwords
 from qunzu.services.views import TokenView, UserView
 from qunzu.storage import oplog
@@ -34,6 +36,7 @@ def user_view(row: Any) -> UserView:
         nickname=row.nickname,
         staff_role=row.staff_role,
         created_at=row.created_at,
+        verification_level=row.verification_level,
     )
 
 
@@ -47,10 +50,19 @@ async def register_user(
     ctx: Ctx,
     password_min_length: int = 8,
     staff_role: StaffRole | None = None,
+    accepted: dict[str, int] | None = None,
+    reserved_words: list[str] | tuple[str, ...] = (),
+    nickname_max_length: int = 20,
 ) -> UserView:
-    """Create an account; the username is unique case-insensitively; the password is stored as argon2id."""
+    """Create an account; the username is unique case-insensitively; the password is stored as argon2id.
+
+    Users accept the current service agreement and privacy policy as they register (R-5.2-2); staff accounts,
+    created by operators, do not.
+    """
     name = normalise_username(username)
-    nick = check_nickname(nickname)
+    nick = check_nickname(
+        nickname, max_length=nickname_max_length, reserved=reserved_words if staff_role is None else ()
+    )
     check_password(password, min_length=password_min_length, username=name)
     pw_hash = await passwords.hash(password)
     async with db.uow() as uow:
@@ -72,6 +84,11 @@ async def register_user(
         except IntegrityError as exc:
             raise Conflict("This username is taken", code=ErrorCode.USERNAME_TAKEN) from exc
         row = result.one()
+        if staff_role is None:
+            current = await current_versions(uow.conn)
+            check_registration_acceptance(accepted=accepted or {}, current=current)
+            for kind in ACCEPTED_AT_REGISTRATION:
+                await record_acceptance(uow, user_id=row.id, kind=kind.value, version=current[kind.value], ctx=ctx)
         await oplog.append(
             uow.conn,
             ts=ctx.now,
@@ -183,6 +200,11 @@ class TokenCache:
 
     def evict(self, token_hash: str) -> None:
         self._entries.pop(token_hash, None)
+
+    def evict_user(self, user_id: int) -> None:
+        """Forget every cached session of a user (after a change to the account)."""
+        for key in [k for k, (_, view, _) in self._entries.items() if view.id == user_id]:
+            self._entries.pop(key, None)
 
 
 async def authenticate(db: Database, cache: TokenCache, *, token: str, ctx: Ctx) -> UserView:

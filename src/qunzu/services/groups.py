@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from qunzu.domain import groups as rules
 from qunzu.domain import roles
 from qunzu.domain.groupcode import new_group_code
+from qunzu.domain.identity import check_verified
 from qunzu.domain.limits import effective_member_cap, group_full_error
 from qunzu.domain.roles import ROLE_RANK, GroupRole
 from qunzu.errors import Conflict, ErrorCode, NotFound
@@ -47,6 +48,11 @@ def group_view(row: Any, role: GroupRole | None) -> GroupView:
     )
 
 
+async def _require_verified(uow: UnitOfWork, user_id: int, action: str) -> None:
+    level = (await uow.conn.execute(select(users.c.verification_level).where(users.c.id == user_id))).scalar_one()
+    check_verified(level, action=action)
+
+
 async def _nickname(uow: UnitOfWork, user_id: int) -> str:
     return (await uow.conn.execute(select(users.c.nickname).where(users.c.id == user_id))).scalar_one()
 
@@ -79,6 +85,7 @@ async def create_group(
     for _attempt in range(CODE_ATTEMPTS):
         code = code_source()
         async with db.uow() as uow:
+            await _require_verified(uow, actor, "create_group")
             try:
                 row = (
                     await uow.conn.execute(
@@ -161,6 +168,7 @@ async def join_group(db: Database, *, actor: int, code: str, ctx: Ctx) -> GroupV
     async with db.uow() as uow:
         access = await access_group(uow.conn, actor=actor, code=code)
         rules.check_can_join(status=access.status, already_member=access.role is not None)
+        await _require_verified(uow, actor, "join_group")
         try:
             await uow.conn.execute(
                 insert(memberships).values(

@@ -6,7 +6,8 @@ written, new posts queue up and form the next batch, so the batch size follows t
 is written at once; under load, hundreds share a commit.
 
 Per batch, whatever its size: lock the groups, check memberships, find earlier posts with the same client ids,
-insert all new messages, move each group's sequence — five statements and one commit.
+insert all new messages, move each group's sequence, read the current agreement version — six statements and one
+commit.
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 
+from qunzu.domain.documents import DocumentKind, check_agreement_current
 from qunzu.domain.groupcode import parse_group_code
 from qunzu.domain.groups import group_not_found
+from qunzu.domain.identity import check_verified
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import Conflict, ErrorCode, Forbidden, QunzuError, Unavailable
 from qunzu.services.context import Ctx
 from qunzu.services.events import MessagePosted
 from qunzu.services.messages import message_payload, stored_view
 from qunzu.services.views import MessageView
-from qunzu.storage.tables import groups, memberships, messages, users
+from qunzu.storage.tables import documents, groups, memberships, messages, users
 from qunzu.storage.uow import Database
 
 log = structlog.get_logger(__name__)
@@ -121,13 +124,28 @@ class MessageWriter:
 
             pairs = {(by_code[c].id, r.actor) for r in batch if (c := parse_group_code(r.code)) in by_code}
             roles: dict[tuple[int, int], tuple[GroupRole, str]] = {}
+            standing: dict[int, tuple[int, int]] = {}  # user → (verification level, agreement version accepted)
             if pairs:
                 rows = await conn.execute(
-                    select(memberships.c.group_id, memberships.c.user_id, memberships.c.role, users.c.nickname)
+                    select(
+                        memberships.c.group_id,
+                        memberships.c.user_id,
+                        memberships.c.role,
+                        users.c.nickname,
+                        users.c.verification_level,
+                        users.c.agreement_version,
+                    )
                     .join(users, users.c.id == memberships.c.user_id)
                     .where(tuple_(memberships.c.group_id, memberships.c.user_id).in_(list(pairs)))
                 )
-                roles = {(r.group_id, r.user_id): (GroupRole(r.role), r.nickname) for r in rows}
+                for r in rows:
+                    roles[(r.group_id, r.user_id)] = (GroupRole(r.role), r.nickname)
+                    standing[r.user_id] = (r.verification_level, r.agreement_version)
+            agreement = (
+                await conn.execute(
+                    select(func.max(documents.c.version)).where(documents.c.kind == DocumentKind.AGREEMENT.value)
+                )
+            ).scalar_one_or_none() or 0
 
             keys = {(gid, r.actor, r.client_msg_id) for r in batch if (gid := _gid(by_code, r)) is not None}
             earlier: dict[tuple[int, int, str], Any] = {}
@@ -155,6 +173,13 @@ class MessageWriter:
                     continue
                 if group.status != "active":
                     outcomes[i] = Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
+                    continue
+                level, accepted = standing[req.actor]
+                try:
+                    check_verified(level, action="post")  # R-6.1-4: no posting without real identity
+                    check_agreement_current(accepted=accepted, current=agreement)  # R-5.2-2
+                except QunzuError as refused:
+                    outcomes[i] = refused
                     continue
                 key = (group.id, req.actor, req.client_msg_id)
                 if key in earlier or key in fresh:

@@ -16,7 +16,7 @@ from qunzu.services.context import Ctx
 from qunzu.services.events import MessageDeleted
 from qunzu.services.views import MessageView
 from qunzu.storage import oplog
-from qunzu.storage.tables import groups, memberships, messages
+from qunzu.storage.tables import groups, memberships, messages, users
 from qunzu.storage.uow import Database
 
 
@@ -47,14 +47,19 @@ def message_payload(view: MessageView) -> dict[str, Any]:
     }
 
 
+CANCELLED_SENDER = "已注销用户"
+
+
 def stored_view(row: Any, code: str, role: GroupRole | None) -> MessageView:
-    deleted = row.deleted_at is not None
+    """A stored message as members see it: deleted ones and those of cancelled accounts without text (D9)."""
+    cancelled = getattr(row, "sender_status", "active") == "cancelled"
+    deleted = row.deleted_at is not None or cancelled
     return MessageView(
         id=row.id,
         group_code=code,
         seq=row.seq,
         sender_id=row.sender_id,
-        sender_nickname=row.sender_nickname,
+        sender_nickname=CANCELLED_SENDER if cancelled else row.sender_nickname,
         sender_role=role,
         text=None if deleted else row.text,
         client_msg_id=row.client_msg_id,
@@ -106,7 +111,7 @@ async def list_messages(
     async with db.uow(write=False) as uow:
         access = await access_group_as_member(uow.conn, actor=actor, code=code)
         stmt = (
-            select(messages, memberships.c.role.label("sender_role"))
+            select(messages, memberships.c.role.label("sender_role"), users.c.status.label("sender_status"))
             .select_from(
                 messages.outerjoin(
                     memberships,
@@ -114,7 +119,7 @@ async def list_messages(
                         memberships.c.group_id == messages.c.group_id,
                         memberships.c.user_id == messages.c.sender_id,
                     ),
-                )
+                ).join(users, users.c.id == messages.c.sender_id)
             )
             .where(messages.c.group_id == access.id)
         )
@@ -137,7 +142,7 @@ async def fetch_frames_range(
     async with db.uow(write=False) as uow:
         code = (await uow.conn.execute(select(groups.c.code).where(groups.c.id == group_id))).scalar_one()
         stmt = (
-            select(messages, memberships.c.role.label("sender_role"))
+            select(messages, memberships.c.role.label("sender_role"), users.c.status.label("sender_status"))
             .select_from(
                 messages.outerjoin(
                     memberships,
@@ -145,7 +150,7 @@ async def fetch_frames_range(
                         memberships.c.group_id == messages.c.group_id,
                         memberships.c.user_id == messages.c.sender_id,
                     ),
-                )
+                ).join(users, users.c.id == messages.c.sender_id)
             )
             .where(messages.c.group_id == group_id, messages.c.seq > after_seq)
             .order_by(messages.c.seq.asc())

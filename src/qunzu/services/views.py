@@ -15,6 +15,7 @@ class UserView:
     nickname: str
     staff_role: str | None
     created_at: datetime
+    verification_level: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,10 @@ users = Table(
     Column("last_login_at", UTCDateTime(), nullable=True),
     Column("last_login_ip", String(64), nullable=True),
     Column("last_login_port", Integer, nullable=True),
+    # denormalised for the hot path (posting): the identity level and the agreement version accepted
+    Column("verification_level", Integer, nullable=False, server_default="0"),
+    Column("agreement_version", Integer, nullable=False, server_default="0"),
+    Column("cancelled_at", UTCDateTime(), nullable=True),
 )
 
 auth_tokens = Table(
@@ -120,4 +124,134 @@ operation_log = Table(
     Column("src_port", Integer, nullable=True),
     Column("result", String(16), nullable=False, server_default="ok"),
     Column("details", JSON, nullable=True),
+)
+
+# --- identity and personal data (Art. 6) -------------------------------------------------------------------------
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
+    Column("level", Integer, nullable=False, server_default="0"),
+    Column("phone_ct", Text, nullable=True),  # AES-GCM ciphertext (storage/crypto.py)
+    Column("phone_hmac", String(64), nullable=True, index=True),
+    Column("phone_verified_at", UTCDateTime(), nullable=True),
+    Column("name_ct", Text, nullable=True),
+    Column("id_number_ct", Text, nullable=True),
+    Column("id_hmac", String(64), nullable=True, index=True),
+    Column("birth_year", Integer, nullable=True),  # for age rules (D19); not identifying on its own
+    Column("id_verified_at", UTCDateTime(), nullable=True),
+    Column("lapsed_at", UTCDateTime(), nullable=True),  # R-6.1-5: verification no longer valid
+    Column("purge_after", UTCDateTime(), nullable=True),  # set on cancellation (D9)
+)
+
+identity_slots = Table(
+    "identity_slots",
+    metadata,
+    Column("subject", String(80), primary_key=True),  # "id:<hmac>" or "phone:<hmac>"
+    Column("accounts", Integer, nullable=False, server_default="0"),
+)
+
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("level", Integer, nullable=False),
+    Column("method", String(24), nullable=False),
+    Column("result", String(16), nullable=False),  # passed | failed | pending | rejected
+    Column("authoritative", Integer, nullable=False, server_default="1"),
+    Column("vendor_txn", String(128), nullable=True),
+    Column("reason", String(200), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_by", BigId, nullable=True),  # staff, for manual reviews
+    Column("submission_id", BigId, nullable=True),
+)  # append-only (database triggers refuse UPDATE and DELETE): a change is a new row (R-6.2-3)
+
+manual_submissions = Table(
+    "manual_submissions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # pending | decided
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("name_ct", Text, nullable=True),  # cleared once decided
+    Column("id_number_ct", Text, nullable=True),
+    Column("document_ct", Text, nullable=True),
+    Column("document_type", String(32), nullable=True),
+)
+
+phone_challenges = Table(
+    "phone_challenges",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("phone_ct", Text, nullable=False),
+    Column("phone_hmac", String(64), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_at", UTCDateTime(), nullable=True),
+    Column("used_at", UTCDateTime(), nullable=True),
+)
+
+sms_outbox = Table(
+    "sms_outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("user_id", BigId, nullable=False),
+    Column("phone_ct", Text, nullable=False),
+    Column("phone_masked", String(16), nullable=False),
+    Column("body", Text, nullable=False),  # development sink only: the console SMS sender is refused in production
+)
+
+pii_access_log = Table(
+    "pii_access_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ts", UTCDateTime(), nullable=False),
+    Column("staff_id", BigId, nullable=False),
+    Column("staff_role", String(32), nullable=False),
+    Column("subject_user_id", BigId, nullable=False, index=True),
+    Column("fields", JSON, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("src_ip", String(64), nullable=True),
+    Column("src_port", Integer, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)
+
+# --- published rules and the service agreement (Art. 5) ----------------------------------------------------------
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(24), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("title_zh", String(200), nullable=False),
+    Column("title_en", String(200), nullable=False),
+    Column("body_zh", Text, nullable=False),
+    Column("body_en", Text, nullable=False),
+    Column("summary_zh", Text, nullable=False, server_default=""),
+    Column("summary_en", Text, nullable=False, server_default=""),
+    Column("effective_at", UTCDateTime(), nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+    Column("published_by", BigId, nullable=True),
+    UniqueConstraint("kind", "version", name="uq_documents_kind_version"),
+)
+
+acceptances = Table(
+    "acceptances",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", String(24), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("accepted_at", UTCDateTime(), nullable=False),
+    Column("src_ip", String(64), nullable=True),
+    Column("src_port", Integer, nullable=True),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -88,7 +87,7 @@ def _page_data(w: Web, group: GroupView) -> dict[str, Any]:
         "last_seq": group.last_seq,
         "lang": w.lang,
         "max_length": w.container.settings.messages.max_length,
-        "server_now_ms": int(time.time() * 1000),
+        "server_now_ms": int(w.ctx.now.timestamp() * 1000),  # deletions after this are replayed on reconnect
     }
 
 

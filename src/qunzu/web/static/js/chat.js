@@ -52,7 +52,7 @@ function canDelete(message) {
 }
 
 function deleteButton(message) {
-  const button = el("button", { type: "button", class: "msg-action", "aria-label": `${t("chat.delete")}` },
+  const button = el("button", { type: "button", class: "msg-action" },
     icon(ICONS.trash), el("span", { text: t("chat.delete") }));
   button.addEventListener("click", () => deleteMessage(message));
   return button;
@@ -377,7 +377,7 @@ async function start() {
   }
   showError(errorBox, null);
   socket.start();
-  input.focus();
+  if (matchMedia("(hover: hover)").matches) input.focus();  // no surprise keyboard on phones
 }
 
 start();
