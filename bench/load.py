@@ -421,16 +421,24 @@ async def api(
     return orjson.loads(r.content) if r.content else None
 
 
+_ACCEPT: dict[str, Any] = {}  # documents to accept at registration, learnt from the first `agreement_required`
+
+
 async def make_user(client: httpx.AsyncClient, u: User) -> None:
-    await api(
-        client,
-        "POST",
-        f"{API}/auth/register",
-        body={"username": u.username, "password": PASSWORD, "nickname": f"bench {u.index}"},
-    )
-    u.token = (await api(client, "POST", f"{API}/auth/login", body={"username": u.username, "password": PASSWORD}))[
-        "access_token"
-    ]
+    body: dict[str, Any] = {"username": u.username, "password": PASSWORD, "nickname": f"bench {u.index}"}
+    for _ in range(2):
+        if _ACCEPT:
+            body["accept"] = dict(_ACCEPT)
+        r = await client.post(f"{API}/auth/register", content=orjson.dumps(body), headers=JSON_HEADERS)
+        if r.status_code == 201:
+            break
+        err = (orjson.loads(r.content) or {}).get("error", {}) if r.content else {}
+        if r.status_code == 403 and err.get("code") == "agreement_required" and not body.get("accept"):
+            _ACCEPT.update(err.get("details", {}).get("required", {}))
+            continue
+        raise RuntimeError(f"POST {API}/auth/register → {r.status_code}: {r.text[:300]}")
+    login = {"username": u.username, "password": PASSWORD}
+    u.token = (await api(client, "POST", f"{API}/auth/login", body=login))["access_token"]
 
 
 async def connect_socket(ws_base: str, u: User, frames: Frames, ready_timeout: float) -> Sock:
@@ -793,10 +801,12 @@ async def bench(
             rss_peak["v"] = 0
             s0, c0 = server_meter.snapshot(), client_meter.snapshot()
             d0 = db_meter.snapshot() if db_meter else None
+            m0 = psutil.cpu_times()
             w0 = now()
             await run_phase(ph, senders, duration=args.duration, rate=rate, frames=frames, drain=args.drain)
             wall = now() - w0
             s1, c1 = server_meter.snapshot(), client_meter.snapshot()
+            m1 = psutil.cpu_times()
             res = analyse(ph, frames)
             scpu = Meter.delta(s0, s1)
             ccpu = Meter.delta(c0, c1)
@@ -811,9 +821,16 @@ async def bench(
                 socket_closes=dict(frames.closed),
                 server_cpu_s_by_pid={str(pid): round(v - s0.get(pid, 0.0), 2) for pid, v in s1.items()},
             )
+            dcpu = 0.0
             if db_meter and d0 is not None:
                 dcpu = Meter.delta(d0, db_meter.snapshot())
                 res.update(db_backend_cpu_s=round(dcpu, 2), db_backend_cpu_pct=round(100 * dcpu / wall, 1))
+            # the whole machine: busy = all CPU time that was not idle or I/O wait, over every core
+            busy = (sum(m1) - m1.idle - m1.iowait) - (sum(m0) - m0.idle - m0.iowait)
+            res.update(
+                machine_busy_pct=round(100 * busy / wall, 1),
+                others_cpu_pct=round(100 * max(0.0, busy - scpu - ccpu - dcpu) / wall, 1),
+            )
             phases.append(res)
             print(
                 f"  {ph.name}: {res['messages_per_s']} msg/s, post p99 {res['post_latency']['p99_ms']} ms, "
@@ -934,6 +951,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ),
     ("server RSS peak (MiB)", lambda r: r["server_rss_peak_mib"]),
     ("client CPU s (% of a core)", lambda r: f"{r['client_cpu_s']} ({r['client_cpu_pct']}%)"),
+    ("machine busy % (others' %)", lambda r: f"{r.get('machine_busy_pct')} ({r.get('others_cpu_pct')})"),
 ]
 
 
@@ -1066,7 +1084,7 @@ def markdown(paths: list[str]) -> str:
         "| run | load avg (1 min, start→end) | groups: msg/s | post p50 / p99 ms | delivery p50 / p99 ms "
         "| fan-out 2/s: last p50 / p99 ms | fan-out max: msg/s | last p50 / p99 ms "
         "| delivered (groups / 2/s / max) | errors | server CPU % (groups) | client CPU % (groups) "
-        "| peak RSS MiB |"
+        "| peak RSS MiB | others' CPU % (groups) |"
     )
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for path in paths:
@@ -1082,7 +1100,8 @@ def markdown(paths: list[str]) -> str:
             f"| {ms(fm.get('fanout_last_latency'))} "
             f"| {g.get('delivered_fraction', '—')} / {f2.get('delivered_fraction', '—')} / "
             f"{fm.get('delivered_fraction', '—')} | {errors} | {g.get('server_cpu_pct', '—')} "
-            f"| {g.get('client_cpu_pct', '—')} | {sum(r['server_peak_rss_mib'].values()):.0f} |"
+            f"| {g.get('client_cpu_pct', '—')} | {sum(r['server_peak_rss_mib'].values()):.0f} "
+            f"| {g.get('others_cpu_pct', '—')} |"
         )
     return "\n".join(lines)
 

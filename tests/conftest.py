@@ -218,10 +218,14 @@ class Api:
         body = r.json()
         return {"id": body["user"]["id"], "username": name, "token": body["access_token"]}
 
-    def last_code(self) -> str:
+    def last_code(self, phone: str | None = None) -> str:
+        """The newest one-time code the development SMS sender 'sent' (to `phone`, when given)."""
         import re
 
-        return re.search(r"\d{6}", self.container.sms.sent[-1].text).group(0)  # type: ignore[union-attr]
+        for sms in reversed(self.container.sms.sent):
+            if phone is None or sms.phone_e164 == "+86" + phone:
+                return re.search(r"\d{6}", sms.text).group(0)  # type: ignore[union-attr]
+        raise AssertionError("no code was sent")
 
     async def verify_phone(self, user: dict[str, Any], phone: str | None = None) -> httpx.Response:
         phone = phone or random_mobile()
@@ -229,7 +233,7 @@ class Api:
         assert r.status_code == 202, r.text
         user["phone"] = phone
         return await self.client.post(
-            "/api/v1/me/verification/phone/confirm", json={"code": self.last_code()}, headers=self.h(user)
+            "/api/v1/me/verification/phone/confirm", json={"code": self.last_code(phone)}, headers=self.h(user)
         )
 
     async def user(self, name: str | None = None, nickname: str | None = None) -> dict[str, Any]:

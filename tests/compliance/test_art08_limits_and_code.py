@@ -66,7 +66,14 @@ async def test_r_8_2_1_codes_are_never_reused(container) -> None:
         uid = (
             await uow.conn.execute(
                 users.insert()
-                .values(username="codes", password_hash="x", nickname="c", status="active", created_at=Ctx.system().now)
+                .values(
+                    username="codes",
+                    password_hash="x",
+                    nickname="c",
+                    status="active",
+                    created_at=Ctx.system().now,
+                    verification_level=1,
+                )
                 .returning(users.c.id)
             )
         ).scalar_one()

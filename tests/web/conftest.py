@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 from tests.web.browser import Person, launch, new_person
-from tests.web.server import running_server
+from tests.web.server import Server, running_server
 
 
 @pytest.fixture(scope="module")
-def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated server started as a subprocess (`uvicorn --factory qunzu.api.asgi:create`): its URL."""
-    with running_server(Path(tmp_path_factory.mktemp("web-server"))) as base:
-        yield base
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A migrated server started as a subprocess (`uvicorn --factory qunzu.api.asgi:create`)."""
+    with running_server(Path(tmp_path_factory.mktemp("web-server"))) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def person(browser: Browser, web_server: str) -> Iterator[Callable[..., Person]]:
+def person(browser: Browser, web_server: Server) -> Iterator[Callable[..., Person]]:
     """A factory of people, each in their own browser context; all are closed after the test."""
     made: list[Person] = []
 

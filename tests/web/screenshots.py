@@ -12,16 +12,25 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, sync_playwright
 from tests.web.browser import PASSWORD, launch, new_person
-from tests.web.server import running_server
+from tests.web.server import Server, random_mobile, running_server
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
-def _api_user(base: str, username: str, nickname: str) -> dict[str, str]:
-    account = {"username": username, "password": PASSWORD, "nickname": nickname}
+def _api_user(server: Server, username: str, nickname: str) -> dict[str, str]:
+    """A verified user made through the JSON API, as bearer headers."""
+    base = server.base
+    versions = {d["kind"]: d["version"] for d in httpx.get(f"{base}/api/v1/documents").json()}
+    accept = {k: versions[k] for k in ("agreement", "privacy")}
+    account = {"username": username, "password": PASSWORD, "nickname": nickname, "accept": accept}
     httpx.post(f"{base}/api/v1/auth/register", json=account)
     r = httpx.post(f"{base}/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    phone = random_mobile()
+    httpx.post(f"{base}/api/v1/me/verification/phone", json={"phone": phone}, headers=h)
+    code = server.sms_code(phone)
+    httpx.post(f"{base}/api/v1/me/verification/phone/confirm", json={"code": code}, headers=h)
+    return h
 
 
 def shoot(page: Page, out: Path, name: str) -> None:
@@ -33,9 +42,10 @@ def shoot(page: Page, out: Path, name: str) -> None:
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp)) as base, sync_playwright() as pw:
+    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp)) as server, sync_playwright() as pw:
+        base = server.base
         browser = launch(pw)
-        anon = new_person(browser, base, "访客")
+        anon = new_person(browser, server, "访客")
         anon.goto("/")
         shoot(anon.page, out, "welcome")
         anon.goto("/signup")
@@ -45,10 +55,12 @@ def main(out: Path) -> None:
         anon.page.get_by_label("密码").fill("wrong-password")
         anon.page.get_by_role("button", name="登录").click()
         shoot(anon.page, out, "login-error")
+        anon.goto("/documents/agreement")
+        shoot(anon.page, out, "document")
         anon.goto("/no/such/page")
         shoot(anon.page, out, "not-found")
 
-        me = new_person(browser, base, "林晓")
+        me = new_person(browser, server, "林晓")
         me.sign_up()
         shoot(me.page, out, "groups-empty")
         me.goto("/groups/new")
@@ -57,8 +69,8 @@ def main(out: Path) -> None:
         me.create_group("产品设计讨论组", "工作")
         me.create_group("家里人", "亲友")
 
-        friend = _api_user(base, "zhouzhou", "周周")
-        other = _api_user(base, "xiaowang", "小王")
+        friend = _api_user(server, "zhouzhou", "周周")
+        other = _api_user(server, "xiaowang", "小王")
         for h in (friend, other):
             httpx.post(f"{base}/api/v1/groups/{code}/join", headers=h)
         lines = [

@@ -7,12 +7,15 @@ directory (SQLite) with the test profile, and is ready once /readyz answers 200.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -43,9 +46,33 @@ def migrate(data_dir: Path) -> None:
     subprocess.run(cmd, env=server_env(data_dir), cwd=data_dir, check=True, timeout=120, capture_output=True)
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str
+    log_path: Path
+
+    def sms_code(self, phone: str, timeout_s: float = 10.0) -> str:
+        """The one-time code the development SMS sink wrote to the server log for `phone` (masked there)."""
+        masked = phone[:3] + "****" + phone[-4:]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            lines = [ln for ln in self.log_path.read_text().splitlines() if "sms.console" in ln and masked in ln]
+            if lines:
+                found = re.search(r"(?<!\d)(\d{6})(?!\d)", lines[-1].split("text=", 1)[-1])
+                if found:
+                    return found.group(1)
+            time.sleep(0.05)
+        raise AssertionError(f"no SMS code for {masked} in the server log")
+
+
+def random_mobile() -> str:
+    """A valid mainland mobile number, different each call."""
+    return secrets.choice(["138", "139", "150", "186", "177"]) + f"{secrets.randbelow(10**8):08d}"
+
+
 @contextmanager
-def running_server(data_dir: Path) -> Iterator[str]:
-    """Migrate, start uvicorn on a free port, wait for /readyz; yield the base URL; stop the process."""
+def running_server(data_dir: Path) -> Iterator[Server]:
+    """Migrate, start uvicorn on a free port, wait for /readyz; yield it; stop the process."""
     data_dir.mkdir(parents=True, exist_ok=True)
     migrate(data_dir)
     port = free_port()
@@ -61,7 +88,7 @@ def running_server(data_dir: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(proc, base, log_path)
-        yield base
+        yield Server(base=base, log_path=log_path)
     finally:
         proc.terminate()
         try:

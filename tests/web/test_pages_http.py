@@ -9,11 +9,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from tests.web.browser import PASSWORD
+from tests.web.server import Server, random_mobile
 
 
 @pytest.fixture
-def web(web_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=web_server, timeout=20, headers={"Accept-Language": "zh-CN"}) as c:
+def web(web_server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=web_server.base, timeout=20, headers={"Accept-Language": "zh-CN"}) as c:
+        c.server = web_server  # type: ignore[attr-defined]
         yield c
 
 
@@ -23,15 +25,32 @@ def form_csrf(html: str) -> str:
     return found.group(1)
 
 
-def sign_up_and_in(web: httpx.Client, nickname: str = "小李") -> str:
+def sign_up_form(html: str, username: str, nickname: str, password: str = PASSWORD) -> dict[str, str]:
+    """The sign-up form filled in, with the agreement box ticked for the versions the page shows."""
+    versions = dict(re.findall(r'name="(version_\w+)" value="(\d+)"', html))
+    assert set(versions) == {"version_agreement", "version_privacy"}
+    return {"username": username, "password": password, "nickname": nickname, "accept": "1",
+            "csrf": form_csrf(html), **versions}  # fmt: skip
+
+
+def sign_up_and_in(web: httpx.Client, nickname: str = "小李", *, verify: bool = True) -> str:
     username = f"w{secrets.token_hex(4)}"
-    token = form_csrf(web.get("/signup").text)
-    form = {"username": username, "password": PASSWORD, "nickname": nickname, "csrf": token}
-    r = web.post("/signup", data=form)
+    r = web.post("/signup", data=sign_up_form(web.get("/signup").text, username, nickname))
     assert r.status_code == 303, r.text
     token = form_csrf(web.get(r.headers["location"]).text)
     r = web.post("/login", data={"username": username, "password": PASSWORD, "csrf": token})
     assert r.status_code == 303 and r.headers["location"] == "/groups"
+    if verify:
+        page = web.get("/groups").text
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+        assert csrf
+        headers = {"X-CSRF-Token": csrf.group(1)}
+        phone = random_mobile()
+        r = web.post("/api/v1/me/verification/phone", json={"phone": phone}, headers=headers)
+        assert r.status_code == 202, r.text
+        code = web.server.sms_code(phone)  # type: ignore[attr-defined]
+        r = web.post("/api/v1/me/verification/phone/confirm", json={"code": code}, headers=headers)
+        assert r.status_code == 200, r.text
     return username
 
 
@@ -61,8 +80,8 @@ def test_unknown_web_paths_get_an_html_404_and_api_paths_keep_json(web: httpx.Cl
     assert all(p.startswith(("/api/", "/healthz", "/readyz", "/metrics")) for p in paths)
 
 
-def test_an_anonymous_form_without_its_csrf_cookie_is_refused(web_server: str) -> None:
-    with httpx.Client(base_url=web_server) as fresh:
+def test_an_anonymous_form_without_its_csrf_cookie_is_refused(web_server: Server) -> None:
+    with httpx.Client(base_url=web_server.base) as fresh:
         r = fresh.post("/login", data={"username": "someone", "password": "whatever-123", "csrf": "forged"})
     assert r.status_code == 422
     assert "页面已过期" in r.text
@@ -70,20 +89,30 @@ def test_an_anonymous_form_without_its_csrf_cookie_is_refused(web_server: str) -
 
 
 def test_a_refused_sign_up_keeps_the_input_but_never_the_password(web: httpx.Client) -> None:
-    token = form_csrf(web.get("/signup").text)
     secret = "aaaaaaaaaaaa"
-    form = {"username": "keepme_1", "password": secret, "nickname": "保留我", "csrf": token}
-    r = web.post("/signup", data=form)
+    r = web.post("/signup", data=sign_up_form(web.get("/signup").text, "keepme_1", "保留我", secret))
     assert r.status_code == 422
     assert "密码过于简单" in r.text
     assert 'value="keepme_1"' in r.text and 'value="保留我"' in r.text
     assert secret not in r.text
+    assert re.search(r'name="accept" value="1" required checked', r.text)
+
+
+def test_sign_up_needs_the_agreement_and_the_privacy_policy(web: httpx.Client) -> None:
+    form = sign_up_form(web.get("/signup").text, f"n{secrets.token_hex(4)}", "没勾选")
+    del form["accept"]
+    r = web.post("/signup", data=form)
+    assert r.status_code == 422
+    assert "请先阅读并同意" in r.text
+    assert 'href="/documents/agreement"' in r.text and 'href="/documents/privacy"' in r.text
+    doc = web.get("/documents/agreement")
+    assert doc.status_code == 200 and "用户服务协议" in doc.text
+    assert web.get("/documents/nothing").status_code == 404
 
 
 def test_the_session_cookie_is_httponly_lax_and_expires(web: httpx.Client) -> None:
     username = f"c{secrets.token_hex(4)}"
-    token = form_csrf(web.get("/signup").text)
-    web.post("/signup", data={"username": username, "password": PASSWORD, "nickname": "饼干", "csrf": token})
+    web.post("/signup", data=sign_up_form(web.get("/signup").text, username, "饼干"))
     token = form_csrf(web.get("/login").text)
     r = web.post("/login", data={"username": username, "password": PASSWORD, "csrf": token})
     cookies = [v for k, v in r.headers.multi_items() if k == "set-cookie"]
@@ -93,7 +122,7 @@ def test_the_session_cookie_is_httponly_lax_and_expires(web: httpx.Client) -> No
 
 
 def test_sign_out_needs_the_page_token(web: httpx.Client) -> None:
-    sign_up_and_in(web)
+    sign_up_and_in(web, verify=False)
     assert web.post("/logout", data={"csrf": "forged"}).status_code == 403
     assert web.get("/groups").status_code == 200  # still signed in
     r = web.post("/logout", data={"csrf": form_csrf(web.get("/groups").text)})

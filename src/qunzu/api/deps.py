@@ -12,7 +12,7 @@ from qunzu.bootstrap import Container
 from qunzu.errors import AuthRequired, ErrorCode, QunzuError
 from qunzu.i18n import pick_language
 from qunzu.services import accounts
-from qunzu.services.context import Ctx, utc_ms
+from qunzu.services.context import Ctx, client_address, utc_ms
 from qunzu.services.csrf import csrf_ok
 from qunzu.services.views import UserView
 
@@ -24,22 +24,6 @@ bearer = HTTPBearer(auto_error=False, description="The access_token from POST /a
 def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
-
-
-def client_address(
-    peer_host: str | None, peer_port: int | None, headers: dict[str, str], trusted: list[str]
-) -> tuple[str | None, int | None]:
-    """The real client IP and port; forwarded headers are believed only from trusted proxies (R-13.2-1)."""
-    if peer_host is not None and peer_host in trusted:
-        fwd = headers.get("x-forwarded-for")
-        port = headers.get("x-forwarded-port") or headers.get("x-real-port")
-        ip = fwd.split(",")[0].strip() if fwd else peer_host
-        try:
-            p = int(port) if port else None
-        except ValueError:
-            p = None
-        return ip, p
-    return peer_host, peer_port
 
 
 def get_ctx(request: Request, container: Annotated[Container, Depends(get_container)]) -> Ctx:

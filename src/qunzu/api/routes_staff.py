@@ -22,12 +22,21 @@ from qunzu.api.schemas import (
     PendingReviewOut,
     RevealIn,
     RevealOut,
+    StaffUserOut,
 )
 from qunzu.errors import NotFound
 from qunzu.services import documents, identity, pii_access
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/users", response_model=list[StaffUserOut], responses=errors(*AUTHED, 403))
+async def find_users(
+    user: UserDep, c: ContainerDep, q: Annotated[str, Query(min_length=1, max_length=64)]
+) -> list[StaffUserOut]:
+    """Find accounts by id, username or nickname."""
+    return [StaffUserOut(**r) for r in await identity.find_users(c.db, staff=user, query=q)]
 
 
 @router.get("/users/{user_id}/identity", response_model=IdentityOut, responses=errors(*AUTHED, 403, 404))

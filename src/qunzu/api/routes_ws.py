@@ -19,13 +19,13 @@ import orjson
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from qunzu.api.deps import SESSION_COOKIE, client_address
+from qunzu.api.deps import SESSION_COOKIE
 from qunzu.bootstrap import Container
 from qunzu.errors import QunzuError
 from qunzu.realtime import frames
 from qunzu.realtime.hub import Connection, Subscription
 from qunzu.services import accounts, live
-from qunzu.services.context import Ctx, utc_ms
+from qunzu.services.context import Ctx, client_address, utc_ms
 from qunzu.storage import oplog
 
 router = APIRouter()

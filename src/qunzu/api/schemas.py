@@ -345,3 +345,13 @@ class OutboxOut(BaseModel):
     created_at: datetime
     phone: str = Field(description="masked")
     body: str
+
+
+class StaffUserOut(BaseModel):
+    id: int
+    username: str
+    nickname: str
+    status: str
+    verification_level: int
+    staff_role: str | None
+    created_at: datetime

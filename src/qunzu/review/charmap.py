@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import opencc
 
-CHARMAP_VERSION = 4
+CHARMAP_VERSION = 5
 
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
 _BLANK_LETTERS = {0x115F, 0x1160, 0x3164, 0xFFA0}  # Hangul fillers: letters that print as blanks
@@ -98,7 +98,7 @@ def _strip_marks(ch: str) -> str:
 def _word_form(c: str, homo: dict[str, str], t2s: dict[str, str]) -> str:
     """The matching form of one character: only letters and digits survive."""
     out = []
-    for ch in unicodedata.normalize("NFKC", c):
+    for ch in homo.get(c) or unicodedata.normalize("NFKC", c):  # look-alikes first: NFKC turns ϲ into σ
         ch = homo.get(ch, ch)
         for f in ch.casefold():
             f = homo.get(f, f)

@@ -121,12 +121,11 @@ def _alnum_run(s: str) -> int:
 
 def _own_gaps(norm: Normalizer, term: str) -> tuple[int, ...]:
     """Offsets in the normalised term where the term itself has a separator ("free money" -> 4)."""
-    view = norm.view(term)
+    view = norm.full_view(term)
     if not view.compact:
         return ()
     view.set_folded(norm.fold(view.compact))
-    n = len(view.folded)
-    return tuple(g for g, _ in view.region(0, n).gaps(0, n))
+    return tuple(g for g, _ in view.gaps(0, len(view.folded)))
 
 
 def compile_lexicon(

@@ -26,8 +26,8 @@ from qunzu.review.lexicon import Lexicon
 from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
 from qunzu.review.model import Action, Category, Hit, ScanResult
 from qunzu.review.pinyin import SyllableChecker
-from qunzu.review.rules import MAX_GAP, Rules
-from qunzu.review.textview import Normalizer, Region, TextView
+from qunzu.review.rules import MAX_GAP, NATURAL_GAP, Rules
+from qunzu.review.textview import Normalizer, TextView
 from qunzu.review.words import MAX_WORD
 
 _HAS_LATIN = re.compile("[a-z]").search
@@ -47,7 +47,8 @@ class ReviewEngine:
     def __init__(self, base: BaseData, norm: Normalizer, syllables: SyllableChecker, compiled: Compiled) -> None:
         self._compiled = compiled
         self._norm = norm
-        self._targets = compiled.targets
+        # trigger characters (pattern ids from fold_base on) have no targets; folded text may still hold some
+        self._targets = [*compiled.targets, *[()] * (len(compiled.patterns) - compiled.fold_base)]
         self._entries = [
             (term, Category(cat), Action(act), folded, gaps, lead, trail)
             for term, cat, act, folded, gaps, lead, trail in compiled.entries
@@ -56,6 +57,7 @@ class ReviewEngine:
         self._rules = Rules(words, syllables)
         self._syllable_table = syllable_table(base.char_syllables)
         self._fold_base = compiled.fold_base
+        self._longest = max(map(len, compiled.patterns[: compiled.fold_base]), default=1)
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
         self._find = ac.find_overlapping if ac is not None else None
         self._reach = max(0, compiled.max_han - 1)
@@ -104,13 +106,8 @@ class ReviewEngine:
             return ScanResult(Action.ALLOW, [], compact)
         low = self._norm.lower(compact)
         raw = find(low)
-        if raw:
-            fold_base = self._fold_base
-            if len(low) != len(compact) or any(m[2] >= fold_base for m in raw):
-                view.set_folded(self._norm.fold(compact))
-                raw = find(view.folded)
-            elif low is not compact:
-                view.set_folded(low)
+        if raw and (len(low) != len(compact) or raw[-1][2] >= self._fold_base or self._any_trigger(raw)):
+            raw = self._fold_and_rescan(view, low, raw)
         elif low is not compact:
             view.set_folded(low)
         mixed = None
@@ -123,46 +120,85 @@ class ReviewEngine:
             return ScanResult(Action.ALLOW, [], folded)
         return self._decide(view, raw, mixed or [])
 
+    def _any_trigger(self, raw: list[tuple[int, int, int]]) -> bool:
+        fold_base = self._fold_base
+        return any(m[2] >= fold_base for m in raw)
+
+    def _fold_and_rescan(self, view: TextView, low: str, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """Fold characters the matcher flagged, and match again only around them when they are few."""
+        norm, fold_base, width = self._norm, self._fold_base, self._longest
+        triggers = [s for s, _, pid in raw if pid >= fold_base]
+        forms = [norm.fold_char(view.compact[p]) for p in triggers] if len(low) == len(view.compact) else []
+        if len(low) != len(view.compact) or len(triggers) > 16 or any(len(f) != 1 for f in forms):
+            view.set_folded(norm.fold(view.compact))
+            return self._find(view.folded) if self._find is not None else []
+        pieces, prev = [], 0
+        for p, form in zip(triggers, forms, strict=True):
+            pieces.append(low[prev:p])
+            pieces.append(form)
+            prev = p + 1
+        pieces.append(low[prev:])
+        folded = "".join(pieces)
+        view.set_folded(folded)
+        windows: list[tuple[int, int]] = []
+        for p in triggers:
+            lo, hi = max(0, p - width), min(len(folded), p + width + 1)
+            if windows and lo <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], hi)
+            else:
+                windows.append((lo, hi))
+        kept = [
+            m for m in raw if m[2] < fold_base and not any(lo <= m[0] and m[1] <= hi for lo, hi in windows)
+        ]
+        find = self._find
+        for lo, hi in windows:
+            if find is not None:
+                kept.extend((s + lo, e + lo, pid) for s, e, pid in find(folded[lo:hi]) if pid < fold_base)
+        return kept
+
     def _decide(self, view: TextView, raw: list[tuple[int, int, int]], mixed: list[Candidate]) -> ScanResult:
-        targets = self._targets
+        targets, entries = self._targets, self._entries
+        folded = view.folded
+        # a text without removed characters or expansions maps one to one: no offset map, no gaps
+        plain = len(view.compact) == len(view.text) == len(folded)
         exceptions: dict[int, list[tuple[int, int]]] = {}
-        accepted: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # (entry, start, end) -> (kind, fs, fe)
-        candidates = []
+        accepted: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # (start, end, entry) -> (kind, fs, fe)
+        split_by_words = self._rules.split_by_words
         for s, e, pid in raw:
             for entry, kind, bounds in targets[pid]:
                 if kind == KIND_EXCEPTION:
                     exceptions.setdefault(entry, []).append((s, e))
-                else:
-                    candidates.append((entry, kind, bounds, s, e))
-        for entry, kind, bounds, s, e in candidates:
-            region = view.region(s, e)
-            if self._valid(view, region, entry, kind, bounds, s, e):
-                os, oe = region.span(s, e)
-                accepted.setdefault((entry, os, oe), (kind, s, e))
+                    continue
+                if plain and kind == KIND_TEXT and not entries[entry][5] and not entries[entry][6]:
+                    # the common case: an unbroken Han match; only rule R2 applies
+                    left, right = folded[max(0, s - MAX_WORD) : s], folded[e : e + MAX_WORD]
+                    if not split_by_words(entries[entry][3], left, right):
+                        accepted.setdefault((s, e, entry), (kind, s, e))
+                elif self._valid(view, entry, kind, bounds, s, e):
+                    os, oe = (s, e) if plain else view.span(s, e)
+                    accepted.setdefault((os, oe, entry), (kind, s, e))
         for entry, kind, bounds, s, e, gaps in mixed:
-            region = view.region(s, e)
-            if self._pinyin_valid(view.folded, region, s, e, bounds, gaps):
-                os, oe = region.span(s, e)
-                accepted.setdefault((entry, os, oe), (kind, s, e))
+            if self._pinyin_valid(view, s, e, bounds, gaps):
+                os, oe = view.span(s, e)
+                accepted.setdefault((os, oe, entry), (kind, s, e))
         hits: list[Hit] = []
         best = Action.ALLOW
-        for (entry, os, oe), (kind, s, e) in accepted.items():
-            term, category, action, *_ = self._entries[entry]
-            excepted = any(xs <= s and e <= xe for xs, xe in exceptions.get(entry, ()))
+        for (os, oe, entry), (kind, s, e) in sorted(accepted.items()):
+            term, category, action, *_ = entries[entry]
+            excepted = bool(exceptions) and any(xs <= s and e <= xe for xs, xe in exceptions.get(entry, ()))
             hits.append(Hit(term, category, action, os, oe, excepted, VIA[kind]))
             if not excepted and action.strength > best.strength:
                 best = action
-        hits.sort(key=lambda h: (h.start, h.end, h.term))
+        if best is Action.ALLOW:
+            return ScanResult(best, hits, folded)
         categories = tuple(dict.fromkeys(h.category for h in hits if not h.excepted and h.action == best))
-        return ScanResult(best, hits, view.folded, categories if best != Action.ALLOW else ())
+        return ScanResult(best, hits, folded, categories)
 
-    def _valid(
-        self, view: TextView, region: Region, entry: int, kind: int, bounds: tuple[int, ...], s: int, e: int
-    ) -> bool:
+    def _valid(self, view: TextView, entry: int, kind: int, bounds: tuple[int, ...], s: int, e: int) -> bool:
         folded = view.folded
         rules = self._rules
-        gaps = region.gaps(s, e)
-        lo, hi = region.chunk(s, e)
+        gaps = view.gaps(s, e)
+        lo, hi = view.chunk(s, e)
         if kind == KIND_TEXT:
             _, _, _, term, _, lead, trail = self._entries[entry]
             if (lead or trail) and not rules.edges_ok(folded, s, e, lo, hi, lead, trail):
@@ -173,21 +209,22 @@ class ReviewEngine:
                 return not rules.split_by_words(term, left, right)
             if any(self._visible(t) > MAX_GAP for _, t in real):
                 return False
-            return rules.bridge_ok(folded, s, e, [g for g, _ in real], left, right)
+            natural = all(ch in NATURAL_GAP or self._norm.ignorable_only(ch) for _, t in real for ch in t)
+            return rules.bridge_ok(folded, s, e, [g for g, _ in real], left, right, natural)
         rel = [(g - s, t) for g, t in gaps]
         if kind == KIND_INITIALS:
             if any(self._visible(t) > MAX_GAP for _, t in rel):
                 return False
             return rules.edges_ok(folded, s, e, lo, hi, 1, 1)
-        return self._pinyin_valid(folded, region, s, e, bounds, rel)
+        return self._pinyin_valid(view, s, e, bounds, rel)
 
     def _pinyin_valid(
-        self, folded: str, region: Region, s: int, e: int, bounds: tuple[int, ...], gaps: list[tuple[int, str]]
+        self, view: TextView, s: int, e: int, bounds: tuple[int, ...], gaps: list[tuple[int, str]]
     ) -> bool:
         if any(g not in bounds or self._visible(t) > MAX_GAP for g, t in gaps):
             return False
-        lo, hi = region.chunk(s, e)
-        return self._rules.pinyin_context_ok(folded, s, e, lo, hi)
+        lo, hi = view.chunk(s, e)
+        return self._rules.pinyin_context_ok(view.folded, s, e, lo, hi)
 
     def _visible(self, gap: str) -> int:
         return len(gap) if len(gap) <= MAX_GAP else sum(1 for ch in gap if not self._norm.ignorable_only(ch))

@@ -49,11 +49,19 @@ def mixed_candidates(
     folded = view.folded
     n = len(folded)
     found: list[Candidate] = []
-    for m in _LATIN_RUN.finditer(folded):
-        a, b = m.span()
+    runs = [r for r in set(_LATIN_RUN.findall(folded)) if segmentable(r)]  # most English words drop out here
+    if not runs:
+        return found
+    spans: list[tuple[int, int]] = []
+    for run in runs:
+        at = folded.find(run)
+        while at >= 0:
+            end = at + len(run)
+            if (at == 0 or not "a" <= folded[at - 1] <= "z") and (end == n or not "a" <= folded[end] <= "z"):
+                spans.append((at, end))
+            at = folded.find(run, end)
+    for a, b in sorted(spans):
         if not ((a > 0 and is_han(folded[a - 1])) or (b < n and is_han(folded[b]))):
-            continue
-        if not segmentable(m.group()):
             continue
         wa, han = a, 0
         while wa > 0 and han < reach:
@@ -102,7 +110,7 @@ def _check(
         if not inside:
             continue  # needs at least one Han character (the typed letters are there by construction)
         fs, fe = src[s], src[e - 1] + 1
-        gaps = [(bisect_left(src, g) - s, t) for g, t in view.region(fs, fe).gaps(fs, fe)]
+        gaps = [(bisect_left(src, g) - s, t) for g, t in view.gaps(fs, fe)]
         for entry, kind, bounds in targets[pid]:
             if kind == KIND_PINYIN and all(u0 - s in bounds and u1 - s in bounds for u0, u1 in inside):
                 found.append((entry, kind, bounds, fs, fe, gaps))

@@ -11,6 +11,8 @@ R2 Word split (Han, no separator). A term that reads better as the end of one co
 R3 Natural boundary (Han, across a separator). Writers separate words, evaders separate characters. A match
    across a separator is not there when the fragment after the last gap starts a dictionary word that runs on
    past the match (六合 彩虹公园, 大 麻烦了), or the fragment before the first gap ends one that began before it.
+   Only natural separators (spaces, Chinese punctuation, , ! ? ; : ~) can be such a boundary: a symbol, an emoji
+   or other ASCII punctuation between two Han characters is itself the mark of an evasion (枪_支出售).
 R4 Latin edges. A term edge made of Latin letters (or digits) shorter than LONG_LATIN must sit on a word edge:
    "sex" is not in "Essex" or "this ex"; letters next to digits, Han characters or separators are edges.
 R5 Letter spacing. Across a gap between two Latin characters, both neighbouring fragments must be single
@@ -26,6 +28,7 @@ from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.words import MAX_WORD
 
 MAX_GAP = 3
+NATURAL_GAP = frozenset(" \t\n\r\u3000\xa0，。！？；：、…“”‘’「」『』《》（）【】〔〕〈〉,!?;:~")
 LONG_LATIN = 6
 FREE_MODIFIERS = frozenset("大小老新旧好坏多少高低长短真假太很最超特全总半双单各每本该此其某")
 
@@ -89,8 +92,11 @@ class Rules:
                 return True
         return False
 
-    def bridge_ok(self, folded: str, fs: int, fe: int, gaps: list[int], left: str, right: str) -> bool:
-        """R3 and R5 for a text match with gaps at folded offsets `gaps` (absolute, sorted)."""
+    def bridge_ok(
+        self, folded: str, fs: int, fe: int, gaps: list[int], left: str, right: str, natural: bool
+    ) -> bool:
+        """R3 and R5 for a text match with gaps at folded offsets `gaps` (absolute, sorted); `natural` when
+        every gap is made of natural separators only."""
         cuts = [fs, *gaps, fe]
         han_gap = False
         for i, g in enumerate(gaps, start=1):
@@ -100,7 +106,7 @@ class Rules:
                     return False  # R5
             elif before == "h" and after == "h":
                 han_gap = True
-        if han_gap:
+        if han_gap and natural:
             head, tail = folded[fs : gaps[0]], folded[gaps[-1] : fe]
             if self.runs_on_right(tail, right) or self.runs_on_left(head, left):
                 return False  # R3

@@ -22,3 +22,22 @@ class Ctx:
     @staticmethod
     def system(now: datetime | None = None) -> Ctx:
         return Ctx(now=utc_ms(now or datetime.now(UTC)), ip=None, port=None)
+
+
+def client_address(
+    peer_host: str | None, peer_port: int | None, headers: dict[str, str], trusted: list[str]
+) -> tuple[str | None, int | None]:
+    """The real client IP and port (R-13.2-1). `headers` keys are lower-case.
+
+    Forwarded headers (X-Forwarded-For, X-Forwarded-Port) are believed only from trusted proxies; otherwise the
+    peer's own address is the client's.
+    """
+    if peer_host is None or peer_host not in trusted:
+        return peer_host, peer_port
+    fwd = headers.get("x-forwarded-for")
+    raw_port = headers.get("x-forwarded-port") or headers.get("x-real-port")
+    ip = fwd.split(",")[0].strip() if fwd else peer_host
+    try:
+        return ip, int(raw_port) if raw_port else None
+    except ValueError:
+        return ip, None

@@ -757,3 +757,28 @@ async def outbox_messages(db: Database, *, staff: UserView, limit: int = 100) ->
     _require_staff(staff, {r.value for r in StaffRole})
     async with db.uow(write=False) as uow:
         return list(await uow.conn.execute(select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)))
+
+
+async def find_users(db: Database, *, staff: UserView, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Staff look up accounts by id, username or nickname (identity data never matched or shown here)."""
+    _require_staff(staff, {r.value for r in StaffRole})
+    q = query.strip()
+    if not q:
+        return []
+    async with db.uow(write=False) as uow:
+        stmt = select(
+            users.c.id,
+            users.c.username,
+            users.c.nickname,
+            users.c.status,
+            users.c.verification_level,
+            users.c.staff_role,
+            users.c.created_at,
+        )
+        if q.isdigit():
+            stmt = stmt.where(users.c.id == int(q[:18]))
+        else:
+            like = f"%{q.lower()[:64]}%"
+            stmt = stmt.where(users.c.username.like(like) | users.c.nickname.like(f"%{q[:64]}%"))
+        rows = await uow.conn.execute(stmt.order_by(users.c.id).limit(limit))
+        return [dict(r._mapping) for r in rows]

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
-from qunzu.services import accounts
+from qunzu.services import accounts, documents
 from qunzu.services import groups as group_service
 from qunzu.web.context import Web, form_fields, get_web
 from qunzu.web.i18n import error_field, form_error
@@ -29,6 +29,7 @@ from qunzu.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
+ACCEPT_AT_SIGN_UP = ("agreement", "privacy")  # accepted as one registers (R-5.2-2)
 WebDep = Annotated[Web, Depends(get_web)]
 
 
@@ -43,8 +44,9 @@ def _see_other(url: str) -> RedirectResponse:
 # --- sign up ----------------------------------------------------------------------------------------------
 
 
-def _signup_page(w: WebDep, values: dict[str, str], error: QunzuError | None = None) -> Response:
+async def _signup_page(w: WebDep, values: dict[str, str], error: QunzuError | None = None) -> Response:
     anon = AnonCsrf(w.request, w.container)
+    current = {d.kind: d for d in await documents.list_current(w.container.db)}
     response = w.page(
         "signup.html",
         status_code=422 if error else 200,
@@ -53,6 +55,8 @@ def _signup_page(w: WebDep, values: dict[str, str], error: QunzuError | None = N
         error=form_error(error, w.lang) if error else None,
         error_field=error_field(error) if error else None,
         password_min=w.container.settings.auth.password_min_length,
+        nickname_max=w.container.settings.identity.nickname_max_length,
+        to_accept=[(k, current[k].title(w.lang), current[k].version) for k in ACCEPT_AT_SIGN_UP if k in current],
     )
     anon.attach(response)
     return response
@@ -62,15 +66,29 @@ def _signup_page(w: WebDep, values: dict[str, str], error: QunzuError | None = N
 async def signup_form(w: WebDep) -> Response:
     if w.session:
         return _see_other("/groups")
-    return _signup_page(w, {"username": "", "nickname": ""})
+    return await _signup_page(w, {"username": "", "nickname": "", "accept": ""})
+
+
+def _accepted(f: dict[str, str]) -> dict[str, int]:
+    """The document versions the person saw and accepted (none unless the box was ticked)."""
+    if f["accept"] != "1":
+        return {}
+    out = {}
+    for kind in ACCEPT_AT_SIGN_UP:
+        raw = f[f"version_{kind}"]
+        if raw.isdigit() and len(raw) < 8:
+            out[kind] = int(raw)
+    return out
 
 
 @router.post("/signup")
 async def signup(w: WebDep) -> Response:
-    f = await form_fields(w.request, "username", "password", "nickname", "csrf")
-    kept = {"username": f["username"], "nickname": f["nickname"]}
+    names = ["username", "password", "nickname", "accept", "csrf"] + [f"version_{k}" for k in ACCEPT_AT_SIGN_UP]
+    f = await form_fields(w.request, *names)
+    kept = {"username": f["username"], "nickname": f["nickname"], "accept": f["accept"]}
     if not AnonCsrf(w.request, w.container).ok(f["csrf"]):
-        return _signup_page(w, kept, _csrf_error())
+        return await _signup_page(w, kept, _csrf_error())
+    identity = w.container.settings.identity
     try:
         user = await accounts.register_user(
             w.container.db,
@@ -80,9 +98,12 @@ async def signup(w: WebDep) -> Response:
             nickname=f["nickname"],
             ctx=w.ctx,
             password_min_length=w.container.settings.auth.password_min_length,
+            accepted=_accepted(f),
+            reserved_words=identity.reserved_nickname_words,
+            nickname_max_length=identity.nickname_max_length,
         )
     except QunzuError as exc:
-        return _signup_page(w, kept, exc)
+        return await _signup_page(w, kept, exc)
     return _see_other("/login?registered=1&username=" + quote(user.username))
 
 

@@ -40,6 +40,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "signup.nickname_hint": "群内其他人看到的名字，最多 20 个字",
         "signup.submit": "注册",
         "signup.have_account": "已有账号？",
+        "signup.accept": "我已阅读并同意",
+        "signup.and": "和",
         "signup.done": "注册成功，请登录。",
         "login.title": "登录",
         "login.lead": "欢迎回来。",
@@ -117,6 +119,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "notfound.group": "没有找到该群组。请确认群组编码是否正确。",
         "notfound.home": "返回首页",
         "error.title": "出错了",
+        "doc.version": "版本 {version}",
+        "doc.effective": "生效日期 {date}",
         "lang.zh": "中文",
         "lang.en": "English",
     },
@@ -155,6 +159,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "signup.nickname_hint": "The name others see in groups, up to 20 characters",
         "signup.submit": "Sign up",
         "signup.have_account": "Already have an account?",
+        "signup.accept": "I have read and accept the",
+        "signup.and": "and the",
         "signup.done": "Your account is ready. Please sign in.",
         "login.title": "Sign in",
         "login.lead": "Welcome back.",
@@ -232,6 +238,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "notfound.group": "No group was found. Check the group code.",
         "notfound.home": "Back to the start",
         "error.title": "Something went wrong",
+        "doc.version": "Version {version}",
+        "doc.effective": "Effective {date}",
         "lang.zh": "中文",
         "lang.en": "English",
     },
@@ -264,6 +272,10 @@ def translator(language: str) -> Callable[..., str]:
 def form_error(exc: QunzuError, language: str) -> str:
     """The message shown above a form for a refused submission, in the page's language."""
     field = exc.details.get("field")
+    if language == "zh-CN" and exc.details.get("reason") == "reserved_word":
+        return "该昵称可能被误认为平台工作人员或官方机构，请换一个"
+    if language == "zh-CN" and exc.code is ErrorCode.ACCOUNT_INFO_REJECTED and field == "nickname":
+        return FIELD_ERRORS_ZH["nickname"]
     if language == "zh-CN" and exc.code is ErrorCode.VALIDATION_FAILED and field in FIELD_ERRORS_ZH:
         try:
             return FIELD_ERRORS_ZH[field].format(**exc.details)
@@ -284,4 +296,5 @@ def error_field(exc: QunzuError) -> str | None:
         ErrorCode.INVALID_GROUP_CODE: "code",
         ErrorCode.GROUP_NOT_FOUND: "code",
         ErrorCode.UNKNOWN_CATEGORY: "category",
+        ErrorCode.AGREEMENT_REQUIRED: "accept",
     }.get(exc.code)

@@ -11,14 +11,17 @@ from qunzu.domain.groupcode import format_group_code
 from qunzu.domain.roles import role_label
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
+from qunzu.services import documents
 from qunzu.services import groups as group_service
 from qunzu.services.views import GroupView
 from qunzu.web.context import Web, get_web
+from qunzu.web.markup import blocks
 from qunzu.web.render import hue
 
 router = APIRouter(include_in_schema=False)
 WebDep = Annotated[Web, Depends(get_web)]
 MISSING_GROUP = (ErrorCode.GROUP_NOT_FOUND, ErrorCode.INVALID_GROUP_CODE, ErrorCode.NOT_FOUND)
+MISSING_DOCUMENT = (ErrorCode.DOCUMENT_NOT_FOUND, ErrorCode.NOT_FOUND)
 
 
 @router.get("/")
@@ -113,3 +116,21 @@ async def members(code: str, w: WebDep) -> Response:
     if group.my_role is None:
         return w.page("not_member.html", group=card)
     return w.page("members.html", group=card, page_data=_page_data(w, group))
+
+
+@router.get("/documents/{kind}")
+async def document(kind: str, w: WebDep) -> Response:
+    """A published document (agreement, privacy policy, ...), readable without signing in."""
+    try:
+        doc = await documents.get_document(w.container.db, kind=kind)
+    except QunzuError as exc:
+        if exc.code in MISSING_DOCUMENT:
+            return w.not_found()
+        raise
+    return w.page(
+        "document.html",
+        doc_title=doc.title(w.lang),
+        doc_version=doc.version,
+        doc_effective=doc.effective_at.date().isoformat(),
+        doc_blocks=blocks(doc.body(w.lang)),
+    )

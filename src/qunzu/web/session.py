@@ -19,7 +19,7 @@ from qunzu.bootstrap import Container
 from qunzu.errors import QunzuError
 from qunzu.i18n import LANGUAGES, pick_language
 from qunzu.services import accounts
-from qunzu.services.context import Ctx, utc_ms
+from qunzu.services.context import Ctx, client_address, utc_ms
 from qunzu.services.csrf import csrf_token
 from qunzu.services.views import UserView
 
@@ -37,23 +37,13 @@ def page_language(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"))
 
 
-def _client(request: Request, trusted: list[str]) -> tuple[str | None, int | None]:
-    """The client IP and port; forwarded headers are believed only from trusted proxies (R-13.2-1)."""
-    host = request.client.host if request.client else None
-    port = request.client.port if request.client else None
-    if host is None or host not in trusted:
-        return host, port
-    fwd = request.headers.get("x-forwarded-for")
-    raw_port = request.headers.get("x-forwarded-port") or request.headers.get("x-real-port")
-    ip = fwd.split(",")[0].strip() if fwd else host
-    try:
-        return ip, int(raw_port) if raw_port else None
-    except ValueError:
-        return ip, None
-
-
 def request_ctx(request: Request, container: Container, language: str) -> Ctx:
-    ip, port = _client(request, container.settings.server.trusted_proxies)
+    ip, port = client_address(
+        request.client.host if request.client else None,
+        request.client.port if request.client else None,
+        {k.lower(): v for k, v in request.headers.items()},
+        container.settings.server.trusted_proxies,
+    )
     return Ctx(now=utc_ms(datetime.now(UTC)), ip=ip, port=port, language=language)
 
 

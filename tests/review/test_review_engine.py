@@ -1,0 +1,137 @@
+"""The engine's decisions: each evasion is found, innocent text passes, exceptions and actions combine."""
+
+from __future__ import annotations
+
+import pytest
+
+from qunzu.review import Action, Category, Lexicon, LexiconEntry, ReviewEngine
+
+
+def terms(engine: ReviewEngine, text: str) -> list[str]:
+    return engine.scan(text).terms
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("买六合彩", "六合彩"),
+        ("ＳＥＸ", "sex"),
+        ("六\u200b合彩", "六合彩"),
+        ("六 合 彩", "六合彩"),
+        ("卖冰.毒", "冰毒"),
+        ("裸😀聊", "裸聊"),
+        ("六，合，彩", "六合彩"),
+        ("賭博網站", "赌博"),
+        ("vіagra", "viagra"),
+        ("liuhecai", "六合彩"),
+        ("liu he cai", "六合彩"),
+        ("dà má", "大麻"),
+        ("六he彩", "六合彩"),
+        ("lhc", "六合彩"),
+        ("free  money", "free money"),
+        ("buyviagranow", "viagra"),
+    ],
+)
+def test_evasions_are_found(engine: ReviewEngine, text: str, term: str) -> None:
+    assert terms(engine, text) == [term]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "六合 彩虹公园",  # R3: 彩虹 is a word running on past the match
+        "大 麻烦了",
+        "这下大麻烦了",  # R2: a free modifier followed by a word
+        "新一代孕妇装",  # R2: 一代 + 孕妇
+        "他开枪，支援部队赶到",
+        "Essex",  # R4
+        "this ex",
+        "adamant",  # R6
+        "Adam ate",
+        "大妈",  # homophones are not matched
+        "六合\n\n\n\n彩",  # R1: gap too long
+    ],
+)
+def test_innocent_texts_pass(engine: ReviewEngine, text: str) -> None:
+    result = engine.scan(text)
+    assert result.action is Action.ALLOW and result.terms == [], result.hits
+
+
+def test_unnatural_separator_is_an_evasion_even_before_a_word(engine: ReviewEngine) -> None:
+    assert terms(engine, "枪_支出售") == ["枪支"]
+    assert terms(engine, "枪 支出售") == []  # a space before 支出 reads as a word boundary
+
+
+def test_decision_is_the_strongest_action_and_categories_are_the_decisive_ones(engine: ReviewEngine) -> None:
+    result = engine.scan("网赚, 刷单, 六合彩")
+    assert result.action is Action.BLOCK
+    assert result.categories == (Category.GAMBLING,)
+    assert {h.action for h in result.hits} == {Action.FLAG, Action.HOLD, Action.BLOCK}
+
+
+def test_exceptions_cover_hits(engine: ReviewEngine) -> None:
+    result = engine.scan("恭喜發財")
+    assert result.action is Action.ALLOW
+    assert [(h.term, h.excepted) for h in result.hits] == [("發財", True)]
+    assert engine.scan("发财了").action is Action.FLAG
+    both = engine.scan("恭喜发财，发财了")
+    assert [h.excepted for h in both.hits] == [True, False] and both.action is Action.FLAG
+
+
+def test_exception_applies_only_to_its_own_entry() -> None:
+    lex = Lexicon.from_entries(
+        [
+            LexiconEntry("代孕", Category.ILLEGAL_GOODS, Action.HOLD, exceptions=("代孕妇装",)),
+            LexiconEntry("孕妇装", Category.CUSTOM, Action.FLAG),
+        ]
+    )
+    result = ReviewEngine.build(lex).scan("代孕妇装")
+    assert result.action is Action.FLAG
+    assert [(h.term, h.excepted) for h in result.hits] == [("代孕", True), ("孕妇装", False)]
+
+
+def test_pinyin_initials_only_when_enabled() -> None:
+    plain = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("六合彩", Category.GAMBLING)]))
+    initials = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("六合彩", Category.GAMBLING, pinyin_initials=True)]))
+    assert plain.scan("lhc").action is Action.ALLOW
+    assert initials.scan("lhc").action is Action.BLOCK
+    assert initials.scan("milhcx").action is Action.ALLOW  # initials are whole words
+
+
+def test_overlapping_and_repeated_hits(engine: ReviewEngine) -> None:
+    result = engine.scan("六合彩六合彩，赌博")
+    assert [(h.term, h.start, h.end) for h in result.hits] == [("六合彩", 0, 3), ("六合彩", 3, 6), ("赌博", 7, 9)]
+    assert result.terms == ["六合彩", "赌博"]
+
+
+def test_hit_fields(engine: ReviewEngine) -> None:
+    (hit,) = engine.scan("卖 dama").hits
+    assert (hit.term, hit.category, hit.action, hit.via) == ("大麻", Category.ILLEGAL_GOODS, Action.BLOCK, "pinyin")
+
+
+def test_long_texts_find_every_term_at_the_right_place(engine: ReviewEngine) -> None:
+    filler = "今天我们一起去公园散步，天气很好，大家都很开心。" * 200
+    text = filler + "六 合 彩" + filler + "ＳＥＸ" + filler + "恭喜发财" + filler
+    result = engine.scan(text)
+    assert [text[h.start : h.end] for h in result.hits] == ["六 合 彩", "ＳＥＸ", "发财"]
+    assert [h.excepted for h in result.hits] == [False, False, True]
+    assert engine.scan(filler * 5).action is Action.ALLOW
+
+
+def test_empty_lexicon_and_empty_text() -> None:
+    empty = ReviewEngine.build(Lexicon.from_entries([]))
+    assert empty.scan("六合彩").action is Action.ALLOW
+    assert empty.term_count == 0
+
+
+def test_version_and_term_count(engine: ReviewEngine, lexicon: Lexicon) -> None:
+    assert engine.version == lexicon.content_hash
+    assert engine.term_count == len(lexicon)
+    assert engine.scan("").action is Action.ALLOW
+    assert engine.scan("!!!").action is Action.ALLOW
+
+
+def test_terms_that_are_only_separators_are_skipped() -> None:
+    eng = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("***"), LexiconEntry("赌博")]))
+    assert eng.skipped_terms == ("***",)
+    assert eng.scan("*** 赌博").terms == ["赌博"]
