@@ -279,9 +279,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def server_db(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_server: PgServer | None
-) -> AsyncIterator[str]:
+async def server_db(request: pytest.FixtureRequest, tmp_path: Path, pg_server: PgServer | None) -> AsyncIterator[str]:
     """A database URL for server processes (migrated by the test through the CLI)."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"

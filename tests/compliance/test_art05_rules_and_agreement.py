@@ -5,9 +5,9 @@ service agreement; acceptance is recorded; a new agreement must be accepted befo
 """
 
 from sqlalchemy import func, select
+from tests.compliance.test_art06_identity import staff
 
 from qunzu.storage.tables import acceptances, users
-from tests.compliance.test_art06_identity import staff
 
 KINDS = {"agreement", "convention", "group_rules", "privacy", "report_guide"}
 

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 from sqlalchemy import func, select, text
+from tests.conftest import random_mobile
 
 from qunzu.domain.identity import id_check_char
 from qunzu.storage.tables import groups, messages, pii_access_log
-from tests.conftest import random_mobile
 
 
 def make_id(body17: str = "11010519491231002") -> str:
@@ -28,8 +28,13 @@ async def staff(api, container, role: str) -> dict:  # type: ignore[no-untyped-d
     name = f"{role[:8]}{api._n}"
     api._n += 1
     await register_user(
-        container.db, container.passwords, username=name, password="staff-password-1", nickname=name,
-        ctx=Ctx.system(), staff_role=StaffRole(role),
+        container.db,
+        container.passwords,
+        username=name,
+        password="staff-password-1",
+        nickname=name,
+        ctx=Ctx.system(),
+        staff_role=StaffRole(role),
     )
     r = await api.client.post("/api/v1/auth/login", json={"username": name, "password": "staff-password-1"})
     return {"id": r.json()["user"]["id"], "token": r.json()["access_token"]}
@@ -61,7 +66,9 @@ async def test_r_6_1_5_a_lapsed_verification_suspends_posting_until_reverified(a
     code = await api.create_group(owner)
     await api.join(member, code)
     admin = await staff(api, container, "admin")
-    r = await client.post(f"/api/v1/staff/users/{member['id']}/lapse", json={"reason": "号码已被运营商回收"}, headers=api.h(admin))
+    r = await client.post(
+        f"/api/v1/staff/users/{member['id']}/lapse", json={"reason": "号码已被运营商回收"}, headers=api.h(admin)
+    )
     assert r.status_code == 204
     before = await count(container, messages)
     r = await api.post(member, code, "hello", cid="after-lapse")
@@ -128,10 +135,14 @@ async def test_r_6_1_6_one_identity_holds_at_most_three_accounts(api, client) ->
     assert r.status_code == 409 and r.json()["error"]["code"] == "identity_account_limit"
     id_number = make_id("44030519900101123")
     for u in users[:3]:
-        r = await client.post("/api/v1/me/verification/id", json={"name": "李四", "id_number": id_number}, headers=api.h(u))
+        r = await client.post(
+            "/api/v1/me/verification/id", json={"name": "李四", "id_number": id_number}, headers=api.h(u)
+        )
         assert r.status_code == 200, r.text
     await api.verify_phone(users[3])
-    r = await client.post("/api/v1/me/verification/id", json={"name": "李四", "id_number": id_number}, headers=api.h(users[3]))
+    r = await client.post(
+        "/api/v1/me/verification/id", json={"name": "李四", "id_number": id_number}, headers=api.h(users[3])
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "identity_account_limit"
 
 
@@ -157,14 +168,20 @@ async def test_r_6_1_3_others_see_only_the_nickname_and_the_badge(api, client) -
     assert mine["phone"] == phone[:3] + "****" + phone[-4:] and mine["name"] == "王**"
 
 
-async def test_r_6_2_2_staff_see_masked_data_and_only_officers_reveal_with_a_recorded_purpose(api, client, container) -> None:
+async def test_r_6_2_2_staff_see_masked_data_and_only_officers_reveal_with_a_recorded_purpose(
+    api, client, container
+) -> None:
     u = await api.user()
     await client.post("/api/v1/me/verification/id", json={"name": "赵六", "id_number": make_id()}, headers=api.h(u))
     reviewer = await staff(api, container, "reviewer")
     officer = await staff(api, container, "compliance_officer")
     masked = (await client.get(f"/api/v1/staff/users/{u['id']}/identity", headers=api.h(reviewer))).json()
     assert masked["name"] == "赵*" and "****" in masked["phone"]
-    body = {"fields": ["name", "id_number", "phone"], "purpose": "配合公安机关调查诈骗案件", "case_number": "GA-2026-0042"}
+    body = {
+        "fields": ["name", "id_number", "phone"],
+        "purpose": "配合公安机关调查诈骗案件",
+        "case_number": "GA-2026-0042",
+    }
     r = await client.post(f"/api/v1/staff/users/{u['id']}/reveal", json=body, headers=api.h(reviewer))
     assert r.status_code == 403
     r = await client.post(
@@ -225,7 +242,12 @@ async def test_nicknames_cannot_impersonate_staff_or_officials(api, client) -> N
     for nick in ("官方客服", "网信办小王", "Qunzu Support", "公 安"):
         r = await client.post(
             "/api/v1/auth/register",
-            json={"username": f"n{abs(hash(nick)) % 10**6}", "password": "correct-horse-9", "nickname": nick, "accept": accept},
+            json={
+                "username": f"n{abs(hash(nick)) % 10**6}",
+                "password": "correct-horse-9",
+                "nickname": nick,
+                "accept": accept,
+            },
         )
         assert r.status_code == 422 and r.json()["error"]["code"] == "account_info_rejected", nick
     u = await api.user()
@@ -240,16 +262,22 @@ async def test_export_and_cancellation(api, client, container) -> None:
     code = await api.create_group(owner)
     await api.join(member, code)
     await api.post(owner, code, "owner's words")
-    r = await client.post("/api/v1/me/cancel", json={"password": "correct-horse-9", "confirm": True}, headers=api.h(owner))
+    r = await client.post(
+        "/api/v1/me/cancel", json={"password": "correct-horse-9", "confirm": True}, headers=api.h(owner)
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "ownership_blocks_cancellation"
     assert r.json()["error"]["details"]["groups"] == [code]
     export = (await client.get("/api/v1/me/export", headers=api.h(owner))).json()
     assert export["messages"][0]["text"] == "owner's words" and export["identity"]["phone"].count("*") == 4
     assert {a["kind"] for a in export["agreements"]} == {"agreement", "privacy"}
     await client.post(f"/api/v1/groups/{code}/transfer", json={"user_id": member["id"]}, headers=api.h(owner))
-    r = await client.post("/api/v1/me/cancel", json={"password": "wrong-password", "confirm": True}, headers=api.h(owner))
+    r = await client.post(
+        "/api/v1/me/cancel", json={"password": "wrong-password", "confirm": True}, headers=api.h(owner)
+    )
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
-    r = await client.post("/api/v1/me/cancel", json={"password": "correct-horse-9", "confirm": True}, headers=api.h(owner))
+    r = await client.post(
+        "/api/v1/me/cancel", json={"password": "correct-horse-9", "confirm": True}, headers=api.h(owner)
+    )
     assert r.status_code == 204
     assert (await client.get("/api/v1/me", headers=api.h(owner))).status_code == 401
     msgs = (await api.messages(member, code)).json()["messages"]

@@ -2,16 +2,17 @@
 no table of the database (SQLite or PostgreSQL) and no line of the server's log holds a test user's ID number,
 mobile number or real name in plain text."""
 
+import asyncio
 import sqlite3
 import subprocess
 
 import asyncpg
 import httpx
-
-from qunzu.domain.identity import id_check_char
 from tests.conftest import PYTHON, ROOT, random_mobile
 from tests.system.server import ServerProcess
 from tests.system.users import create_staff, login
+
+from qunzu.domain.identity import id_check_char
 
 PEOPLE = [("欧阳明月", "11010519900307123"), ("司马长风", "44030419851212456"), ("林小雨", "31011520010615789")]
 
@@ -47,15 +48,23 @@ async def _scenario(server: ServerProcess) -> list[str]:
             r = await c.post("/api/v1/me/verification/id", json={"name": name, "id_number": id_number}, headers=h)
             assert r.status_code == 200, r.text
             if code is None:
-                code = (await c.post("/api/v1/groups", json={"name": "扫描", "category": "work"}, headers=h)).json()["code"]
+                code = (await c.post("/api/v1/groups", json={"name": "扫描", "category": "work"}, headers=h)).json()[
+                    "code"
+                ]
             else:
                 await c.post(f"/api/v1/groups/{code}/join", headers=h)
-            await c.post(f"/api/v1/groups/{code}/messages", json={"text": f"大家好 {i}", "client_msg_id": f"m{i}"}, headers=h)
+            await c.post(
+                f"/api/v1/groups/{code}/messages", json={"text": f"大家好 {i}", "client_msg_id": f"m{i}"}, headers=h
+            )
             await c.get("/api/v1/me/export", headers=h)
             me = (await c.get("/api/v1/me", headers=h)).json()
             r = await c.post(
                 f"/api/v1/staff/users/{me['id']}/reveal",
-                json={"fields": ["name", "id_number", "phone"], "purpose": "例行合规抽查（测试）", "case_number": f"AUD-{i}"},
+                json={
+                    "fields": ["name", "id_number", "phone"],
+                    "purpose": "例行合规抽查（测试）",
+                    "case_number": f"AUD-{i}",
+                },
                 headers=officer,
             )
             assert r.status_code == 200 and r.json()["values"]["name"] == name
@@ -97,7 +106,14 @@ async def test_r_6_2_1_no_plain_personal_data_in_the_database_or_the_logs(server
         secrets_ = await _scenario(server)
     finally:
         server.stop()
-    rotate = subprocess.run([PYTHON, "-m", "qunzu", "keys", "rotate"], env=server.env, cwd=ROOT, capture_output=True, text=True)
+    rotate = await asyncio.to_thread(
+        subprocess.run,
+        [PYTHON, "-m", "qunzu", "keys", "rotate"],
+        env=server.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert rotate.returncode == 0, rotate.stderr
     dump = await _dump_postgres(server_db) if "postgresql" in server_db else _dump_sqlite(server_db.split("///", 1)[1])
     log = server.log.read_text(encoding="utf-8", errors="replace") + rotate.stdout + rotate.stderr

@@ -9,7 +9,6 @@ import subprocess
 from typing import Any
 
 import httpx
-
 from tests.conftest import PYTHON, ROOT, random_mobile
 from tests.system.server import ServerProcess
 

@@ -38,7 +38,7 @@ FIELDS = [
 
 
 def _pk(table: Table) -> Column:  # type: ignore[type-arg]
-    return list(table.primary_key.columns)[0]
+    return next(iter(table.primary_key.columns))
 
 
 async def key_usage(db: Database, keys: KeyRing) -> Counter[str]:
@@ -69,7 +69,9 @@ async def reencrypt(db: Database, keys: KeyRing, *, batch: int = 500) -> int:
                 for key, owner, value in rows:
                     aad = f"{f.aad_prefix}:{owner}"
                     await uow.conn.execute(
-                        update(f.table).where(pk == key).values({f.column: keys.encrypt(keys.decrypt(value, aad=aad), aad=aad)})
+                        update(f.table)
+                        .where(pk == key)
+                        .values({f.column: keys.encrypt(keys.decrypt(value, aad=aad), aad=aad)})
                     )
                 await uow.commit()
             moved += len(rows)
