@@ -257,8 +257,16 @@ async def post_one(
     client: httpx.AsyncClient, ph: Phase, path: str, headers: dict[str, str], cid: str, t0: float
 ) -> None:
     ph.starts[cid] = t0
+    body = BODY_HEAD + cid.encode() + BODY_TAIL
     try:
-        r = await client.post(path, content=BODY_HEAD + cid.encode() + BODY_TAIL, headers=headers)
+        try:
+            r = await client.post(path, content=body, headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError) as exc:
+            # The connection died under the request (e.g. the server closed an idle keep-alive connection just as
+            # it was reused). Posts are idempotent by client_msg_id, so retry once as a real client would; a 200
+            # then means the first attempt had been committed. Counted, so it shows in the report.
+            ph.fail(f"retried after {type(exc).__name__}", repr(exc))
+            r = await client.post(path, content=body, headers=headers)
     except httpx.HTTPError as exc:
         ph.fail(type(exc).__name__, repr(exc))
         return
@@ -942,7 +950,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
         lambda r: r["fanout_first_latency"]["p50_ms"] if "fanout_first_latency" in r else "—",
     ),
     ("delivered fraction", lambda r: r["delivered_fraction"]),
-    ("errors (non-2xx)", lambda r: sum(v for k, v in r["statuses"].items() if k not in ("200", "201"))),
+    ("errors (non-2xx, retries)", lambda r: sum(v for k, v in r["statuses"].items() if k not in ("200", "201"))),
     ("server CPU s (% of a core)", lambda r: f"{r['server_cpu_s']} ({r['server_cpu_pct']}%)"),
     ("server CPU per message (ms)", lambda r: r["server_cpu_per_message_ms"]),
     (

@@ -16,6 +16,7 @@ from qunzu.services.accounts import TokenCache
 from qunzu.services.dispatch import Dispatcher
 from qunzu.services.message_writer import MessageWriter
 from qunzu.services.passwords import Passwords
+from qunzu.services.review_runtime import ReviewRuntime, ensure_lexicon
 from qunzu.services.verifiers import IdVerifier, SmsSender, make_id_verifier, make_sms_sender
 from qunzu.storage.crypto import KeyRing, load_keyring
 from qunzu.storage.engine import create_engine
@@ -53,6 +54,7 @@ class Container:
     keys: KeyRing
     sms: SmsSender
     verifier: IdVerifier
+    review: ReviewRuntime
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -60,10 +62,13 @@ class Container:
         from qunzu.services.documents import ensure_default_documents
 
         await ensure_default_documents(self.db, ctx=Ctx.system())
+        await ensure_lexicon(self.db, now=Ctx.system().now)
+        await self.review.start()
         await self.dispatcher.start()
         await self.writer.start()
 
     async def stop(self) -> None:
+        await self.review.stop()
         await self.writer.stop()
         await self.dispatcher.stop()
         for plugin in (self.sms, self.verifier):
@@ -101,4 +106,5 @@ def build_container(settings: Settings, *, registry: CollectorRegistry | None = 
         ),
         sms=make_sms_sender(settings.identity),
         verifier=make_id_verifier(settings.identity),
+        review=ReviewRuntime(db, cache_dir=Path(settings.data_dir) / "review-cache"),
     )

@@ -59,3 +59,15 @@ def test_an_unwritable_cache_directory_only_costs_a_rebuild(tmp_path: Path) -> N
     blocker.write_text("not a directory")
     eng = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("赌博")]), blocker / "cache")
     assert eng.scan("赌博").action is Action.BLOCK
+
+
+def test_a_lexicon_file_seen_before_is_not_parsed_again(tmp_path: Path) -> None:
+    path = tmp_path / "lexicon.txt"
+    path.write_text("赌博\tgambling\tblock\n大麻\tillegal_goods\thold\n", encoding="utf-8")
+    first = ReviewEngine.load_text_file(path, tmp_path / "cache")
+    assert list((tmp_path / "cache").glob("file-*"))
+    again = ReviewEngine.load_text_file(path, tmp_path / "cache")
+    assert again.version == first.version == Lexicon.load_text(path).content_hash
+    assert again.scan("大 麻").action is Action.HOLD
+    path.write_text("赌博\tgambling\tflag\n", encoding="utf-8")
+    assert ReviewEngine.load_text_file(path, tmp_path / "cache").scan("赌博").action is Action.FLAG

@@ -10,10 +10,14 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, sync_playwright
-from tests.web.browser import PASSWORD, launch, new_person
-from tests.web.server import Server, random_mobile, running_server
+from playwright.sync_api import Browser, Page, sync_playwright
+from tests.web.browser import PASSWORD, Person, launch, new_person
+from tests.web.server import Server, create_staff, random_mobile, running_server
 
+from qunzu.domain.identity import id_check_char
+
+ID_BODY = "11010519491231002"
+ID_NUMBER = ID_BODY + id_check_char(ID_BODY)
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
@@ -101,6 +105,8 @@ def main(out: Path) -> None:
         me.page.wait_for_timeout(400)
         shoot(me.page, out, "members")
 
+        _identity_pages(browser, server, out)
+
         me.page.get_by_role("link", name="EN").click()
         me.goto(f"/g/{code}")
         me.wait_live()
@@ -109,6 +115,77 @@ def main(out: Path) -> None:
         shoot(me.page, out, "groups-en")
         browser.close()
     print(f"screenshots in {out}")
+
+
+def _identity_pages(browser: Browser, server: Server, out: Path) -> None:
+    """The documents, account, verification and staff pages (issue 3)."""
+    anon = new_person(browser, server, "访客")
+    anon.goto("/documents")
+    shoot(anon.page, out, "documents")
+    new = new_person(browser, server, "陈晨")
+    new.sign_up(verify=False)
+    new.goto("/me")
+    shoot(new.page, out, "me-unverified")
+    new.goto("/me/verify")
+    shoot(new.page, out, "verify-phone")
+    new.page.get_by_label("手机号").fill(random_mobile())
+    new.page.get_by_role("button", name="获取验证码").click()
+    shoot(new.page, out, "verify-code")
+    new.page.get_by_label("验证码").fill(new.page.locator("#dev-code-value").inner_text())
+    new.page.get_by_role("button", name="验证", exact=True).click()
+    shoot(new.page, out, "verify-id")
+    new.page.get_by_label("真实姓名").fill("陈晨")
+    new.page.get_by_label("居民身份证号").fill(ID_NUMBER)
+    new.page.get_by_role("button", name="提交核验").click()
+    new.goto("/me")
+    shoot(new.page, out, "me-verified")
+    new.goto("/me/agreements")
+    shoot(new.page, out, "me-agreements")
+    new.goto("/me/data")
+    shoot(new.page, out, "me-data")
+
+    for username, role in (("officer", "compliance_officer"), ("admin1", "admin")):
+        create_staff(server, username, role, PASSWORD)
+    officer = new_person(browser, server, "合规")
+    _sign_in(officer, "officer")
+    officer.goto(f"/staff?q={new.username}")
+    shoot(officer.page, out, "staff-search")
+    officer.page.locator("#search-results a").first.click()
+    shoot(officer.page, out, "staff-user")
+    for label in ("手机号", "姓名", "身份证号"):
+        officer.page.get_by_label(label, exact=True).check()
+    officer.page.get_by_label("查看用途").fill("配合公安机关依法调查，核实账号实际使用人")
+    officer.page.get_by_label("案件编号").fill("GA-2024-0815")
+    officer.page.get_by_role("button", name="查看并记录").click()
+    shoot(officer.page, out, "staff-revealed")
+    officer.goto("/staff/pii-access")
+    shoot(officer.page, out, "staff-pii")
+    officer.goto("/staff/verifications")
+    shoot(officer.page, out, "staff-queue")
+    officer.goto("/staff/outbox")
+    shoot(officer.page, out, "staff-outbox")
+    admin = new_person(browser, server, "管理员")
+    _sign_in(admin, "admin1")
+    admin.goto("/staff/documents?kind=agreement")
+    shoot(admin.page, out, "staff-documents")
+    admin.page.get_by_label("修订说明（中文）").fill("新增第九条：群组管理员的责任")
+    admin.page.get_by_label("修订说明（英文）").fill("Adds article 9: group managers' duties")
+    admin.page.get_by_role("button", name="发布新版本").click()
+    new.goto("/groups")
+    shoot(new.page, out, "agreement-banner")
+    new.goto("/documents/agreement")
+    shoot(new.page, out, "document-history")
+    anon.goto("/staff")
+    new.goto("/staff")
+    shoot(new.page, out, "staff-forbidden")
+
+
+def _sign_in(p: Person, username: str) -> None:
+    p.goto("/login")
+    p.page.get_by_label("用户名").fill(username)
+    p.page.get_by_label("密码").fill(PASSWORD)
+    p.page.get_by_role("button", name="登录").click()
+    p.page.wait_for_url(lambda url: "/login" not in url)
 
 
 if __name__ == "__main__":

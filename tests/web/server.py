@@ -111,3 +111,15 @@ def _wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path) -> Non
         time.sleep(0.1)
     tail = log_path.read_text()[-4000:]
     raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S} s:\n{tail}")
+
+
+def create_staff(server: Server, username: str, role: str, password: str) -> None:
+    """A staff account made the operator's way: `qunzu admin create ... --password -`, in the server's environment."""
+    data_dir = server.log_path.parent
+    cli = VENV_BIN / "qunzu"
+    cmd = [str(cli)] if cli.exists() else [PYTHON, "-m", "qunzu"]
+    cmd += ["admin", "create", "--username", username, "--role", role, "--password", "-"]
+    subprocess.run(
+        cmd, input=password + "\n", text=True, env=server_env(data_dir), cwd=data_dir, check=True, timeout=60,
+        capture_output=True,
+    )  # fmt: skip

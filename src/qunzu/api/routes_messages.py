@@ -12,6 +12,7 @@ from qunzu.api.routes_groups import Code
 from qunzu.api.schemas import MAX_ID, MessageCreate, MessagePage, MessagePublic
 from qunzu.errors import ValidationFailed
 from qunzu.services import messages as svc
+from qunzu.services.review import screen
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 SEQ_MAX = 2**31 - 1
@@ -27,9 +28,12 @@ SEQ_MAX = 2**31 - 1
 async def post_message(
     code: Code, body: MessageCreate, user: UserDep, c: ContainerDep, ctx: CtxDep, response: Response
 ) -> MessagePublic:
-    """Post text. Acknowledged only after it is committed; a retry with the same client_msg_id returns it again."""
+    """Post text. Reviewed before it is stored: refused (`content_rejected`), held for review (`status`
+    `under_review`, seen by the author only) or published. Acknowledged only after it is committed; a retry with the
+    same client_msg_id returns it again."""
     view, created = await svc.post_message(
         c.writer,
+        lambda text: screen(c.review, text),
         actor=user.id,
         code=code,
         text=body.text,
@@ -60,7 +64,12 @@ async def list_messages(
     has_more = len(views) > limit
     if has_more:
         views = views[:limit] if after is not None else views[1:]
-    return MessagePage(messages=[MessagePublic.of(v, ctx.language) for v in views], has_more=has_more)
+    pending = [] if (before or after) else await svc.my_pending_messages(c.db, actor=user.id, code=code)
+    return MessagePage(
+        messages=[MessagePublic.of(v, ctx.language) for v in views],
+        has_more=has_more,
+        pending=[MessagePublic.of(v, ctx.language) for v in pending],
+    )
 
 
 @router.delete(

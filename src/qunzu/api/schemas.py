@@ -157,12 +157,15 @@ class SenderPublic(BaseModel):
 class MessagePublic(BaseModel):
     id: int
     group_code: str
-    seq: int = Field(description="per-group sequence number, increasing without gaps")
+    seq: int | None = Field(description="per-group sequence number, increasing without gaps; null while under review")
     sender: SenderPublic
     text: str | None = Field(description="null when the message was deleted")
     client_msg_id: str
     created_at: datetime
     deleted: bool
+    status: Literal["published", "under_review", "rejected"] = Field(
+        "published", description="under_review / rejected: only the author sees such a message (审核中)"
+    )
 
     @classmethod
     def of(cls, v: MessageView, language: str) -> MessagePublic:
@@ -180,12 +183,16 @@ class MessagePublic(BaseModel):
             client_msg_id=v.client_msg_id,
             created_at=v.created_at,
             deleted=v.deleted,
+            status=v.status,  # type: ignore[arg-type]
         )
 
 
 class MessagePage(BaseModel):
     messages: list[MessagePublic]
     has_more: bool = Field(description="older (or, with `after`, newer) messages exist beyond this page")
+    pending: list[MessagePublic] = Field(
+        default_factory=list, description="the caller's own messages under review or rejected (newest page only)"
+    )
 
 
 class CategoryOut(BaseModel):

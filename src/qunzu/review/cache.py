@@ -66,3 +66,26 @@ def cached(
     obj = build()
     _write(path, dump(obj))
     return obj
+
+
+def load_cached(path: Path, load: Callable[[bytes], T]) -> T | None:
+    """The object in one cache file, or None when it is missing, damaged or from another version."""
+    payload = _read(path)
+    if payload is None:
+        return None
+    try:
+        return load(payload)
+    except (ValueError, TypeError, EOFError, KeyError):
+        return None
+
+
+def store_text(path: Path, text: str) -> None:
+    """Write a small text file atomically (an alias from a lexicon file's hash to its compiled form)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        return

@@ -19,7 +19,7 @@ from qunzu.review import charmap, pinyin, words
 from qunzu.review.lexicon import Lexicon
 from qunzu.review.textview import Normalizer
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 10
 KIND_TEXT, KIND_PINYIN, KIND_INITIALS, KIND_EXCEPTION = 0, 1, 2, 3
 VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import daachorse
 
-from qunzu.review.cache import cached
+from qunzu.review.cache import cached, load_cached, store_text
 from qunzu.review.compiler import (
     KIND_EXCEPTION,
     KIND_INITIALS,
@@ -24,7 +25,7 @@ from qunzu.review.compiler import (
 )
 from qunzu.review.lexicon import Lexicon
 from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
-from qunzu.review.model import Action, Category, Hit, ScanResult
+from qunzu.review.model import Action, Category, Hit, ScanResult, gc_paused
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.rules import MAX_GAP, NATURAL_GAP, Rules
 from qunzu.review.textview import Normalizer, TextView
@@ -41,6 +42,11 @@ def _runtime(cache_dir: Path | None) -> tuple[BaseData, Normalizer, SyllableChec
     return base, Normalizer(base.tables), SyllableChecker(base.syllables)
 
 
+def _compiled_name(content_hash: str, extra: tuple[str, ...]) -> str:
+    key = hashlib.sha256("\n".join([content_hash, base_key(), *extra]).encode()).hexdigest()[:32]
+    return f"lexicon-{key}.bin"
+
+
 class ReviewEngine:
     """A compiled lexicon, ready to scan. Immutable and safe to share between threads."""
 
@@ -49,35 +55,62 @@ class ReviewEngine:
         self._norm = norm
         # trigger characters (pattern ids from fold_base on) have no targets; folded text may still hold some
         self._targets = [*compiled.targets, *[()] * (len(compiled.patterns) - compiled.fold_base)]
+        cats, acts = {c.value: c for c in Category}, {a.value: a for a in Action}
         self._entries = [
-            (term, Category(cat), Action(act), folded, gaps, lead, trail)
+            (term, cats[cat], acts[act], folded, gaps, lead, trail)
             for term, cat, act, folded, gaps, lead, trail in compiled.entries
         ]
         words = base.words | compiled.extra_words if compiled.extra_words else base.words
         self._rules = Rules(words, syllables)
-        self._syllable_table = syllable_table(base.char_syllables)
         self._fold_base = compiled.fold_base
+        self._syllable_table = syllable_table(base.char_syllables)
+        self._reach = max(0, compiled.max_han - 1)
+        self._has_pinyin = compiled.max_han > 0
         self._longest = max(map(len, compiled.patterns[: compiled.fold_base]), default=1)
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
         self._find = ac.find_overlapping if ac is not None else None
-        self._reach = max(0, compiled.max_han - 1)
-        self._has_pinyin = compiled.max_han > 0
 
     @classmethod
     def build(cls, lexicon: Lexicon, cache_dir: Path | None = None, *, extra_words: Iterable[str] = ()) -> ReviewEngine:
         """Compile `lexicon` (or load it from `cache_dir`, keyed by its content hash) and return an engine."""
         cache_dir = Path(cache_dir) if cache_dir is not None else None
+        with gc_paused():
+            return cls._build(lexicon, cache_dir, tuple(sorted(set(extra_words))))
+
+    @classmethod
+    def _build(cls, lexicon: Lexicon, cache_dir: Path | None, extra: tuple[str, ...]) -> ReviewEngine:
         base, norm, syllables = _runtime(cache_dir)
-        extra = tuple(sorted(set(extra_words)))
-        key = hashlib.sha256("\n".join([lexicon.content_hash, base_key(), *extra]).encode()).hexdigest()[:32]
         compiled = cached(
             cache_dir,
-            f"lexicon-{key}.bin",
+            _compiled_name(lexicon.content_hash, extra),
             lambda: compile_lexicon(lexicon, base, norm, extra),
             Compiled.to_bytes,
             Compiled.from_bytes,
         )
         return cls(base, norm, syllables, compiled)
+
+    @classmethod
+    def load_text_file(cls, path: Path, cache_dir: Path | None = None, *, strict: bool = False) -> ReviewEngine:
+        """Build from a lexicon file in the plain format. With a cache, a file seen before is not even parsed:
+        its bytes' hash leads straight to the compiled lexicon (the fast path of `qunzu review scan`)."""
+        if cache_dir is None:
+            return cls.build(Lexicon.load_text(path, strict=strict))
+        cache_dir = Path(cache_dir)
+        raw = Path(path).read_bytes()
+        alias = cache_dir / f"file-{hashlib.sha256(raw + base_key().encode() + bytes([strict])).hexdigest()[:32]}"
+        with gc_paused():
+            try:
+                name = alias.read_text(encoding="ascii").strip()
+                base, norm, syllables = _runtime(cache_dir)
+                compiled = load_cached(cache_dir / name, Compiled.from_bytes)
+                if compiled is not None:
+                    return cls(base, norm, syllables, compiled)
+            except (OSError, ValueError):
+                pass
+            lexicon = Lexicon.load_text(io.StringIO(raw.decode("utf-8-sig"), newline=""), strict=strict)
+            engine = cls._build(lexicon, cache_dir, ())
+        store_text(alias, _compiled_name(lexicon.content_hash, ()))
+        return engine
 
     @property
     def version(self) -> str:

@@ -18,17 +18,19 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from qunzu.errors import ValidationFailed
-from qunzu.review.model import Action, Category, LexiconEntry
+from qunzu.review.model import Action, Category, LexiconEntry, gc_paused
 
 CSV_FIELDS = ("term", "category", "action", "exceptions", "pinyin_initials")
 _TRUE = {"1", "true", "yes", "y", "initials", "on"}
 _FALSE = {"", "0", "false", "no", "n", "off"}
 _HASH_PREFIX = "qunzu-lexicon-v1\n"
+_CATEGORIES = {c.value: c for c in Category}
+_ACTIONS = {a.value: a for a in Action} | {"": Action.BLOCK}
 
 Source = Path | str | Iterable[str]
 
@@ -43,6 +45,10 @@ def _flag(value: str, *, line: int, strict: bool) -> bool:
 
 
 def _entry(fields: list[str], *, line: int, strict: bool) -> LexiconEntry:
+    if len(fields) == 3 and not fields[0][:1].isspace():  # the common line: term, category, action
+        cat, act = _CATEGORIES.get(fields[1]), _ACTIONS.get(fields[2])
+        if cat is not None and act is not None and fields[0] == fields[0].strip() and fields[0]:
+            return LexiconEntry(fields[0], cat, act)
     fields = [f.strip() for f in fields] + [""] * (5 - len(fields))
     term, category, action, excs, initials = fields[:5]
     try:
@@ -70,16 +76,25 @@ class Lexicon:
     """An immutable, de-duplicated, canonically ordered list of entries."""
 
     entries: tuple[LexiconEntry, ...]
+    _hash: str = field(default="", compare=False, repr=False)
 
     @classmethod
     def from_entries(cls, entries: Iterable[LexiconEntry]) -> Lexicon:
         """A lexicon from entries; exact duplicates collapse, the order becomes canonical."""
         unique = {_canonical_line(e): e for e in entries}
-        return cls(tuple(unique[k] for k in sorted(unique)))
+        keys = sorted(unique)
+        digest = hashlib.sha256(_HASH_PREFIX.encode())
+        digest.update("".join(keys).encode())
+        return cls(tuple(unique[k] for k in keys), digest.hexdigest())
 
     @classmethod
     def load_text(cls, source: Source, *, strict: bool = True) -> Lexicon:
         """Parse the plain format from a path or from lines; strict=False maps unknown categories to custom."""
+        with gc_paused():
+            return cls._load_text(source, strict=strict)
+
+    @classmethod
+    def _load_text(cls, source: Source, *, strict: bool) -> Lexicon:
         entries: list[LexiconEntry] = []
         for number, raw in enumerate(_lines(source), start=1):
             text = raw.rstrip("\r\n")
@@ -147,6 +162,8 @@ class Lexicon:
     @property
     def content_hash(self) -> str:
         """sha256 over the canonical form (order- and duplicate-independent): the lexicon version."""
+        if self._hash:
+            return self._hash
         digest = hashlib.sha256(_HASH_PREFIX.encode())
         for e in self.entries:
             digest.update(_canonical_line(e).encode())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -44,6 +47,9 @@ class Action(StrEnum):
     @classmethod
     def parse(cls, value: str, *, strict: bool = True) -> Action:
         """An action from its name (case-insensitive); lenient mode also knows a few common synonyms."""
+        found = _ACTION_NAMES.get(value)
+        if found is not None:
+            return found
         key = value.strip().lower()
         if not key:
             return cls.BLOCK
@@ -57,6 +63,7 @@ class Action(StrEnum):
 
 
 _STRENGTH = {Action.ALLOW: 0, Action.FLAG: 1, Action.HOLD: 2, Action.BLOCK: 3}
+_ACTION_NAMES = {a.value: a for a in Action} | {"": Action.BLOCK}
 ACTIONS_BY_STRENGTH = (Action.ALLOW, Action.FLAG, Action.HOLD, Action.BLOCK)
 _ACTION_ALIASES = {
     "reject": Action.BLOCK, "deny": Action.BLOCK, "ban": Action.BLOCK, "refuse": Action.BLOCK,
@@ -81,6 +88,9 @@ class Category(StrEnum):
     @classmethod
     def parse(cls, value: str, *, strict: bool = True) -> Category:
         """A category from its name; lenient mode maps synonyms and unknown names to `custom`."""
+        found = _CATEGORY_NAMES.get(value)
+        if found is not None:
+            return found
         key = value.strip().lower().replace("-", "_").replace(" ", "_").replace("/", "_")
         if not key:
             return cls.CUSTOM
@@ -109,6 +119,9 @@ _CATEGORY_ALIASES = {
 }  # fmt: skip
 
 
+_CATEGORY_NAMES = {c.value: c for c in Category} | {"": Category.CUSTOM}
+
+
 @dataclass(frozen=True, slots=True)
 class LexiconEntry:
     """One lexicon term: what to look for, how to file it, what to do, and the phrases that are allowed."""
@@ -123,9 +136,14 @@ class LexiconEntry:
         term = self.term.strip()
         if not term or "\t" in term or "\n" in term or "\r" in term:
             raise ValidationFailed("A lexicon term must be one non-empty line without tabs", details={"term": term})
-        object.__setattr__(self, "term", term)
-        object.__setattr__(self, "category", Category(self.category))
-        object.__setattr__(self, "action", Action(self.action))
+        if term is not self.term:
+            object.__setattr__(self, "term", term)
+        if type(self.category) is not Category:
+            object.__setattr__(self, "category", Category(self.category))
+        if type(self.action) is not Action:
+            object.__setattr__(self, "action", Action(self.action))
+        if not self.exceptions:
+            return
         excs = []
         for e in self.exceptions:
             e = e.strip()
@@ -172,3 +190,16 @@ class ScanResult:
             if not h.excepted:
                 seen.setdefault(h.term, None)
         return list(seen)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects that hold no cycles (loading
+    a 100,000-term lexicon would otherwise trigger dozens of collections for nothing)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

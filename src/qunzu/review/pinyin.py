@@ -33,8 +33,15 @@ def char_syllables() -> dict[str, str]:
     return {chr(cp): _toneless(readings.split(",")[0]) for cp, readings in pinyin_dict.items()}
 
 
+_INTERJECTIONS = frozenset({"m", "n", "ng", "hm", "hng"})  # 呣 嗯 哼: never spelled out in evasions
+
+
 def all_syllables() -> frozenset[str]:
-    """Every toneless syllable of the pinyin dictionary, with lv/lu-style spellings of ü."""
+    """Every toneless syllable of the pinyin dictionary, with lv/lu-style spellings of ü.
+
+    Bare-consonant interjection readings (m, n, ng, hm, hng) are left out: with them nearly any run of
+    consonants ("nba", "mn") would read as pinyin.
+    """
     from pypinyin.pinyin_dict import pinyin_dict
 
     out: set[str] = set()
@@ -44,7 +51,7 @@ def all_syllables() -> frozenset[str]:
             if s.isascii() and s.isalpha():
                 out.add(s)
                 out.add(s.replace("v", "u"))
-    return frozenset(out)
+    return frozenset(out - _INTERJECTIONS)
 
 
 class SyllableChecker:
@@ -123,3 +130,4 @@ def term_initials(spellings: list[Spelling]) -> list[Spelling]:
         if len(initials) >= 2 and spelling not in out:
             out.append(spelling)
     return out
+

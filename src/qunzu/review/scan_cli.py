@@ -22,7 +22,6 @@ from typing import TextIO
 
 from qunzu.errors import QunzuError
 from qunzu.review.engine import ReviewEngine
-from qunzu.review.lexicon import Lexicon
 
 _loads = json.loads
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
@@ -37,7 +36,7 @@ def _interactive(stream: TextIO) -> bool:
 
 def run_scan(lexicon_path: Path, stdin: TextIO, stdout: TextIO, cache_dir: Path | None) -> int:
     """Scan every JSON line of `stdin` against the lexicon file; 0 when every line was valid, else 1."""
-    engine = ReviewEngine.build(Lexicon.load_text(lexicon_path, strict=False), cache_dir)
+    engine = ReviewEngine.load_text_file(lexicon_path, cache_dir, strict=False)
     scan = engine.scan
     flush = stdout.flush if _interactive(stdin) else None
     write = stdout.write

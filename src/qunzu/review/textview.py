@@ -4,8 +4,9 @@ Two kinds of removed characters are told apart. Soft separators (spaces, symbols
 invisibles) are what evaders put between the characters of a term; they are always deleted. Chinese clause
 punctuation (HARD: ，。！？、 quotes and brackets) is what writers put between clauses; deleting it everywhere
 would cost a regex match every dozen characters of ordinary Chinese, so it is deleted only in texts that use
-it the way evaders do: one or two characters standing alone between two such marks ("六，合，彩"). A term
-split by a single clause mark in running text ("买大，麻给你") is therefore not found; that is deliberate.
+it the way evaders do: one or two characters standing alone between two such marks ("六，合，彩"), or at the
+start of the text. A term split by a single clause mark inside running prose ("我想买大，麻给你") is therefore
+not found; that is deliberate (it reads as two clauses).
 
 All passes run in C (re.sub, str.translate); the offset map is built only when a match needs it, from one
 re.split of the text, and is a piecewise map searched with bisect.

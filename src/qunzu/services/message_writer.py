@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
@@ -29,6 +29,7 @@ from qunzu.errors import Conflict, ErrorCode, Forbidden, QunzuError, Unavailable
 from qunzu.services.context import Ctx
 from qunzu.services.events import MessagePosted
 from qunzu.services.messages import message_payload, stored_view
+from qunzu.services.review import queue_item
 from qunzu.services.views import MessageView
 from qunzu.storage.tables import documents, groups, memberships, messages, users
 from qunzu.storage.uow import Database
@@ -45,6 +46,7 @@ class PostRequest:
     text: str
     client_msg_id: str
     ctx: Ctx
+    verdict: Any  # services.review.Verdict for hold / flag, else None
     future: asyncio.Future[Result] = field(repr=False)
 
 
@@ -82,12 +84,14 @@ class MessageWriter:
         while not self._queue.empty():
             _settle(self._queue.get_nowait(), error=Unavailable("The server is shutting down"))
 
-    async def submit(self, *, actor: int, code: str, text: str, client_msg_id: str, ctx: Ctx) -> Result:
+    async def submit(
+        self, *, actor: int, code: str, text: str, client_msg_id: str, ctx: Ctx, verdict: Any = None
+    ) -> Result:
         if self._task is None:
             raise Unavailable("The message writer is not running")
         parse_group_code(code)  # a malformed code never reaches the queue
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(PostRequest(actor, code, text, client_msg_id, ctx, future))
+        self._queue.put_nowait(PostRequest(actor, code, text, client_msg_id, ctx, verdict, future))
         return await future
 
     async def _run(self) -> None:
@@ -184,12 +188,15 @@ class MessageWriter:
                 key = (group.id, req.actor, req.client_msg_id)
                 if key in earlier or key in fresh:
                     continue  # settled below, once the first one is known
-                next_seq[group.id] += 1
+                held = req.verdict is not None and req.verdict.action == "hold"
+                if not held:  # only published messages take a sequence number
+                    next_seq[group.id] += 1
                 fresh[key] = (i, req)
                 to_insert.append(
                     {
                         "group_id": group.id,
-                        "seq": next_seq[group.id],
+                        "seq": None if held else next_seq[group.id],
+                        "review_state": "held" if held else ("flagged" if req.verdict is not None else "clean"),
                         "sender_id": req.actor,
                         "sender_nickname": member[1],
                         "text": req.text,
@@ -210,9 +217,10 @@ class MessageWriter:
                     .all()
                 )
                 moved = [{"gid": gid, "seq": seq} for gid, seq in next_seq.items() if seq != start_seq[gid]]
-                await conn.execute(
-                    update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq")), moved
-                )
+                if moved:
+                    await conn.execute(
+                        update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq")), moved
+                    )
                 for row, msg_id in zip(to_insert, ids, strict=True):
                     i, req = fresh[(row["group_id"], row["sender_id"], row["client_msg_id"])]
                     code = parse_group_code(req.code)
@@ -227,6 +235,20 @@ class MessageWriter:
                         client_msg_id=req.client_msg_id,
                         created_at=req.ctx.now,
                     )
+                    if req.verdict is not None:
+                        await queue_item(
+                            uow,
+                            kind="message",
+                            target_id=msg_id,
+                            author_id=req.actor,
+                            text=req.text,
+                            verdict=req.verdict,
+                            now=req.ctx.now,
+                            group_id=row["group_id"],
+                        )
+                    if row["seq"] is None:
+                        outcomes[i] = (replace(view, status="under_review"), True)
+                        continue  # held: delivered to the group only if a reviewer approves
                     outcomes[i] = (view, True)
                     uow.collect(
                         MessagePosted(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import and_, select, update
 
 from qunzu.domain import roles
+from qunzu.domain.content import Disposition, content_rejected, message_disposition
 from qunzu.domain.limits import check_message_text
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import ErrorCode, NotFound, ValidationFailed
@@ -22,7 +24,7 @@ from qunzu.storage.uow import Database
 
 class MessageWriterPort(Protocol):
     async def submit(
-        self, *, actor: int, code: str, text: str, client_msg_id: str, ctx: Ctx
+        self, *, actor: int, code: str, text: str, client_msg_id: str, ctx: Ctx, verdict: Any = None
     ) -> tuple[MessageView, bool]: ...
 
 
@@ -44,6 +46,7 @@ def message_payload(view: MessageView) -> dict[str, Any]:
         "client_msg_id": view.client_msg_id,
         "created_at": view.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "deleted": view.deleted,
+        "status": view.status,
     }
 
 
@@ -54,6 +57,9 @@ def stored_view(row: Any, code: str, role: GroupRole | None) -> MessageView:
     """A stored message as members see it: deleted ones and those of cancelled accounts without text (D9)."""
     cancelled = getattr(row, "sender_status", "active") == "cancelled"
     deleted = row.deleted_at is not None or cancelled
+    status = {"held": "under_review", "rejected": "rejected"}.get(row.review_state, "published")
+    if row.seq is not None and status == "rejected":
+        status = "published"  # a published message rejected later is simply deleted for members
     return MessageView(
         id=row.id,
         group_code=code,
@@ -65,6 +71,7 @@ def stored_view(row: Any, code: str, role: GroupRole | None) -> MessageView:
         client_msg_id=row.client_msg_id,
         created_at=row.created_at,
         deleted=deleted,
+        status=status,
     )
 
 
@@ -79,6 +86,7 @@ def check_client_msg_id(raw: str) -> str:
 
 async def post_message(
     writer: MessageWriterPort,
+    screen: Callable[[str], Any],
     *,
     actor: int,
     code: str,
@@ -89,11 +97,20 @@ async def post_message(
 ) -> tuple[MessageView, bool]:
     """Post a message. Returns (message, created). A retry with the same client_msg_id returns the first one.
 
+    The text is reviewed before it is stored (D17): `block` is refused with `content_rejected` and its categories,
+    `hold` is stored for the author only until a reviewer approves, `flag` is published and queued for review.
     The message is acknowledged only after its transaction has committed (group commit: see message_writer).
     """
     check_message_text(text, max_length=max_length)
     check_client_msg_id(client_msg_id)
-    return await writer.submit(actor=actor, code=code, text=text, client_msg_id=client_msg_id, ctx=ctx)
+    verdict = screen(text)
+    disposition = message_disposition(verdict.action)
+    if disposition is Disposition.REFUSE:
+        raise content_rejected(verdict.categories, field="text")
+    queued = verdict if disposition in (Disposition.HOLD, Disposition.PUBLISH_AND_QUEUE) else None
+    return await writer.submit(
+        actor=actor, code=code, text=text, client_msg_id=client_msg_id, ctx=ctx, verdict=queued
+    )
 
 
 async def list_messages(
@@ -121,7 +138,7 @@ async def list_messages(
                     ),
                 ).join(users, users.c.id == messages.c.sender_id)
             )
-            .where(messages.c.group_id == access.id)
+            .where(messages.c.group_id == access.id, messages.c.seq.is_not(None))
         )
         if after is not None:
             stmt = stmt.where(messages.c.seq > after).order_by(messages.c.seq.asc())
@@ -133,6 +150,23 @@ async def list_messages(
     views = [stored_view(r, access.code, GroupRole(r.sender_role) if r.sender_role else None) for r in rows]
     views.sort(key=lambda v: v.seq)
     return views
+
+
+async def my_pending_messages(db: Database, *, actor: int, code: str, limit: int = 50) -> list[MessageView]:
+    """The author's own messages held for review or rejected by a reviewer (no one else sees them)."""
+    async with db.uow(write=False) as uow:
+        access = await access_group_as_member(uow.conn, actor=actor, code=code)
+        rows = await uow.conn.execute(
+            select(messages)
+            .where(
+                messages.c.group_id == access.id,
+                messages.c.sender_id == actor,
+                messages.c.seq.is_(None),
+            )
+            .order_by(messages.c.id.desc())
+            .limit(limit)
+        )
+        return [stored_view(r, access.code, access.role) for r in reversed(list(rows))]
 
 
 async def fetch_frames_range(

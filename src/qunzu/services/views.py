@@ -47,7 +47,7 @@ class MemberView:
 class MessageView:
     id: int
     group_code: str
-    seq: int
+    seq: int | None  # None while held for review
     sender_id: int
     sender_nickname: str
     sender_role: GroupRole | None
@@ -55,6 +55,7 @@ class MessageView:
     client_msg_id: str
     created_at: datetime
     deleted: bool = False
+    status: str = "published"  # published | under_review | rejected (the last two: the author's own view)
 
 
 @dataclass(frozen=True, slots=True)

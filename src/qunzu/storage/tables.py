@@ -95,7 +95,7 @@ messages = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("group_id", BigId, ForeignKey("groups.id"), nullable=False),
-    Column("seq", Integer, nullable=False),
+    Column("seq", Integer, nullable=True),  # NULL while held for review: only published messages take a number
     Column("sender_id", BigId, ForeignKey("users.id"), nullable=False),
     Column("sender_nickname", String(64), nullable=False),  # nickname at the time (record §3.1 #4)
     Column("text", Text, nullable=False),
@@ -106,6 +106,7 @@ messages = Table(
     Column("deleted_at", UTCDateTime(), nullable=True),
     Column("deleted_by", BigId, ForeignKey("users.id"), nullable=True),
     Column("delete_reason", String(200), nullable=True),
+    Column("review_state", String(16), nullable=False, server_default="clean"),  # clean|held|flagged|approved|rejected
     UniqueConstraint("group_id", "seq", name="uq_messages_group_seq"),
     UniqueConstraint("group_id", "sender_id", "client_msg_id", name="uq_messages_client_msg"),
 )
@@ -254,4 +255,52 @@ acceptances = Table(
     Column("accepted_at", UTCDateTime(), nullable=False),
     Column("src_ip", String(64), nullable=True),
     Column("src_port", Integer, nullable=True),
+)
+
+
+# --- content review (Art. 10, Art. 5) -----------------------------------------------------------------------------
+
+lexicons = Table(
+    "lexicons",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("content", Text, nullable=False),  # the plain lexicon format of qunzu.review (one entry a line)
+    Column("content_hash", String(64), nullable=False),
+    Column("term_count", Integer, nullable=False),
+    Column("note", String(200), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", BigId, nullable=True),
+)
+
+review_items = Table(
+    "review_items",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(24), nullable=False),  # message | group_name | group_description | nickname
+    Column("target_id", String(64), nullable=False),
+    Column("group_id", BigId, nullable=True, index=True),
+    Column("author_id", BigId, nullable=False, index=True),
+    Column("text", Text, nullable=False),  # snapshot at the time of review
+    Column("action", String(8), nullable=False),  # hold | flag
+    Column("categories", JSON, nullable=False),
+    Column("hits", JSON, nullable=False),
+    Column("lexicon_version", String(64), nullable=False),
+    Column("state", String(16), nullable=False, index=True),  # pending | approved | rejected
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decided_by", BigId, nullable=True),
+    Column("reason_code", String(32), nullable=True),
+    Column("decision_lexicon_version", String(64), nullable=True),
+)
+
+violations = Table(
+    "violations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, nullable=False, index=True),
+    Column("category", String(24), nullable=False),
+    Column("source", String(24), nullable=False),  # review | (later) complaint, enforcement
+    Column("review_item_id", BigId, nullable=True),
+    Column("reason_code", String(32), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
 )

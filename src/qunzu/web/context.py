@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +11,9 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from qunzu.bootstrap import Container
 from qunzu.domain.roles import GroupRole, role_label
+from qunzu.services import documents
 from qunzu.services.context import Ctx
+from qunzu.web.i18n import translator
 from qunzu.web.render import Renderer
 from qunzu.web.session import Session, current_session, page_language, request_ctx, session_csrf
 
@@ -26,6 +28,7 @@ class Web:
     lang: str
     ctx: Ctx
     session: Session | None
+    pending: dict[str, int] = field(default_factory=dict)  # agreement versions this user still has to accept
 
     def page(self, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
         csrf = session_csrf(self.container, self.session) if self.session else None
@@ -37,6 +40,8 @@ class Web:
             csrf=csrf,
             path=self.request.url.path,
             role_labels={r.value: role_label(r, self.lang) for r in GroupRole},
+            banner_pending=sorted(self.pending.items()),
+            dev_profile=self.container.settings.profile != "production",
             **context,
         )
 
@@ -47,6 +52,13 @@ class Web:
             target += "?" + self.request.url.query
         return RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=303)
 
+    def t(self, key: str, **values: Any) -> str:
+        return translator(self.lang)(key, **values)
+
+    def forbidden(self) -> HTMLResponse:
+        """The page for a signed-in person whose (staff) role may not see this."""
+        return self.page("forbidden.html", status_code=403)
+
     def not_found(self, message_key: str = "notfound.text", status_code: int = 404) -> HTMLResponse:
         return self.page("not_found.html", status_code=status_code, message_key=message_key)
 
@@ -56,13 +68,17 @@ async def get_web(request: Request) -> Web:
     renderer: Renderer = request.app.state.web_renderer
     lang = page_language(request)
     ctx = request_ctx(request, container, lang)
+    session = await current_session(request, container, ctx)
+    # The site-wide "accept the new agreement" banner: part of the page frame, like the session itself.
+    pending = await documents.pending_acceptances(container.db, actor=session.user.id) if session else {}
     return Web(
         request=request,
         container=container,
         renderer=renderer,
         lang=lang,
         ctx=ctx,
-        session=await current_session(request, container, ctx),
+        session=session,
+        pending=pending,
     )
 
 

@@ -18,7 +18,7 @@ from qunzu.i18n import category_label
 from qunzu.services import accounts, documents
 from qunzu.services import groups as group_service
 from qunzu.web.context import Web, form_fields, get_web
-from qunzu.web.i18n import error_field, form_error
+from qunzu.web.i18n import error_action, error_field, form_error
 from qunzu.web.pages import groups_page
 from qunzu.web.session import (
     AnonCsrf,
@@ -189,6 +189,7 @@ def _create_page(w: WebDep, values: dict[str, str], error: QunzuError | None = N
         description_max=g.description_max_length,
         error=form_error(error, w.lang) if error else None,
         error_field=error_field(error) if error else None,
+        error_action=error_action(error),
     )
 
 
@@ -235,11 +236,11 @@ async def join(w: WebDep) -> Response:
     try:
         if not session_csrf_ok(w.container, w.session, f["csrf"]):
             raise _csrf_error()
-        group = await group_service.join_group(
-            w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx
-        )
+        group = await group_service.join_group(w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx)
     except QunzuError as exc:
         if exc.code is ErrorCode.ALREADY_MEMBER:
             return _see_other("/g/" + quote("".join(ch for ch in f["code"] if ch.isdigit())))
-        return await groups_page(w, join_code=f["code"], join_error=form_error(exc, w.lang), status_code=422)
+        return await groups_page(
+            w, join_code=f["code"], join_error=form_error(exc, w.lang), join_action=error_action(exc), status_code=422
+        )
     return _see_other(f"/g/{group.code}")

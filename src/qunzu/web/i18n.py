@@ -7,6 +7,7 @@ from typing import Any
 
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import error_text
+from qunzu.web import i18n_identity
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -144,11 +145,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "welcome.f1.text": "Messages arrive instantly; after a reconnect, what you missed fills in — "
         "nothing lost, nothing twice.",
         "welcome.f2.title": "A unique group code",
-        "welcome.f2.text": "Every group has a 10-digit code with a check digit, so a mistyped code "
-        "is caught at once.",
+        "welcome.f2.text": "Every group has a 10-digit code with a check digit, so a mistyped code is caught at once.",
         "welcome.f3.title": "Clear roles",
-        "welcome.f3.text": "Owner, managers and members — everyone's role is shown wherever "
-        "members are listed.",
+        "welcome.f3.text": "Owner, managers and members — everyone's role is shown wherever members are listed.",
         "signup.title": "Create your account",
         "signup.lead": "It takes a minute.",
         "signup.username": "Username",
@@ -245,8 +244,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+TEXTS["zh-CN"].update(i18n_identity.ZH)
+TEXTS["en"].update(i18n_identity.EN)
+
 # Keys the browser scripts need (sent to the page as JSON, never as markup).
-SCRIPT_KEYS = [k for k in TEXTS["en"] if k.startswith(("chat.", "members."))]
+SCRIPT_KEYS = [k for k in TEXTS["en"] if k.startswith(("chat.", "members.", "verify."))]
 
 # Sharper zh-CN wording for generic validation errors that name a field.
 FIELD_ERRORS_ZH: dict[str, str] = {
@@ -297,4 +299,20 @@ def error_field(exc: QunzuError) -> str | None:
         ErrorCode.GROUP_NOT_FOUND: "code",
         ErrorCode.UNKNOWN_CATEGORY: "category",
         ErrorCode.AGREEMENT_REQUIRED: "accept",
+        ErrorCode.CODE_INVALID: "code",
+        ErrorCode.CODE_EXPIRED: "code",
+        ErrorCode.CODE_LOCKED: "code",
+        ErrorCode.INVALID_CREDENTIALS: "password",
+        ErrorCode.IDENTITY_MISMATCH: "id_number",
     }.get(exc.code)
+
+
+def error_action(exc: QunzuError | None) -> tuple[str, str] | None:
+    """Where to go to fix a refusal (link target, text key): verify, or accept the new agreement."""
+    if exc is None:
+        return None
+    if exc.code in (ErrorCode.IDENTITY_UNVERIFIED, ErrorCode.VERIFICATION_LEVEL_REQUIRED):
+        return ("/me/verify", "error.go_verify")
+    if exc.code is ErrorCode.AGREEMENT_REQUIRED:
+        return ("/documents/agreement", "error.go_accept")
+    return None

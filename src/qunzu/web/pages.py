@@ -32,7 +32,12 @@ async def landing(w: WebDep) -> Response:
 
 
 async def groups_page(
-    w: Web, *, join_code: str = "", join_error: str | None = None, status_code: int = 200
+    w: Web,
+    *,
+    join_code: str = "",
+    join_error: str | None = None,
+    join_action: tuple[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     """My groups, with the join-by-code form (also re-rendered when a join is refused)."""
     assert w.session is not None
@@ -43,6 +48,7 @@ async def groups_page(
         groups=[_card(v, w.lang) for v in views],
         join_code=join_code,
         join_error=join_error,
+        join_action=join_action,
     )
 
 
@@ -118,19 +124,50 @@ async def members(code: str, w: WebDep) -> Response:
     return w.page("members.html", group=card, page_data=_page_data(w, group))
 
 
+@router.get("/documents")
+async def document_index(w: WebDep) -> Response:
+    """The platform's published rules and agreements, readable without signing in."""
+    current = await documents.list_current(w.container.db)
+    return w.page(
+        "documents.html",
+        docs=[
+            {
+                "kind": d.kind,
+                "title": d.title(w.lang),
+                "version": d.version,
+                "effective": d.effective_at,
+                "summary": d.summary(w.lang),
+            }
+            for d in current
+        ],
+    )
+
+
 @router.get("/documents/{kind}")
 async def document(kind: str, w: WebDep) -> Response:
-    """A published document (agreement, privacy policy, ...), readable without signing in."""
+    """A published document with its change log; `?version=N` shows an earlier version."""
+    raw = w.request.query_params.get("version", "")
+    wanted = int(raw) if raw.isdigit() and len(raw) < 8 else None
+    if raw and wanted is None:
+        return w.not_found()
     try:
-        doc = await documents.get_document(w.container.db, kind=kind)
+        versions = await documents.list_versions(w.container.db, kind=kind)
     except QunzuError as exc:
         if exc.code in MISSING_DOCUMENT:
             return w.not_found()
         raise
+    doc = next((v for v in versions if wanted is None or v.version == wanted), None)
+    if doc is None:
+        return w.not_found()
     return w.page(
         "document.html",
+        doc_kind=doc.kind,
         doc_title=doc.title(w.lang),
         doc_version=doc.version,
         doc_effective=doc.effective_at.date().isoformat(),
         doc_blocks=blocks(doc.body(w.lang)),
+        is_current=doc.version == versions[0].version,
+        current_version=versions[0].version,
+        history=[{"version": v.version, "effective": v.effective_at, "summary": v.summary(w.lang)} for v in versions],
+        can_accept=w.pending.get(doc.kind) == doc.version,
     )

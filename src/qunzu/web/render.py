@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
@@ -40,6 +42,18 @@ def _static_versions() -> dict[str, str]:
     return versions
 
 
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def when(value: datetime | None) -> str:
+    """A time as people in China read it (Beijing time), to the minute."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
 def hue(value: object) -> int:
     """One of eight avatar colours for a person or group; the same function as hueOf() in common.js."""
     h = 0
@@ -59,6 +73,7 @@ class Renderer:
         )
         versions = _static_versions()
         self.env.globals["hue"] = hue
+        self.env.globals["when"] = when
         self.env.globals["static"] = lambda rel: f"/static/{rel}?v={versions.get(rel, '0')}"
 
     def page(self, template: str, *, language: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -67,6 +82,8 @@ class Renderer:
         context.setdefault("user", None)
         context.setdefault("csrf", None)
         context.setdefault("path", "/")
+        context.setdefault("banner_pending", [])
+        context.setdefault("dev_profile", False)
         html = self.env.get_template(template).render(
             t=t,
             lang=language,

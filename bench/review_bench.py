@@ -1,0 +1,229 @@
+"""Benchmark of the content review engine (issue 4): throughput, chat messages/s, build time, memory, process.
+
+    .venv/bin/python bench/review_bench.py [--mb 10] [--messages 100000] [--write-docs]
+
+Everything is generated deterministically (bench/review_data.py); nothing is downloaded. Throughput is
+measured on the same documents, in the same run, for the engine (normalisation, pinyin, exceptions, offset
+map), raw daachorse (character-wise on str, and byte-wise on pre-encoded UTF-8) and raw pyahocorasick, each as
+the best of several passes of CPU time (time.process_time) so other work on the machine weighs less. Build
+and memory figures come from fresh processes. With --write-docs the table goes into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import ahocorasick  # noqa: E402
+import daachorse  # noqa: E402
+
+from bench.review_data import chat_messages, corpus, lexicon_lines  # noqa: E402
+from qunzu.review import Lexicon, ReviewEngine  # noqa: E402
+
+SIZES = (1_000, 10_000, 100_000)
+COLUMNS = [
+    "terms", "engine MB/s", "raw daachorse (str) MB/s", "raw daachorse (UTF-8 bytes) MB/s", "raw pyahocorasick MB/s",
+    "engine / raw daachorse (str / bytes)", "engine chat messages/s (1 core)", "engine hits per MB",
+]  # fmt: skip
+HEADER = "| " + " | ".join(COLUMNS) + " |\n" + "|---" * len(COLUMNS) + "|"
+
+_BUILD_PROBE = """
+import json, sys, time, psutil
+from pathlib import Path
+proc = psutil.Process()
+rss0 = proc.memory_info().rss
+t0 = time.perf_counter()
+from qunzu.review import Lexicon, ReviewEngine
+lex = Lexicon.load_text(Path(sys.argv[1]))
+eng = ReviewEngine.build(lex, Path(sys.argv[2]))
+eng.scan("warm up")
+t1 = time.perf_counter()
+print(json.dumps({"seconds": t1 - t0, "rss_mb": (proc.memory_info().rss - rss0) / 1e6}))
+"""
+
+
+def best_cpu(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def throughput(engine: ReviewEngine, terms: list[str], docs: list[str], messages: list[str], repeat: int) -> str:
+    """One table row: engine and raw matchers on the same documents, and engine chat messages/s."""
+    docs_b = [d.encode() for d in docs]
+    megabytes = sum(map(len, docs_b)) / 1e6
+    char_ac = daachorse.CharwiseDoubleArrayAhoCorasick(terms)
+    byte_ac = daachorse.DoubleArrayAhoCorasick([t.encode() for t in terms])
+    pyac = ahocorasick.Automaton()
+    for i, t in enumerate(terms):
+        pyac.add_word(t, i)
+    pyac.make_automaton()
+    scan, cfind, bfind = engine.scan, char_ac.find_overlapping, byte_ac.find_overlapping
+    t_engine = best_cpu(lambda: [scan(d) for d in docs], repeat)
+    t_char = best_cpu(lambda: [cfind(d) for d in docs], repeat)
+    t_byte = best_cpu(lambda: [bfind(d) for d in docs_b], repeat)
+    t_py = best_cpu(lambda: [list(pyac.iter(d)) for d in docs], 1)
+    t_msgs = best_cpu(lambda: [scan(m) for m in messages], repeat)
+    hits = sum(len(scan(d).hits) for d in docs)
+    return (
+        f"| {len(terms):,} | {megabytes / t_engine:.1f} | {megabytes / t_char:.1f} | {megabytes / t_byte:.1f} "
+        f"| {megabytes / t_py:.1f} | {t_char / t_engine:.2f} / {t_byte / t_engine:.2f} "
+        f"| {len(messages) / t_msgs:,.0f} | {hits / megabytes:.0f} |"
+    )
+
+
+def probe_build(lexicon: Path, cache: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _BUILD_PROBE, str(lexicon), str(cache)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def timed_process(cmd: list[str], stdin: Path, stdout: Path) -> float:
+    with stdin.open("rb") as fin, stdout.open("wb") as fout:
+        t0 = time.perf_counter()
+        subprocess.run(cmd, stdin=fin, stdout=fout, check=True, cwd=ROOT)
+        return time.perf_counter() - t0
+
+
+def machine() -> str:
+    model = "unknown"
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        found = re.search(r"Model name:\s*(.+)", lscpu)
+        model = found.group(1).strip() if found else model
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mb", type=float, default=10.0)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="qunzu-review-bench-"))
+    lines = lexicon_lines(max(SIZES))
+    all_terms = [line.split("\t")[0] for line in lines]
+    docs = corpus(args.mb, all_terms)
+    megabytes = sum(len(d.encode()) for d in docs) / 1e6
+    messages = list(chat_messages(args.messages, all_terms))
+    print(f"corpus: {len(docs)} documents, {megabytes:.1f} MB; {len(messages)} chat messages; work dir {work}")
+
+    rows: list[str] = []
+    builds: list[str] = []
+    for size in SIZES:
+        lex_path = work / f"lexicon-{size}.txt"
+        lex_path.write_text("\n".join(lines[:size]) + "\n", encoding="utf-8")
+        terms = all_terms[:size]
+        cache = work / f"cache-{size}"
+        cold = probe_build(lex_path, cache)
+        warm = probe_build(lex_path, cache)
+        builds.append(f"| {size:,} | {cold['seconds']:.2f} s | {warm['seconds']:.2f} s | {warm['rss_mb']:.0f} MB |")
+        engine = ReviewEngine.build(Lexicon.load_text(lex_path), cache)
+        rows.append(throughput(engine, terms, docs, messages, args.repeat))
+        print(rows[-1], flush=True)
+        print(builds[-1], flush=True)
+
+    # the scan process end to end on chat messages, against the same loop around raw daachorse
+    size = max(SIZES)
+    lex_path = work / f"lexicon-{size}.txt"
+    msgs_path = work / "messages.jsonl"
+    with msgs_path.open("w", encoding="utf-8") as fh:
+        for m in messages:
+            fh.write(json.dumps({"text": m}, ensure_ascii=False) + "\n")
+    scan_cache = work / "scan-cache"
+    scan_cmd = [sys.executable, "-m", "qunzu.review.scan_cli", "--lexicon", str(lex_path)]
+    scan_cmd += ["--cache-dir", str(scan_cache)]
+    raw_cmd = [sys.executable, str(ROOT / "bench" / "review_raw_scan.py"), "--lexicon", str(lex_path)]
+    t_scan_cold = timed_process(scan_cmd, msgs_path, work / "scan-cold.jsonl")
+    t_scan = min(timed_process(scan_cmd, msgs_path, work / "scan.jsonl") for _ in range(2))
+    t_raw = min(timed_process(raw_cmd, msgs_path, work / "raw.jsonl") for _ in range(2))
+    process = (
+        f"| `qunzu review scan` (cache warm) | {t_scan:.2f} s | {t_scan / t_raw:.2f}x |\n"
+        f"| `qunzu review scan` (first run, cold cache) | {t_scan_cold:.2f} s | {t_scan_cold / t_raw:.2f}x |\n"
+        f"| JSON-lines loop around raw daachorse | {t_raw:.2f} s | 1.00x |"
+    )
+
+    command = "make bench-review  (= .venv/bin/python bench/review_bench.py " + " ".join(sys.argv[1:]) + ")"
+    section = f"""## Content review engine
+
+Measured {datetime.datetime.now(datetime.UTC).strftime("%a %b %d %H:%M:%S UTC %Y")} on {machine()}, shared with
+other work (CPU time, best of {args.repeat} passes). Command: `{command}`.
+Data (bench/review_data.py, deterministic): {len(docs):,} Chinese documents of 200-3,000 characters,
+{megabytes:.1f} MB of UTF-8, built from frequent words with punctuation, some Latin words and digits, and now
+and then a lexicon term (half of them written with an evasion); lexicons of synthetic terms (90% Han, 2-5
+characters, 10% Latin/digit); {len(messages):,} chat messages of 10-200 characters.
+
+Throughput on the same documents in the same run. "Engine" is `ReviewEngine.scan` per document: normalisation,
+separators, traditional->simplified, pinyin (including the mixed Han/Latin view), exceptions, precision rules
+and offsets in the original text. Raw matchers look for the terms as written in the text as it is.
+
+{HEADER}
+{chr(10).join(rows)}
+
+Build (fresh process: import, load the lexicon file, compile or load from cache, first scan) and memory
+(RSS growth of that process):
+
+| terms | first build (cold cache) | from cache | RSS growth |
+|---|---|---|---|
+{chr(10).join(builds)}
+
+`scan` as a whole process (start-up, lexicon load, JSON in and out) on {len(messages):,} chat messages with a
+{size:,}-term lexicon:
+
+| process | wall time | vs raw loop |
+|---|---|---|
+{process}
+
+Reading the figures. Targets of issue 4 with 100,000 terms: messages/s >= 50,000 on one core, ready from cache
+in <= 3 s (first build < 1 min), the scan process <= 3x the raw loop, and the engine at >= 1/3 of raw
+daachorse MB/s. The last one is not met on long documents: raw daachorse is one C pass over the text, and the
+engine adds several C passes (separator removal, clause-punctuation check, case, astral check, the Latin-run
+scan of the mixed pinyin view) plus Python work for every candidate match; with the synthetic 100,000-term
+lexicon ordinary text holds hundreds of accidental candidates per MB (last column), each checked against the
+precision rules and mapped back to the user's offsets. Chat-sized texts, the real workload, are well above
+target. "Hits per MB" counts engine hits, most of them accidental substrings of synthetic terms.
+"""
+    print()
+    print(section)
+    if args.write_docs:
+        write_section(ROOT / "docs" / "benchmarks.md", section)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace (or append) the `## Content review engine` section, leaving the rest of the file alone."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^## Content review engine\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+"""Content review use cases: screening what users publish, the reviewers' queue, lexicon management (Art. 10, 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from qunzu.domain.accounts import StaffRole
+from qunzu.domain.content import Disposition, check_reason_code, content_rejected, profile_disposition
+from qunzu.domain.roles import GroupRole
+from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
+from qunzu.review import Lexicon, ScanResult
+from qunzu.services.context import Ctx
+from qunzu.services.events import MessageDeleted, MessagePosted
+from qunzu.services.messages import message_payload, stored_view
+from qunzu.services.review_runtime import ReviewRuntime
+from qunzu.services.views import UserView
+from qunzu.storage import oplog
+from qunzu.storage.tables import groups, lexicons, memberships, messages, review_items, users, violations
+from qunzu.storage.uow import Database, UnitOfWork
+
+REVIEWER_ROLES = {StaffRole.REVIEWER.value, StaffRole.ADMIN.value}
+LEXICON_ROLES = {StaffRole.ADMIN.value, StaffRole.REVIEWER.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The engine's decision on a text, in the form records keep (terms for staff; users see categories only)."""
+
+    action: str
+    categories: list[str]
+    terms: list[str]
+    lexicon_version: str
+
+    @staticmethod
+    def of(result: ScanResult, lexicon_version: str) -> Verdict:
+        decisive = [h for h in result.hits if not h.excepted]
+        return Verdict(
+            action=str(result.action),
+            categories=sorted({str(h.category) for h in decisive}),
+            terms=sorted({h.term for h in decisive}),
+            lexicon_version=lexicon_version,
+        )
+
+
+def screen(runtime: ReviewRuntime, text: str) -> Verdict:
+    return Verdict.of(runtime.scan(text), runtime.lexicon_version)
+
+
+def screen_profile_field(runtime: ReviewRuntime, text: str, *, field: str) -> Verdict | None:
+    """Group names, descriptions, nicknames: refused on block or hold; returns the verdict to queue on flag."""
+    verdict = screen(runtime, text)
+    disposition = profile_disposition(verdict.action)
+    if disposition is Disposition.REFUSE:
+        raise content_rejected(verdict.categories, field=field)
+    return verdict if disposition is Disposition.PUBLISH_AND_QUEUE else None
+
+
+async def queue_item(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    target_id: str | int,
+    author_id: int,
+    text: str,
+    verdict: Verdict,
+    now: datetime,
+    group_id: int | None = None,
+) -> None:
+    """Put something on the reviewers' queue, in the transaction that stores it."""
+    await uow.conn.execute(
+        insert(review_items).values(
+            kind=kind,
+            target_id=str(target_id),
+            group_id=group_id,
+            author_id=author_id,
+            text=text,
+            action=verdict.action,
+            categories=verdict.categories,
+            hits=verdict.terms,
+            lexicon_version=verdict.lexicon_version,
+            state="pending",
+            created_at=now,
+        )
+    )
+
+
+def _require(staff: UserView, roles: set[str]) -> None:
+    if staff.staff_role not in roles:
+        raise Forbidden("Your staff role may not do this", details={"required": sorted(roles)})
+
+
+# --- the reviewers' queue -------------------------------------------------------------------------------------------
+
+
+async def review_queue(
+    db: Database, *, staff: UserView, state: str = "pending", limit: int = 100
+) -> list[dict[str, Any]]:
+    """Held and flagged items with their context (the group, the author, the messages around a message)."""
+    _require(staff, REVIEWER_ROLES | {StaffRole.COMPLIANCE_OFFICER.value})
+    if state not in ("pending", "approved", "rejected"):
+        raise ValidationFailed("state is pending, approved or rejected", details={"field": "state"})
+    async with db.uow(write=False) as uow:
+        rows = list(
+            await uow.conn.execute(
+                select(review_items, users.c.nickname.label("author_nickname"), groups.c.code.label("group_code"))
+                .join(users, users.c.id == review_items.c.author_id)
+                .outerjoin(groups, groups.c.id == review_items.c.group_id)
+                .where(review_items.c.state == state)
+                .order_by(review_items.c.id.asc() if state == "pending" else review_items.c.id.desc())
+                .limit(limit)
+            )
+        )
+        out = []
+        for r in rows:
+            item = dict(r._mapping)
+            item["context"] = await _context(uow, r) if r.kind == "message" else []
+            out.append(item)
+        return out
+
+
+async def _context(uow: UnitOfWork, item: Any) -> list[dict[str, Any]]:
+    """Up to three published messages before the reviewed one, for context."""
+    msg = (await uow.conn.execute(select(messages).where(messages.c.id == int(item.target_id)))).one_or_none()
+    if msg is None:
+        return []
+    stmt = select(messages.c.seq, messages.c.sender_nickname, messages.c.text, messages.c.created_at).where(
+        messages.c.group_id == msg.group_id, messages.c.seq.is_not(None), messages.c.id < msg.id
+    )
+    rows = await uow.conn.execute(stmt.order_by(messages.c.id.desc()).limit(3))
+    return [dict(r._mapping) for r in reversed(list(rows))]
+
+
+async def decide_item(
+    db: Database,
+    *,
+    staff: UserView,
+    item_id: int,
+    approve: bool,
+    reason_code: str | None,
+    lexicon_version: str,
+    ctx: Ctx,
+) -> None:
+    """Approve or reject a queued item. A rejection removes it for members (the record stays) and records a violation
+    against the author; approving a held message delivers it to the group."""
+    _require(staff, REVIEWER_ROLES)
+    if not approve:
+        check_reason_code(reason_code or "")
+    async with db.uow() as uow:
+        item = (await uow.conn.execute(select(review_items).where(review_items.c.id == item_id))).one_or_none()
+        if item is None:
+            raise NotFound("No such review item")
+        if item.state != "pending":
+            raise Conflict("This item has already been decided", code=ErrorCode.VALIDATION_FAILED)
+        if item.kind == "message":
+            await _decide_message(uow, item, approve=approve, staff=staff, reason=reason_code, ctx=ctx)
+        await uow.conn.execute(
+            update(review_items)
+            .where(review_items.c.id == item_id)
+            .values(
+                state="approved" if approve else "rejected",
+                decided_at=ctx.now,
+                decided_by=staff.id,
+                reason_code=reason_code,
+                decision_lexicon_version=lexicon_version,
+            )
+        )
+        if not approve:
+            for category in item.categories or ["custom"]:
+                await uow.conn.execute(
+                    insert(violations).values(
+                        user_id=item.author_id,
+                        category=category,
+                        source="review",
+                        review_item_id=item_id,
+                        reason_code=reason_code,
+                        created_at=ctx.now,
+                    )
+                )
+        await oplog.append(
+            uow.conn,
+            ts=ctx.now,
+            actor_id=staff.id,
+            action="review.approve" if approve else "review.reject",
+            target_type=item.kind,
+            target_id=item.target_id,
+            group_id=item.group_id,
+            ip=ctx.ip,
+            port=ctx.port,
+            details={"item": item_id, "reason": reason_code, "lexicon": lexicon_version},
+        )
+        await uow.commit()
+
+
+async def _decide_message(
+    uow: UnitOfWork, item: Any, *, approve: bool, staff: UserView, reason: str | None, ctx: Ctx
+) -> None:
+    msg = (await uow.conn.execute(select(messages).where(messages.c.id == int(item.target_id)))).one()
+    code = (await uow.conn.execute(select(groups.c.code).where(groups.c.id == msg.group_id))).scalar_one()
+    if msg.review_state == "held":
+        if approve:
+            stmt = select(groups.c.last_seq).where(groups.c.id == msg.group_id)
+            if uow.dialect == "postgresql":
+                stmt = stmt.with_for_update()
+            seq = (await uow.conn.execute(stmt)).scalar_one() + 1
+            await uow.conn.execute(update(groups).where(groups.c.id == msg.group_id).values(last_seq=seq))
+            row = (
+                await uow.conn.execute(
+                    update(messages)
+                    .where(messages.c.id == msg.id)
+                    .values(seq=seq, review_state="approved")
+                    .returning(messages)
+                )
+            ).one()
+            role = (
+                await uow.conn.execute(
+                    select(memberships.c.role).where(
+                        memberships.c.group_id == msg.group_id, memberships.c.user_id == msg.sender_id
+                    )
+                )
+            ).scalar_one_or_none()
+            view = stored_view(row, code, GroupRole(role) if role else None)
+            uow.collect(MessagePosted(group_id=msg.group_id, group_code=code, seq=seq, message=message_payload(view)))
+        else:
+            await uow.conn.execute(update(messages).where(messages.c.id == msg.id).values(review_state="rejected"))
+        return
+    # flagged: already published
+    if approve:
+        await uow.conn.execute(update(messages).where(messages.c.id == msg.id).values(review_state="approved"))
+        return
+    await uow.conn.execute(
+        update(messages)
+        .where(messages.c.id == msg.id)
+        .values(
+            review_state="rejected",
+            deleted_at=msg.deleted_at or ctx.now,
+            deleted_by=msg.deleted_by or staff.id,
+            delete_reason=msg.delete_reason or f"review:{reason}",
+        )
+    )
+    if msg.deleted_at is None:
+        uow.collect(
+            MessageDeleted(
+                group_id=msg.group_id,
+                group_code=code,
+                message_id=msg.id,
+                seq=msg.seq,
+                ts_ms=int(ctx.now.timestamp() * 1000),
+            )
+        )
+
+
+# --- lexicon management ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconInfo:
+    version: int
+    content_hash: str
+    term_count: int
+    note: str
+    created_at: datetime
+    created_by: int | None
+
+
+async def lexicon_history(db: Database, *, staff: UserView, limit: int = 50) -> list[LexiconInfo]:
+    _require(staff, LEXICON_ROLES | {StaffRole.COMPLIANCE_OFFICER.value})
+    async with db.uow(write=False) as uow:
+        rows = await uow.conn.execute(
+            select(
+                lexicons.c.version,
+                lexicons.c.content_hash,
+                lexicons.c.term_count,
+                lexicons.c.note,
+                lexicons.c.created_at,
+                lexicons.c.created_by,
+            )
+            .order_by(lexicons.c.version.desc())
+            .limit(limit)
+        )
+        return [LexiconInfo(**r._mapping) for r in rows]
+
+
+async def current_lexicon(db: Database, *, staff: UserView | None) -> tuple[int, str]:
+    """(version, content) of the newest lexicon (staff only; the CLI passes staff=None)."""
+    if staff is not None:
+        _require(staff, LEXICON_ROLES | {StaffRole.COMPLIANCE_OFFICER.value})
+    async with db.uow(write=False) as uow:
+        row = (
+            await uow.conn.execute(
+                select(lexicons.c.version, lexicons.c.content).order_by(lexicons.c.version.desc()).limit(1)
+            )
+        ).one_or_none()
+    return (0, "") if row is None else (row.version, row.content)
+
+
+async def save_lexicon(db: Database, *, staff: UserView | None, lexicon: Lexicon, note: str, ctx: Ctx) -> LexiconInfo:
+    """Store a new lexicon version (every process picks it up within seconds). The CLI passes staff=None."""
+    if staff is not None:
+        _require(staff, LEXICON_ROLES)
+    content = lexicon.dump_text()
+    async with db.uow() as uow:
+        newest = (await uow.conn.execute(select(func.max(lexicons.c.version)))).scalar_one_or_none() or 0
+        info = LexiconInfo(
+            version=newest + 1,
+            content_hash=lexicon.content_hash,
+            term_count=len(lexicon),
+            note=note.strip()[:200],
+            created_at=ctx.now,
+            created_by=staff.id if staff else None,
+        )
+        await uow.conn.execute(
+            insert(lexicons).values(
+                version=info.version,
+                content=content,
+                content_hash=info.content_hash,
+                term_count=info.term_count,
+                note=info.note,
+                created_at=info.created_at,
+                created_by=info.created_by,
+            )
+        )
+        await oplog.append(
+            uow.conn,
+            ts=ctx.now,
+            actor_id=staff.id if staff else None,
+            action="lexicon.save",
+            target_type="lexicon",
+            target_id=info.version,
+            ip=ctx.ip,
+            port=ctx.port,
+            details={"terms": info.term_count, "note": info.note},
+        )
+        await uow.commit()
+    return info

@@ -1,0 +1,338 @@
+"""The account pages: profile and masked identity, the verification flow, accepted agreements, export, cancellation.
+
+Server-rendered forms (they work without JavaScript); verify.js only adds the code expiry countdown and the resend
+throttle. Each handler parses, checks CSRF, calls one service and redirects or renders.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.datastructures import UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from qunzu.errors import ErrorCode, QunzuError
+from qunzu.services import account_data, documents, identity
+from qunzu.services.identity import IdentityView
+from qunzu.web.context import FORM_FIELD_MAX, Web, form_fields, get_web
+from qunzu.web.devcode import dev_code
+from qunzu.web.i18n import error_field, form_error
+from qunzu.web.session import clear_session_cookie, safe_next, session_csrf_ok
+
+router = APIRouter(include_in_schema=False)
+WebDep = Annotated[Web, Depends(get_web)]
+IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+def _csrf_error() -> QunzuError:
+    return QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _dev(w: Web) -> dict[str, Any]:
+    """What the pages say about development verifiers (never in production)."""
+    return {
+        "dev_sms": w.container.sms.name == "console",
+        "dev_verifier": w.container.verifier.name == "format-only",
+        "outbox_link": bool(w.session and w.session.user.staff_role and w.container.sms.keeps_outbox),
+    }
+
+
+# --- profile and masked identity ------------------------------------------------------------------------------
+
+
+async def _account_page(w: Web, *, nickname: str | None = None, error: QunzuError | None = None) -> Response:
+    assert w.session is not None
+    view = await identity.my_identity(w.container.db, w.container.keys, actor=w.session.user.id)
+    return w.page(
+        "me.html",
+        status_code=422 if error else 200,
+        tab="profile",
+        ident=view,
+        nickname=w.session.user.nickname if nickname is None else nickname,
+        nickname_max=w.container.settings.identity.nickname_max_length,
+        saved=w.request.query_params.get("saved") == "1",
+        error=form_error(error, w.lang) if error else None,
+        error_field=error_field(error) if error else None,
+        **_dev(w),
+    )
+
+
+@router.get("/me")
+async def account(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    return await _account_page(w)
+
+
+@router.post("/me/nickname")
+async def change_nickname(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    f = await form_fields(w.request, "nickname", "csrf")
+    if not session_csrf_ok(w.container, w.session, f["csrf"]):
+        return await _account_page(w, nickname=f["nickname"], error=_csrf_error())
+    s = w.container.settings.identity
+    try:
+        await account_data.change_nickname(
+            w.container.db,
+            w.container.tokens,
+            actor=w.session.user.id,
+            nickname=f["nickname"],
+            reserved=s.reserved_nickname_words,
+            max_length=s.nickname_max_length,
+            ctx=w.ctx,
+        )
+    except QunzuError as exc:
+        return await _account_page(w, nickname=f["nickname"], error=exc)
+    return _see_other("/me?saved=1")
+
+
+# --- the verification flow ------------------------------------------------------------------------------------
+
+
+def _step(view: IdentityView) -> str:
+    if view.pending_review:
+        return "pending"
+    if view.level >= 2 and not view.lapsed:
+        return "done"
+    if view.level >= 1 and not view.lapsed:
+        return "id"
+    return "phone"
+
+
+def _verify_page(w: Web, step: str, *, status_code: int = 200, **context: Any) -> Response:
+    context.setdefault("error", None)
+    context.setdefault("error_field", None)
+    context.setdefault("values", {})
+    context.setdefault("challenge", None)
+    context.setdefault("l1_done", False)
+    return w.page(
+        "me_verify.html",
+        status_code=status_code,
+        tab="verify",
+        step=step,
+        manual=w.container.verifier.name == "manual",
+        document_mb=w.container.settings.identity.document_max_bytes // 1024 // 1024,
+        **_dev(w),
+        **context,
+    )
+
+
+def _refusal(w: Web, exc: QunzuError) -> dict[str, Any]:
+    return {"error": form_error(exc, w.lang), "error_field": error_field(exc)}
+
+
+@router.get("/me/verify")
+async def verify(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    view = await identity.my_identity(w.container.db, w.container.keys, actor=w.session.user.id)
+    return _verify_page(w, _step(view), l1_done=w.request.query_params.get("l1") == "1")
+
+
+def _challenge(w: Web, *, phone: str, masked: str, expires: str, resend: str) -> dict[str, Any]:
+    """The code step's state, carried in the page (display only: the server keeps the real challenge)."""
+    return {
+        "phone": phone,
+        "masked": masked,
+        "expires": expires,
+        "resend": resend,
+        "dev_code": dev_code(w.container, masked),
+    }
+
+
+@router.post("/me/verify/phone")
+async def send_code(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    f = await form_fields(w.request, "phone", "csrf")
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        ch = await identity.start_phone_verification(
+            w.container.db,
+            w.container.keys,
+            w.container.sms,
+            actor=w.session.user.id,
+            phone=f["phone"],
+            ctx=w.ctx,
+            settings=w.container.settings.identity,
+        )
+    except QunzuError as exc:
+        return _verify_page(w, "phone", status_code=422, values={"phone": f["phone"][:32]}, **_refusal(w, exc))
+    state = _challenge(
+        w,
+        phone=f["phone"][:32],
+        masked=ch.phone,
+        expires=str(int(ch.expires_at.timestamp())),
+        resend=str(int(ch.resend_after.timestamp())),
+    )
+    return _verify_page(w, "code", challenge=state)
+
+
+@router.post("/me/verify/code")
+async def confirm_code(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    f = await form_fields(w.request, "code", "phone", "masked", "expires", "resend", "csrf")
+    state = _challenge(
+        w, phone=f["phone"][:32], masked=f["masked"][:16], expires=f["expires"][:12], resend=f["resend"][:12]
+    )
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        await identity.confirm_phone_code(
+            w.container.db,
+            w.container.keys,
+            w.container.sms,
+            actor=w.session.user.id,
+            code=f["code"][:16],
+            ctx=w.ctx,
+            settings=w.container.settings.identity,
+        )
+    except QunzuError as exc:
+        return _verify_page(w, "code", status_code=422, challenge=state, **_refusal(w, exc))
+    w.container.tokens.evict_user(w.session.user.id)  # the cached session carries the old level
+    return _see_other("/me/verify?l1=1")
+
+
+async def _document(upload: object, limit: int) -> tuple[bytes | None, str | None]:
+    """The uploaded ID-card photo and its type judged by its first bytes (the browser's claim is not trusted).
+
+    At most limit + 1 bytes are read: the service refuses anything longer."""
+    if not isinstance(upload, UploadFile):
+        return None, None
+    raw = await upload.read(limit + 1)
+    if not raw:
+        return None, None
+    for magic, media in IMAGE_TYPES.items():
+        if raw.startswith(magic):
+            return raw, media
+    return raw, upload.content_type or "application/octet-stream"
+
+
+@router.post("/me/verify/id")
+async def verify_id(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    limit = w.container.settings.identity.document_max_bytes
+    form = await w.request.form(max_part_size=limit + 1024)
+    name = form.get("name")
+    number = form.get("id_number")
+    csrf = form.get("csrf")
+    name = name[:FORM_FIELD_MAX] if isinstance(name, str) else ""
+    number = number[:64] if isinstance(number, str) else ""
+    try:
+        if not isinstance(csrf, str) or not session_csrf_ok(w.container, w.session, csrf):
+            raise _csrf_error()
+        document, media = await _document(form.get("document"), limit)
+        await identity.verify_id(
+            w.container.db,
+            w.container.keys,
+            w.container.verifier,
+            actor=w.session.user.id,
+            name=name,
+            id_number=number,
+            ctx=w.ctx,
+            settings=w.container.settings.identity,
+            document=document,
+            document_type=media,
+        )
+    except QunzuError as exc:
+        return _verify_page(w, "id", status_code=422, values={"name": name[:64]}, **_refusal(w, exc))
+    w.container.tokens.evict_user(w.session.user.id)
+    return _see_other("/me/verify")
+
+
+# --- agreements -----------------------------------------------------------------------------------------------
+
+
+@router.get("/me/agreements")
+async def agreements(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    rows = await documents.my_acceptances(w.container.db, actor=w.session.user.id)
+    return w.page(
+        "me_agreements.html",
+        tab="agreements",
+        rows=rows,
+        accepted=w.request.query_params.get("accepted") == "1",
+    )
+
+
+@router.post("/me/agreements/accept")
+async def accept(w: WebDep) -> Response:
+    """Accept the current version of a document (the site-wide banner's button)."""
+    if w.session is None:
+        return w.to_login()
+    f = await form_fields(w.request, "kind", "version", "next", "csrf")
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        version = int(f["version"]) if f["version"].isdigit() and len(f["version"]) < 8 else 0
+        await documents.accept_document(
+            w.container.db, actor=w.session.user.id, kind=f["kind"][:24], version=version, ctx=w.ctx
+        )
+    except QunzuError as exc:
+        status = 403 if exc.code is ErrorCode.CSRF_FAILED else 422
+        return w.page("error.html", status_code=status, message=form_error(exc, w.lang))
+    w.container.tokens.evict_user(w.session.user.id)
+    target = safe_next(f["next"], default="/me/agreements")
+    return _see_other(target)
+
+
+# --- export and cancellation ----------------------------------------------------------------------------------
+
+
+def _data_page(
+    w: Web, *, error: QunzuError | None = None, owned: list[str] | None = None, unconfirmed: bool = False
+) -> Response:
+    message = w.t("data.confirm_required") if unconfirmed else form_error(error, w.lang) if error else None
+    return w.page(
+        "me_data.html",
+        status_code=(409 if owned else 422) if message else 200,
+        tab="data",
+        error=message,
+        error_field="confirm" if unconfirmed else error_field(error) if error else None,
+        owned=owned or [],
+    )
+
+
+@router.get("/me/data")
+async def data(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    return _data_page(w)
+
+
+@router.post("/me/cancel")
+async def cancel(w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    f = await form_fields(w.request, "password", "confirm", "csrf")
+    if not session_csrf_ok(w.container, w.session, f["csrf"]):
+        return _data_page(w, error=_csrf_error())
+    if f["confirm"] != "1":
+        return _data_page(w, unconfirmed=True)
+    try:
+        await account_data.cancel_account(
+            w.container.db,
+            w.container.passwords,
+            w.container.tokens,
+            actor=w.session.user.id,
+            password=f["password"],
+            ctx=w.ctx,
+        )
+    except QunzuError as exc:
+        owned = exc.details.get("groups") if exc.code is ErrorCode.OWNERSHIP_BLOCKS_CANCELLATION else None
+        return _data_page(w, error=exc, owned=[str(c) for c in owned or []])
+    w.session = None
+    w.pending = {}
+    response = w.page("cancelled.html")
+    clear_session_cookie(response, w.container)
+    return response

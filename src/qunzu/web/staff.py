@@ -1,0 +1,333 @@
+"""The staff console: user search, masked identities, reveals (compliance officers), the access record, the manual
+verification queue, lapses, document publishing and the development SMS outbox.
+
+Every page answers 403 to a signed-in person without a staff role; the services check each role again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.responses import RedirectResponse, Response
+
+from qunzu.domain.documents import DocumentKind
+from qunzu.errors import ErrorCode, QunzuError
+from qunzu.services import documents, identity, pii_access
+from qunzu.web.context import Web, form_fields, get_web
+from qunzu.web.i18n import error_field, form_error
+from qunzu.web.session import session_csrf_ok
+
+router = APIRouter(include_in_schema=False)
+WebDep = Annotated[Web, Depends(get_web)]
+REVEAL_FIELDS = ("phone", "name", "id_number")
+PII_ROLES = ("compliance_officer", "admin")
+REVIEW_ROLES = ("admin", "reviewer", "compliance_officer")
+DOC_FIELDS = ("title_zh", "title_en", "body_zh", "body_en", "summary_zh", "summary_en")
+
+
+def _csrf_error() -> QunzuError:
+    return QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
+
+
+def _gate(w: Web) -> Response | None:
+    """Sign in first; then staff only."""
+    if w.session is None:
+        return w.to_login()
+    if not w.session.user.staff_role:
+        return w.forbidden()
+    return None
+
+
+def _refused(w: Web, exc: QunzuError) -> Response:
+    if exc.code is ErrorCode.FORBIDDEN:
+        return w.forbidden()
+    if exc.code in (ErrorCode.NOT_FOUND, ErrorCode.DOCUMENT_NOT_FOUND):
+        return w.not_found()
+    raise exc
+
+
+def _user_id(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 16 and int(raw) > 0 else None
+
+
+def _page(w: Web, template: str, section: str, *, status_code: int = 200, **context: Any) -> Response:
+    assert w.session is not None
+    role = w.session.user.staff_role or ""
+    return w.page(
+        template,
+        status_code=status_code,
+        section=section,
+        staff_role=role,
+        can_pii=role in PII_ROLES,
+        can_review=role in REVIEW_ROLES,
+        can_publish=role == "admin",
+        has_outbox=w.container.sms.keeps_outbox,
+        **context,
+    )
+
+
+# --- users -------------------------------------------------------------------------------------------------------
+
+
+@router.get("/staff")
+async def home(w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    assert w.session is not None
+    q = w.request.query_params.get("q", "").strip()[:64]
+    try:
+        found = await identity.find_users(w.container.db, staff=w.session.user, query=q) if q else []
+    except QunzuError as exc:
+        return _refused(w, exc)
+    return _page(w, "staff_home.html", "users", q=q, found=found, searched=bool(q))
+
+
+async def _user_page(
+    w: Web, user_id: int, *, error: QunzuError | None = None, values: dict[str, Any] | None = None
+) -> Response:
+    assert w.session is not None
+    try:
+        view = await identity.staff_identity(w.container.db, w.container.keys, staff=w.session.user, user_id=user_id)
+    except QunzuError as exc:
+        return _refused(w, exc)
+    return _page(
+        w,
+        "staff_user.html",
+        "users",
+        status_code=422 if error else 200,
+        subject_id=user_id,
+        ident=view,
+        lapsed_done=w.request.query_params.get("lapsed") == "1",
+        error=form_error(error, w.lang) if error else None,
+        error_field=error_field(error) if error else None,
+        values=values or {"fields": [], "purpose": "", "case_number": "", "reason": ""},
+        reveal_fields=REVEAL_FIELDS,
+    )
+
+
+@router.get("/staff/users/{raw_id}")
+async def user(raw_id: str, w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    user_id = _user_id(raw_id)
+    if user_id is None:
+        return w.not_found()
+    return await _user_page(w, user_id)
+
+
+@router.post("/staff/users/{raw_id}/reveal")
+async def reveal(raw_id: str, w: WebDep) -> Response:
+    """A compliance officer reveals named fields; the values are shown once, on this response only."""
+    if (gate := _gate(w)) is not None:
+        return gate
+    assert w.session is not None
+    user_id = _user_id(raw_id)
+    if user_id is None:
+        return w.not_found()
+    form = await w.request.form()
+    fields = [f for f in form.getlist("fields") if isinstance(f, str) and f in REVEAL_FIELDS]
+    f = await form_fields(w.request, "purpose", "case_number", "csrf")
+    values = {"fields": fields, "purpose": f["purpose"][:1000], "case_number": f["case_number"][:64], "reason": ""}
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        shown = await pii_access.reveal_identity(
+            w.container.db,
+            w.container.keys,
+            staff=w.session.user,
+            user_id=user_id,
+            fields=fields,
+            purpose=values["purpose"],
+            case_number=values["case_number"],
+            ctx=w.ctx,
+        )
+    except QunzuError as exc:
+        if exc.code in (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND):
+            return _refused(w, exc)
+        return await _user_page(w, user_id, error=exc, values=values)
+    return _page(w, "staff_revealed.html", "users", subject_id=user_id, shown=shown)
+
+
+@router.post("/staff/users/{raw_id}/lapse")
+async def lapse(raw_id: str, w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    assert w.session is not None
+    user_id = _user_id(raw_id)
+    if user_id is None:
+        return w.not_found()
+    f = await form_fields(w.request, "reason", "csrf")
+    values = {"fields": [], "purpose": "", "case_number": "", "reason": f["reason"][:200]}
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        await identity.mark_lapsed(
+            w.container.db, staff=w.session.user, user_id=user_id, reason=f["reason"][:200], ctx=w.ctx
+        )
+    except QunzuError as exc:
+        if exc.code is ErrorCode.FORBIDDEN:
+            return w.forbidden()
+        return await _user_page(w, user_id, error=exc, values=values)
+    w.container.tokens.evict_user(user_id)
+    return RedirectResponse(f"/staff/users/{user_id}?lapsed=1", status_code=303)
+
+
+# --- the access record ----------------------------------------------------------------------------------------
+
+
+@router.get("/staff/pii-access")
+async def access_record(w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    assert w.session is not None
+    subject = _user_id(w.request.query_params.get("user_id", ""))
+    try:
+        rows = await pii_access.access_log(w.container.db, staff=w.session.user, user_id=subject)
+    except QunzuError as exc:
+        return _refused(w, exc)
+    return _page(w, "staff_pii.html", "pii", rows=rows, subject=subject)
+
+
+# --- manual verification queue --------------------------------------------------------------------------------
+
+
+async def _queue(w: Web, *, error: QunzuError | None = None) -> Response:
+    assert w.session is not None
+    try:
+        rows = await identity.pending_reviews(w.container.db, w.container.keys, staff=w.session.user)
+    except QunzuError as exc:
+        return _refused(w, exc)
+    decided = w.request.query_params.get("decided", "")
+    return _page(
+        w,
+        "staff_queue.html",
+        "verifications",
+        status_code=422 if error else 200,
+        rows=rows,
+        decided=decided if decided.isdigit() else None,
+        error=form_error(error, w.lang) if error else None,
+    )
+
+
+@router.get("/staff/verifications")
+async def queue(w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    return await _queue(w)
+
+
+@router.post("/staff/verifications/{raw_id}/decide")
+async def decide(raw_id: str, w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    assert w.session is not None
+    submission = _user_id(raw_id)
+    if submission is None:
+        return w.not_found()
+    f = await form_fields(w.request, "decision", "reason", "csrf")
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        await identity.decide_review(
+            w.container.db,
+            w.container.keys,
+            staff=w.session.user,
+            submission_id=submission,
+            approve=f["decision"] == "approve",
+            reason=f["reason"][:200],
+            ctx=w.ctx,
+            settings=w.container.settings.identity,
+        )
+    except QunzuError as exc:
+        if exc.code is ErrorCode.FORBIDDEN:
+            return w.forbidden()
+        return await _queue(w, error=exc)
+    return RedirectResponse(f"/staff/verifications?decided={submission}", status_code=303)
+
+
+# --- development SMS outbox -----------------------------------------------------------------------------------
+
+
+@router.get("/staff/outbox")
+async def outbox(w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    assert w.session is not None
+    if not w.container.sms.keeps_outbox:
+        return w.not_found()
+    try:
+        rows = await identity.outbox_messages(w.container.db, staff=w.session.user)
+    except QunzuError as exc:
+        return _refused(w, exc)
+    return _page(w, "staff_outbox.html", "outbox", rows=rows)
+
+
+# --- document publishing --------------------------------------------------------------------------------------
+
+
+def _kind(raw: str | None) -> str | None:
+    return raw if raw in {k.value for k in DocumentKind} else None
+
+
+async def _documents_page(
+    w: Web, kind: str, *, values: dict[str, str] | None = None, error: QunzuError | None = None
+) -> Response:
+    doc = await documents.get_document(w.container.db, kind=kind)
+    if values is None:
+        values = {
+            "title_zh": doc.title_zh,
+            "title_en": doc.title_en,
+            "body_zh": doc.body_zh,
+            "body_en": doc.body_en,
+            "summary_zh": "",
+            "summary_en": "",
+        }
+    published = w.request.query_params.get("published", "")
+    return _page(
+        w,
+        "staff_documents.html",
+        "documents",
+        status_code=422 if error else 200,
+        kind=kind,
+        kinds=[k.value for k in DocumentKind],
+        current_version=doc.version,
+        values=values,
+        published=int(published) if published.isdigit() and len(published) < 8 else None,
+        published_title=doc.title(w.lang),
+        error=form_error(error, w.lang) if error else None,
+        error_field=error_field(error) if error else None,
+    )
+
+
+@router.get("/staff/documents")
+async def documents_form(w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    assert w.session is not None
+    if w.session.user.staff_role != "admin":
+        return w.forbidden()
+    kind = _kind(w.request.query_params.get("kind", "agreement"))
+    if kind is None:
+        return w.not_found()
+    return await _documents_page(w, kind)
+
+
+@router.post("/staff/documents/{kind}")
+async def publish(kind: str, w: WebDep) -> Response:
+    if (gate := _gate(w)) is not None:
+        return gate
+    assert w.session is not None
+    if _kind(kind) is None:
+        return w.not_found()
+    f = await form_fields(w.request, *DOC_FIELDS, "csrf")
+    values = {k: f[k] for k in DOC_FIELDS}
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        view = await documents.publish_document(w.container.db, staff=w.session.user, kind=kind, ctx=w.ctx, **values)
+    except QunzuError as exc:
+        if exc.code is ErrorCode.FORBIDDEN:
+            return w.forbidden()
+        return await _documents_page(w, kind, values=values, error=exc)
+    return RedirectResponse(f"/staff/documents?kind={kind}&published={view.version}", status_code=303)
