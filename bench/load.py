@@ -1092,7 +1092,7 @@ def markdown(paths: list[str]) -> str:
         "| run | load avg (1 min, start→end) | groups: msg/s | post p50 / p99 ms | delivery p50 / p99 ms "
         "| fan-out 2/s: last p50 / p99 ms | fan-out max: msg/s | last p50 / p99 ms "
         "| delivered (groups / 2/s / max) | errors | server CPU % (groups) | client CPU % (groups) "
-        "| peak RSS MiB | others' CPU % (groups) |"
+        "| server CPU ms/msg (groups / 2/s / max) | peak RSS MiB | others' CPU % (groups) |"
     )
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for path in paths:
@@ -1108,7 +1108,9 @@ def markdown(paths: list[str]) -> str:
             f"| {ms(fm.get('fanout_last_latency'))} "
             f"| {g.get('delivered_fraction', '—')} / {f2.get('delivered_fraction', '—')} / "
             f"{fm.get('delivered_fraction', '—')} | {errors} | {g.get('server_cpu_pct', '—')} "
-            f"| {g.get('client_cpu_pct', '—')} | {sum(r['server_peak_rss_mib'].values()):.0f} "
+            f"| {g.get('client_cpu_pct', '—')} | {g.get('server_cpu_per_message_ms', '—')} / "
+            f"{f2.get('server_cpu_per_message_ms', '—')} / {fm.get('server_cpu_per_message_ms', '—')} "
+            f"| {sum(r['server_peak_rss_mib'].values()):.0f} "
             f"| {g.get('others_cpu_pct', '—')} |"
         )
     return "\n".join(lines)

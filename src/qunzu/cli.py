@@ -8,6 +8,7 @@ import json
 import secrets
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,6 +25,10 @@ audit_app = typer.Typer(help="Integrity checks of the records.", no_args_is_help
 app.add_typer(config_app, name="config")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+lexicon_app = typer.Typer(help="The content review lexicon.", no_args_is_help=True)
+review_app = typer.Typer(help="Content review tools.", no_args_is_help=True)
+app.add_typer(lexicon_app, name="lexicon")
+app.add_typer(review_app, name="review")
 
 
 def _settings() -> Settings:
@@ -282,6 +287,70 @@ def audit_pii_access() -> None:
         return 0 if ok else 1
 
     raise typer.Exit(_with_container(run))
+
+
+@lexicon_app.command("import")
+def lexicon_import(
+    path: Annotated[Path, typer.Argument(help="plain (term<TAB>category<TAB>action…) or .csv", exists=True)],
+    note: Annotated[str, typer.Option(help="what changed")] = "",
+    merge: Annotated[bool, typer.Option("--merge", help="add to the current lexicon instead of replacing it")] = False,
+) -> None:
+    """Load a lexicon file as the new version (every server process uses it within 5 seconds)."""
+    from qunzu.errors import QunzuError
+    from qunzu.review import Lexicon
+    from qunzu.services import review
+    from qunzu.services.context import Ctx
+
+    try:
+        lexicon = Lexicon.load_csv(path) if path.suffix.lower() == ".csv" else Lexicon.load_text(path)
+    except QunzuError as exc:
+        typer.echo(f"refused ({exc.code.value}): {exc.message} {exc.details or ''}", err=True)
+        raise typer.Exit(1) from None
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        ctx = Ctx.system()
+        if merge:
+            info = await review.edit_lexicon(
+                c.db, c.review, staff=None, add=list(lexicon), note=note or path.name, ctx=ctx
+            )
+        else:
+            info = await review.save_lexicon(c.db, staff=None, lexicon=lexicon, note=note or path.name, ctx=ctx)
+        typer.echo(f"lexicon version {info.version}: {info.term_count} terms (sha256 {info.content_hash[:12]}…)")
+
+    _with_container(run)
+
+
+@lexicon_app.command("export")
+def lexicon_export(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default: standard output)")] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="CSV instead of the plain format")] = False,
+) -> None:
+    """Write the current lexicon (plain text or CSV)."""
+    from qunzu.review import Lexicon
+    from qunzu.services import review
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        return await review.current_lexicon(c.db, staff=None)
+
+    version, content = _with_container(run)
+    if csv:
+        content = Lexicon.load_text(content.splitlines(), strict=False).dump_csv()
+    if output is None:
+        sys.stdout.write(content)
+    else:
+        output.write_text(content, encoding="utf-8")
+        typer.echo(f"wrote lexicon version {version} to {output}", err=True)
+
+
+@review_app.command("scan")
+def review_scan(
+    lexicon: Annotated[Path, typer.Option(help="lexicon file: one term a line, or term<TAB>category<TAB>action")],
+    cache_dir: Annotated[Path | None, typer.Option(help="compiled-lexicon cache (default: none)")] = None,
+) -> None:
+    """Read JSON lines {"text": ...} on stdin; write {"hits": [...], "action": ...} per line, in order."""
+    from qunzu.review.scan_cli import run_scan
+
+    raise typer.Exit(run_scan(lexicon, sys.stdin, sys.stdout, cache_dir))
 
 
 def main() -> None:

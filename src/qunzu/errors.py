@@ -59,6 +59,7 @@ class ErrorCode(StrEnum):
     MESSAGE_EMPTY = "message_empty"
     CLIENT_MSG_ID_CONFLICT = "client_msg_id_conflict"
     CONTENT_REJECTED = "content_rejected"
+    ALREADY_DECIDED = "already_decided"
 
 
 class QunzuError(Exception):

@@ -79,18 +79,10 @@ async def test_r_8_2_1_codes_are_never_reused(container) -> None:
         ).scalar_one()
         await uow.commit()
     draws = iter(["1000000005", "1000000005", "1000000013"])
-    kw = dict(
-        actor=uid,
-        category="work",
-        description="",
-        ctx=Ctx.system(),
-        categories=["work"],
-        name_max=30,
-        description_max=10,
-        member_cap_default=10,
-        member_cap_hard=10,
-        code_source=lambda: next(draws),
-    )
+    from qunzu.config import GroupSettings
+
+    limits = GroupSettings(categories=["work"], max_members_default=10, max_members_hard=10)
+    kw = dict(actor=uid, category="work", description="", ctx=Ctx.system(), limits=limits, code_source=lambda: next(draws))
     first = await svc.create_group(container.db, name="a", **kw)
     second = await svc.create_group(container.db, name="b", **kw)
     assert first.code == "1000000005" and second.code == "1000000013"

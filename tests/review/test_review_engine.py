@@ -135,3 +135,18 @@ def test_terms_that_are_only_separators_are_skipped() -> None:
     eng = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("***"), LexiconEntry("赌博")]))
     assert eng.skipped_terms == ("***",)
     assert eng.scan("*** 赌博").terms == ["赌博"]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("六👨‍👩‍👧合彩", True),  # an emoji sequence is one piece of padding
+        ("六👍🏻合👍🏻彩", True),  # skin tones belong to their emoji
+        ("六😀😀😀😀合彩", True),  # R1: up to 8 symbols
+        ("六。。。。合彩", False),  # R1: more than 3 natural separators is a break, not padding
+        ("六\u3000合\u3000彩", True),
+        ("六\n合\n彩", True),  # written vertically
+    ],
+)
+def test_gap_length_depends_on_what_fills_the_gap(engine: ReviewEngine, text: str, found: bool) -> None:
+    assert (engine.scan(text).terms == ["六合彩"]) is found

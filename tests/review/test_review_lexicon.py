@@ -75,3 +75,14 @@ def test_entry_validation() -> None:
 def test_action_order() -> None:
     assert Action.BLOCK > Action.HOLD > Action.FLAG > Action.ALLOW
     assert max([Action.FLAG, Action.BLOCK, Action.HOLD]) is Action.BLOCK
+
+
+def test_lenient_mode_reads_fields_written_with_spaces_or_commas() -> None:
+    lines = ["六合彩 gambling hold\n", "free money fraud flag\n", "大麻,drugs,block\n", "hello world\n"]
+    got = sorted((e.term, e.category, e.action) for e in Lexicon.load_text(lines, strict=False))
+    assert got == [
+        ("free money", Category.FRAUD, Action.FLAG),
+        ("hello world", Category.CUSTOM, Action.BLOCK),
+        ("六合彩", Category.GAMBLING, Action.HOLD),
+        ("大麻", Category.ILLEGAL_GOODS, Action.BLOCK),
+    ]

@@ -14,6 +14,7 @@ from qunzu.api import (
     routes_health,
     routes_identity,
     routes_messages,
+    routes_review,
     routes_staff,
     routes_ws,
 )
@@ -54,6 +55,7 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
     app.include_router(routes_identity.router)
     app.include_router(routes_documents.router)
     app.include_router(routes_staff.router)
+    app.include_router(routes_review.router)
     if with_web:
         from qunzu.web.routes import install_web
 

@@ -45,6 +45,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.MESSAGE_EMPTY: 422,
     ErrorCode.CLIENT_MSG_ID_CONFLICT: 409,
     ErrorCode.CONTENT_REJECTED: 422,
+    ErrorCode.ALREADY_DECIDED: 409,
     ErrorCode.IDENTITY_UNVERIFIED: 403,
     ErrorCode.VERIFICATION_LEVEL_REQUIRED: 403,
     ErrorCode.INVALID_ID_NUMBER: 422,

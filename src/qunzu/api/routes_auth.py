@@ -11,6 +11,7 @@ from qunzu.api.responses import AUTHED, errors
 from qunzu.api.schemas import GroupPublic, LoginIn, RegisterIn, TokenOut, UserPublic
 from qunzu.services import accounts
 from qunzu.services import groups as group_service
+from qunzu.services.review import screen_profile_field
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -29,6 +30,7 @@ async def register(body: RegisterIn, c: ContainerDep, ctx: CtxDep) -> UserPublic
         accepted=body.accept,
         reserved_words=c.settings.identity.reserved_nickname_words,
         nickname_max_length=c.settings.identity.nickname_max_length,
+        screen=lambda text, field: screen_profile_field(c.review, text, field=field),
     )
     return UserPublic.of(user)
 

@@ -11,6 +11,7 @@ from qunzu.api.responses import AUTHED, errors
 from qunzu.api.schemas import MAX_ID, CategoryOut, GroupCreate, GroupPublic, MemberPublic, MembersOut, UserRef
 from qunzu.i18n import category_label
 from qunzu.services import groups as svc
+from qunzu.services.review import screen_profile_field
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
 Code = Annotated[str, Path(min_length=1, max_length=32, description="group code, 10 digits")]
@@ -26,7 +27,6 @@ async def categories(c: ContainerDep, ctx: CtxDep) -> list[CategoryOut]:
 @router.post("/groups", status_code=201, response_model=GroupPublic, responses=errors(*AUTHED))
 async def create_group(body: GroupCreate, user: UserDep, c: ContainerDep, ctx: CtxDep) -> GroupPublic:
     """Create a group; you become its owner (群主). It gets a unique 10-digit code."""
-    g = c.settings.groups
     view = await svc.create_group(
         c.db,
         actor=user.id,
@@ -34,11 +34,8 @@ async def create_group(body: GroupCreate, user: UserDep, c: ContainerDep, ctx: C
         category=body.category,
         description=body.description,
         ctx=ctx,
-        categories=g.categories,
-        name_max=g.name_max_length,
-        description_max=g.description_max_length,
-        member_cap_default=g.max_members_default,
-        member_cap_hard=g.max_members_hard,
+        limits=c.settings.groups,
+        screen=lambda text, field: screen_profile_field(c.review, text, field=field),
     )
     return GroupPublic.of(view, ctx.language)
 

@@ -362,3 +362,84 @@ class StaffUserOut(BaseModel):
     verification_level: int
     staff_role: str | None
     created_at: datetime
+
+
+# --- content review --------------------------------------------------------------------------------------------------
+
+
+class ReviewItemOut(BaseModel):
+    id: int
+    kind: str
+    target_id: str
+    group_code: str | None
+    author_id: int
+    author_nickname: str
+    text: str
+    action: str
+    categories: list[str]
+    hits: list[str] = Field(description="the lexicon terms that matched (staff only)")
+    lexicon_version: str
+    state: str
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: int | None
+    reason_code: str | None
+    context: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ReviewDecisionIn(Strict):
+    approve: bool
+    reason_code: str | None = Field(None, max_length=32, description="required to reject: fraud, gambling, …")
+
+
+class TestTextIn(Strict):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class TestHitOut(BaseModel):
+    term: str
+    category: str
+    action: str
+    start: int
+    end: int
+    matched: str
+    excepted: bool
+    via: str
+
+
+class TestTextOut(BaseModel):
+    action: str
+    normalized: str
+    hits: list[TestHitOut]
+    lexicon_version: str
+
+
+class LexiconInfoOut(BaseModel):
+    version: int
+    content_hash: str
+    term_count: int
+    note: str
+    created_at: datetime
+    created_by: int | None
+
+
+class LexiconEntryIn(Strict):
+    term: str = Field(min_length=1, max_length=100)
+    category: Literal[
+        "fraud", "gambling", "pornography", "violence", "illegal_goods", "advertising", "politics", "custom"
+    ] = "custom"
+    action: Literal["block", "hold", "flag"] = "block"
+    exceptions: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
+    pinyin_initials: bool = False
+
+
+class LexiconReplaceIn(Strict):
+    content: str = Field(min_length=0, max_length=20_000_000, description="the whole lexicon, plain or CSV")
+    format: Literal["text", "csv"] = "text"
+    note: str = Field("", max_length=200)
+
+
+class LexiconEditIn(Strict):
+    add: list[LexiconEntryIn] = Field(default_factory=list, max_length=1000)
+    remove: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=1000)
+    note: str = Field("", max_length=200)

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 
 import opencc
 
-CHARMAP_VERSION = 5
+CHARMAP_VERSION = 6
 
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
 _BLANK_LETTERS = {0x115F, 0x1160, 0x3164, 0xFFA0}  # Hangul fillers: letters that print as blanks
+_EMOJI_PARTS = set(range(0x1F3FB, 0x1F400))  # skin-tone modifiers: part of the emoji before them
 _WHITESPACE_CONTROLS = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x85}
 
 # Look-alikes applied to the NFKC form before case folding, so upper- and lower-case forms can differ
@@ -138,7 +139,7 @@ def build_char_tables() -> CharTables:
             continue
         if cp >= 0x10000 and not any(lo <= cp <= hi for lo, hi in _ASTRAL_KEPT):
             removed.append(cp)
-            if cat in ("Mn", "Me", "Cf"):
+            if cat in ("Mn", "Me", "Cf") or cp in _EMOJI_PARTS:
                 ignorable.append(cp)
             continue
         if cat == "Lo" and c not in t2s and unicodedata.is_normalized("NFKC", c) and cp not in _BLANK_LETTERS:
@@ -149,7 +150,7 @@ def build_char_tables() -> CharTables:
                 fold[cp] = form
             continue
         removed.append(cp)
-        if cat in ("Mn", "Me", "Cf") or (cat == "Cc" and cp not in _WHITESPACE_CONTROLS):
+        if cat in ("Mn", "Me", "Cf") or (cat == "Cc" and cp not in _WHITESPACE_CONTROLS) or cp in _EMOJI_PARTS:
             ignorable.append(cp)
     for cp, form in list(fold.items()):  # make folding idempotent: fold(fold(c)) == fold(c)
         for _ in range(3):

@@ -27,12 +27,13 @@ from qunzu.review.lexicon import Lexicon
 from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
 from qunzu.review.model import Action, Category, Hit, ScanResult, gc_paused
 from qunzu.review.pinyin import SyllableChecker
-from qunzu.review.rules import MAX_GAP, NATURAL_GAP, Rules
+from qunzu.review.rules import MAX_GAP, MAX_SYMBOL_GAP, NATURAL_GAP, Rules
 from qunzu.review.textview import Normalizer, TextView
 from qunzu.review.words import MAX_WORD
 
 _HAS_LATIN = re.compile("[a-z]").search
 _HAS_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U000323af]").search
+_COMPILED_NAME = re.compile("lexicon-[0-9a-f]{32}[.]bin")
 
 
 @lru_cache(maxsize=4)
@@ -101,13 +102,15 @@ class ReviewEngine:
         with gc_paused():
             try:
                 name = alias.read_text(encoding="ascii").strip()
-                base, norm, syllables = _runtime(cache_dir)
-                compiled = load_cached(cache_dir / name, Compiled.from_bytes)
-                if compiled is not None:
-                    return cls(base, norm, syllables, compiled)
+                if _COMPILED_NAME.fullmatch(name):
+                    base, norm, syllables = _runtime(cache_dir)
+                    compiled = load_cached(cache_dir / name, Compiled.from_bytes)
+                    if compiled is not None:
+                        return cls(base, norm, syllables, compiled)
             except (OSError, ValueError):
                 pass
-            lexicon = Lexicon.load_text(io.StringIO(raw.decode("utf-8-sig"), newline=""), strict=strict)
+            text = raw.decode("utf-8-sig", errors="strict" if strict else "replace")
+            lexicon = Lexicon.load_text(io.StringIO(text, newline=""), strict=strict)
             engine = cls._build(lexicon, cache_dir, ())
         store_text(alias, _compiled_name(lexicon.content_hash, ()))
         return engine
@@ -240,13 +243,13 @@ class ReviewEngine:
             left, right = folded[max(lo, s - MAX_WORD) : s], folded[e : min(hi, e + MAX_WORD)]
             if not real:
                 return not rules.split_by_words(term, left, right)
-            if any(self._visible(t) > MAX_GAP for _, t in real):
+            if any(self._too_long(t) for _, t in real):
                 return False
             natural = all(ch in NATURAL_GAP or self._norm.ignorable_only(ch) for _, t in real for ch in t)
             return rules.bridge_ok(folded, s, e, [g for g, _ in real], left, right, natural)
         rel = [(g - s, t) for g, t in gaps]
         if kind == KIND_INITIALS:
-            if any(self._visible(t) > MAX_GAP for _, t in rel):
+            if any(self._too_long(t) for _, t in rel):
                 return False
             return rules.edges_ok(folded, s, e, lo, hi, 1, 1)
         return self._pinyin_valid(view, s, e, bounds, rel)
@@ -254,10 +257,15 @@ class ReviewEngine:
     def _pinyin_valid(
         self, view: TextView, s: int, e: int, bounds: tuple[int, ...], gaps: list[tuple[int, str]]
     ) -> bool:
-        if any(g not in bounds or self._visible(t) > MAX_GAP for g, t in gaps):
+        if any(g not in bounds or self._too_long(t) for g, t in gaps):
             return False
         lo, hi = view.chunk(s, e)
         return self._rules.pinyin_context_ok(view.folded, s, e, lo, hi)
 
-    def _visible(self, gap: str) -> int:
-        return len(gap) if len(gap) <= MAX_GAP else sum(1 for ch in gap if not self._norm.ignorable_only(ch))
+    def _too_long(self, gap: str) -> bool:
+        """R1: at most MAX_GAP visible natural separators, or MAX_SYMBOL_GAP when symbols are among them."""
+        if len(gap) <= MAX_GAP:
+            return False
+        visible = [ch for ch in gap if not self._norm.ignorable_only(ch)]
+        limit = MAX_GAP if all(ch in NATURAL_GAP for ch in visible) else MAX_SYMBOL_GAP
+        return len(visible) > limit

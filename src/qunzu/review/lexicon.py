@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -63,6 +63,27 @@ def _entry(fields: list[str], *, line: int, strict: bool) -> LexiconEntry:
         raise ValidationFailed(f"Line {line}: {exc.message}", details={**exc.details, "line": line}) from exc
 
 
+def _known(value: str, parse: Callable[..., object]) -> bool:
+    try:
+        parse(value, strict=True)
+    except ValidationFailed:
+        return False
+    return bool(value.strip())
+
+
+def _untabbed(text: str) -> list[str]:
+    """Lenient mode: `term category action` written with spaces or commas instead of TABs.
+
+    Only when the last two tokens are a known category and a known action, so a term with spaces in it
+    ("free money") stays one term.
+    """
+    for sep in (",", None):
+        tokens = [t.strip() for t in text.split(sep)] if sep else text.split()
+        if len(tokens) >= 3 and _known(tokens[-1], Action.parse) and _known(tokens[-2], Category.parse):
+            return [(sep or " ").join(tokens[:-2]), tokens[-2], tokens[-1]]
+    return [text]
+
+
 def _lines(source: Source) -> Iterator[str]:
     if isinstance(source, Path | str):
         with open(source, encoding="utf-8-sig", newline="") as fh:
@@ -101,6 +122,8 @@ class Lexicon:
             if not text.strip() or text.lstrip().startswith("#"):
                 continue
             fields = text.split("\t")
+            if len(fields) == 1 and not strict:
+                fields = _untabbed(text)
             if len(fields) > 5:
                 if strict:
                     raise ValidationFailed(f"Line {number}: at most 5 TAB-separated fields", details={"line": number})

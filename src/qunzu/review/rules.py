@@ -3,7 +3,9 @@
 Dropping separators and reading pinyin find evasions, but they also find terms that are not there. Each rule
 below removes one kind of accident; docs/review.md explains them with examples.
 
-R1 Gap length. A separator run inside a match bridges it only when it has at most MAX_GAP visible characters.
+R1 Gap length. A separator run inside a match bridges it only when it has at most MAX_GAP visible characters
+   (spaces, punctuation: longer runs are sentence and paragraph breaks), or MAX_SYMBOL_GAP when it holds
+   symbols or emoji (六😀😀😀😀合彩 is padding, not a paragraph).
 R2 Word split (Han, no separator). A term that reads better as the end of one common word and the start of the
    next is not there: 新一代孕妇装 = 新一代 + 孕妇装, not 代孕. "Better" means that a dictionary word ends inside the
    term coming from the left (一代) and one starts inside it running on to the right (孕妇), or that the term is a
@@ -28,6 +30,7 @@ from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.words import MAX_WORD
 
 MAX_GAP = 3
+MAX_SYMBOL_GAP = 8
 NATURAL_GAP = frozenset(" \t\n\r\u3000\xa0，。！？；：、…“”‘’「」『』《》（）【】〔〕〈〉,!?;:~")
 LONG_LATIN = 6
 FREE_MODIFIERS = frozenset("大小老新旧好坏多少高低长短真假太很最超特全总半双单各每本该此其某")

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n")
     try:
         return run_scan(args.lexicon, stdin, stdout, None if args.no_cache else args.cache_dir)
-    except (OSError, QunzuError) as exc:
+    except (OSError, UnicodeDecodeError, QunzuError) as exc:
         print(f"qunzu review scan: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
 

@@ -13,7 +13,7 @@ re.split of the text, and is a piecewise map searched with bisect.
 
 Astral characters would make the separator regex slow for every character; a text that has any is first
 rewritten, one astral character at a time, into a same-length text where removed astral characters become a
-space (separator) or a zero-width space (ignorable).
+U+FFFC (a symbol separator) or a zero-width space (ignorable).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class Normalizer:
         cp = ord(m.group())
         if not _in(self._removed, cp):
             return m.group()
-        return "\u200b" if _in(self._ignorable, cp) else " "
+        return "\u200b" if _in(self._ignorable, cp) else "\ufffc"  # a symbol, like the emoji it stands for
 
     def bmp_safe(self, text: str) -> str:
         """`text` itself, or the same-length rewrite without removed astral characters."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from qunzu.services.context import Ctx
 from qunzu.services.events import MembershipChanged
 from qunzu.services.identity import my_identity, release_identity
 from qunzu.services.passwords import Passwords
+from qunzu.services.review import queue_item
 from qunzu.services.views import UserView
 from qunzu.storage import oplog
 from qunzu.storage.crypto import KeyRing
@@ -28,10 +30,19 @@ KEEP_AFTER_CANCELLATION = timedelta(days=184)
 
 
 async def change_nickname(
-    db: Database, tokens: TokenCache, *, actor: int, nickname: str, reserved: list[str], max_length: int, ctx: Ctx
+    db: Database,
+    tokens: TokenCache,
+    *,
+    actor: int,
+    nickname: str,
+    reserved: list[str],
+    max_length: int,
+    ctx: Ctx,
+    screen: Callable[[str, str], Any] | None = None,
 ) -> UserView:
-    """Correct the nickname; it is checked again like at registration (S16)."""
+    """Correct the nickname; it is checked again like at registration (S16), content review included."""
     nick = check_nickname(nickname, max_length=max_length, reserved=reserved)
+    verdict = screen(nick, "nickname") if screen is not None else None
     async with db.uow() as uow:
         old = (await uow.conn.execute(select(users.c.nickname).where(users.c.id == actor))).scalar_one()
         row = (
@@ -48,6 +59,10 @@ async def change_nickname(
             port=ctx.port,
             details={"old": old, "new": nick},
         )
+        if verdict is not None:
+            await queue_item(
+                uow, kind="nickname", target_id=actor, author_id=actor, text=nick, verdict=verdict, now=ctx.now
+            )
         await uow.commit()
     tokens.evict_user(actor)
     return user_view(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from qunzu.errors import AuthRequired, Conflict, ErrorCode, QunzuError
 from qunzu.services.context import Ctx
 from qunzu.services.documents import current_versions, record_acceptance
 from qunzu.services.passwords import Passwords
+from qunzu.services.review import queue_item
 from qunzu.services.views import TokenView, UserView
 from qunzu.storage import oplog
 from qunzu.storage.tables import auth_tokens, users
@@ -53,6 +55,7 @@ async def register_user(
     accepted: dict[str, int] | None = None,
     reserved_words: list[str] | tuple[str, ...] = (),
     nickname_max_length: int = 20,
+    screen: Callable[[str, str], Any] | None = None,
 ) -> UserView:
     """Create an account; the username is unique case-insensitively; the password is stored as argon2id.
 
@@ -64,6 +67,7 @@ async def register_user(
         nickname, max_length=nickname_max_length, reserved=reserved_words if staff_role is None else ()
     )
     check_password(password, min_length=password_min_length, username=name)
+    verdict = screen(nick, "nickname") if screen is not None else None  # refuses prohibited content
     pw_hash = await passwords.hash(password)
     async with db.uow() as uow:
         try:
@@ -84,6 +88,10 @@ async def register_user(
         except IntegrityError as exc:
             raise Conflict("This username is taken", code=ErrorCode.USERNAME_TAKEN) from exc
         row = result.one()
+        if verdict is not None:
+            await queue_item(
+                uow, kind="nickname", target_id=row.id, author_id=row.id, text=nick, verdict=verdict, now=ctx.now
+            )
         if staff_role is None:
             current = await current_versions(uow.conn)
             check_registration_acceptance(accepted=accepted or {}, current=current)

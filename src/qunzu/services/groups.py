@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from qunzu.config import GroupSettings
 from qunzu.domain import groups as rules
 from qunzu.domain import roles
 from qunzu.domain.groupcode import new_group_code
@@ -18,6 +19,7 @@ from qunzu.errors import Conflict, ErrorCode, NotFound
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
 from qunzu.services.context import Ctx
 from qunzu.services.events import MembershipChanged
+from qunzu.services.review import queue_item
 from qunzu.services.views import GroupView, MemberView
 from qunzu.storage import oplog
 from qunzu.storage.tables import groups, memberships, users
@@ -65,23 +67,30 @@ async def create_group(
     category: str,
     description: str,
     ctx: Ctx,
-    categories: list[str],
-    name_max: int,
-    description_max: int,
-    member_cap_default: int,
-    member_cap_hard: int,
+    limits: GroupSettings,
     code_source: Callable[[], str] = new_group_code,
+    screen: Callable[[str, str], Any] | None = None,
 ) -> GroupView:
-    """Create a group with a fresh unique code; the actor becomes its creator (群主)."""
+    """Create a group with a fresh unique code; the actor becomes its creator (群主).
+
+    The name and description are reviewed before the group exists (R-8.3-2): `screen(text, field)` refuses
+    prohibited content and returns a verdict to queue for flagged content.
+    """
     draft = rules.check_group_draft(
         name=name,
         category=category,
         description=description,
-        categories=categories,
-        name_max=name_max,
-        description_max=description_max,
+        categories=limits.categories,
+        name_max=limits.name_max_length,
+        description_max=limits.description_max_length,
     )
-    cap = effective_member_cap(None, default=member_cap_default, hard=member_cap_hard)
+    flagged = []
+    if screen is not None:
+        for field, text in (("group_name", draft.name), ("group_description", draft.description)):
+            verdict = screen(text, field) if text else None
+            if verdict is not None:
+                flagged.append((field, text, verdict))
+    cap = effective_member_cap(None, default=limits.max_members_default, hard=limits.max_members_hard)
     for _attempt in range(CODE_ATTEMPTS):
         code = code_source()
         async with db.uow() as uow:
@@ -125,6 +134,17 @@ async def create_group(
                 port=ctx.port,
                 details={"name": draft.name, "category": draft.category, "member_cap": cap},
             )
+            for field, text, verdict in flagged:
+                await queue_item(
+                    uow,
+                    kind=field,
+                    target_id=code,
+                    author_id=actor,
+                    text=text,
+                    verdict=verdict,
+                    now=ctx.now,
+                    group_id=row.id,
+                )
             nick = await _nickname(uow, actor)
             uow.collect(
                 MembershipChanged(

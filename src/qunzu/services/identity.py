@@ -8,6 +8,7 @@ reveals it with a purpose and a case number (see services/pii_access.py).
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -782,3 +783,15 @@ async def find_users(db: Database, *, staff: UserView, query: str, limit: int = 
             stmt = stmt.where(users.c.username.like(like) | users.c.nickname.like(f"%{q[:64]}%"))
         rows = await uow.conn.execute(stmt.order_by(users.c.id).limit(limit))
         return [dict(r._mapping) for r in rows]
+
+
+async def dev_last_code(db: Database, *, actor: int) -> str | None:
+    """Development only (console sender): the one-time code most recently 'sent' to this user, from the outbox."""
+    async with db.uow(write=False) as uow:
+        body = (
+            await uow.conn.execute(
+                select(sms_outbox.c.body).where(sms_outbox.c.user_id == actor).order_by(sms_outbox.c.id.desc()).limit(1)
+            )
+        ).scalar_one_or_none()
+    found = re.search(r"(?<!\d)(\d{6})(?!\d)", body or "")
+    return found.group(1) if found else None

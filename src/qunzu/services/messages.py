@@ -108,9 +108,7 @@ async def post_message(
     if disposition is Disposition.REFUSE:
         raise content_rejected(verdict.categories, field="text")
     queued = verdict if disposition in (Disposition.HOLD, Disposition.PUBLISH_AND_QUEUE) else None
-    return await writer.submit(
-        actor=actor, code=code, text=text, client_msg_id=client_msg_id, ctx=ctx, verdict=queued
-    )
+    return await writer.submit(actor=actor, code=code, text=text, client_msg_id=client_msg_id, ctx=ctx, verdict=queued)
 
 
 async def list_messages(

@@ -154,7 +154,7 @@ async def decide_item(
         if item is None:
             raise NotFound("No such review item")
         if item.state != "pending":
-            raise Conflict("This item has already been decided", code=ErrorCode.VALIDATION_FAILED)
+            raise Conflict("This item has already been decided", code=ErrorCode.ALREADY_DECIDED)
         if item.kind == "message":
             await _decide_message(uow, item, approve=approve, staff=staff, reason=reason_code, ctx=ctx)
         await uow.conn.execute(
@@ -335,4 +335,59 @@ async def save_lexicon(db: Database, *, staff: UserView | None, lexicon: Lexicon
             details={"terms": info.term_count, "note": info.note},
         )
         await uow.commit()
+    return info
+
+
+def test_text(runtime: ReviewRuntime, *, staff: UserView, text: str) -> dict[str, Any]:
+    """The staff "test this text" tool: what the engine sees (normalised text), its hits and its decision."""
+    _require(staff, LEXICON_ROLES | {StaffRole.COMPLIANCE_OFFICER.value})
+    if len(text) > 20_000:
+        raise ValidationFailed("At most 20,000 characters", details={"field": "text"})
+    result = runtime.scan(text)
+    return {
+        "action": str(result.action),
+        "normalized": result.normalized,
+        "hits": [
+            {
+                "term": h.term,
+                "category": str(h.category),
+                "action": str(h.action),
+                "start": h.start,
+                "end": h.end,
+                "matched": text[h.start : h.end],
+                "excepted": h.excepted,
+                "via": h.via,
+            }
+            for h in result.hits
+        ],
+        "lexicon_version": runtime.lexicon_version,
+    }
+
+
+async def edit_lexicon(
+    db: Database,
+    runtime: ReviewRuntime,
+    *,
+    staff: UserView | None,
+    add: list[Any] = (),  # type: ignore[assignment]
+    remove: list[str] = (),  # type: ignore[assignment]
+    replace_with: Lexicon | None = None,
+    note: str,
+    ctx: Ctx,
+) -> LexiconInfo:
+    """Add or remove entries, or replace the whole lexicon, as a new version; this process reloads at once."""
+    if replace_with is not None:
+        lexicon = replace_with
+    else:
+        _, content = await current_lexicon(db, staff=staff)
+        current = {e.term: e for e in Lexicon.load_text(content.splitlines(), strict=False)}
+        for term in remove:
+            if term not in current:
+                raise NotFound("No such term in the lexicon", details={"term": term})
+            del current[term]
+        for entry in add:
+            current[entry.term] = entry
+        lexicon = Lexicon.from_entries(current.values())
+    info = await save_lexicon(db, staff=staff, lexicon=lexicon, note=note, ctx=ctx)
+    await runtime.refresh()
     return info

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.services import account_data, documents, identity
 from qunzu.services.identity import IdentityView
+from qunzu.services.review import screen_profile_field
 from qunzu.web.context import FORM_FIELD_MAX, Web, form_fields, get_web
 from qunzu.web.devcode import dev_code
 from qunzu.web.i18n import error_field, form_error
@@ -83,6 +84,7 @@ async def change_nickname(w: WebDep) -> Response:
             w.container.tokens,
             actor=w.session.user.id,
             nickname=f["nickname"],
+            screen=lambda text, field: screen_profile_field(w.container.review, text, field=field),
             reserved=s.reserved_nickname_words,
             max_length=s.nickname_max_length,
             ctx=w.ctx,
@@ -135,14 +137,14 @@ async def verify(w: WebDep) -> Response:
     return _verify_page(w, _step(view), l1_done=w.request.query_params.get("l1") == "1")
 
 
-def _challenge(w: Web, *, phone: str, masked: str, expires: str, resend: str) -> dict[str, Any]:
+async def _challenge(w: Web, *, phone: str, masked: str, expires: str, resend: str) -> dict[str, Any]:
     """The code step's state, carried in the page (display only: the server keeps the real challenge)."""
     return {
         "phone": phone,
         "masked": masked,
         "expires": expires,
         "resend": resend,
-        "dev_code": dev_code(w.container, masked),
+        "dev_code": await dev_code(w.container, w.session.user.id if w.session else None),
     }
 
 
@@ -165,7 +167,7 @@ async def send_code(w: WebDep) -> Response:
         )
     except QunzuError as exc:
         return _verify_page(w, "phone", status_code=422, values={"phone": f["phone"][:32]}, **_refusal(w, exc))
-    state = _challenge(
+    state = await _challenge(
         w,
         phone=f["phone"][:32],
         masked=ch.phone,
@@ -180,7 +182,7 @@ async def confirm_code(w: WebDep) -> Response:
     if w.session is None:
         return w.to_login()
     f = await form_fields(w.request, "code", "phone", "masked", "expires", "resend", "csrf")
-    state = _challenge(
+    state = await _challenge(
         w, phone=f["phone"][:32], masked=f["masked"][:16], expires=f["expires"][:12], resend=f["resend"][:12]
     )
     try:

@@ -7,26 +7,18 @@ anyway) and the configured sender is `console`.
 
 from __future__ import annotations
 
-import re
-
 from qunzu.bootstrap import Container
-from qunzu.domain.identity import mask_phone
+from qunzu.services import identity
 
 DEV_CODE_PROFILES = ("development", "test")
-CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
 def dev_code_visible(container: Container) -> bool:
     return container.settings.profile in DEV_CODE_PROFILES and container.sms.name == "console"
 
 
-def dev_code(container: Container, masked_phone: str) -> str | None:
-    """The newest code the console sender kept in memory for this (masked) number, or None."""
-    if not dev_code_visible(container) or not masked_phone:
+async def dev_code(container: Container, actor: int | None) -> str | None:
+    """The newest code the console sender 'sent' to this user (from the development outbox), or None."""
+    if not dev_code_visible(container) or actor is None:
         return None
-    # TODO(identity.dev_last_code): read the user's own newest outbox row through a service instead.
-    for sent in reversed(list(getattr(container.sms, "sent", ()))):
-        if mask_phone(sent.phone_e164) == masked_phone:
-            found = CODE.search(sent.text)
-            return found.group(1) if found else None
-    return None
+    return await identity.dev_last_code(container.db, actor=actor)
