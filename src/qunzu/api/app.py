@@ -19,7 +19,7 @@ from qunzu.api import (
     routes_ws,
 )
 from qunzu.api.errors import install_error_handlers
-from qunzu.api.metrics import HttpMetrics, middleware
+from qunzu.api.metrics import HttpMetrics, MetricsMiddleware
 from qunzu.bootstrap import Container
 
 
@@ -46,7 +46,7 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
     )
     app.state.container = container
     install_error_handlers(app)
-    app.middleware("http")(middleware(HttpMetrics(container.registry)))
+    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(container.registry))
     app.include_router(routes_health.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_groups.router)

@@ -21,12 +21,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/v1/auth/login")
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-def get_ctx(request: Request, container: Annotated[Container, Depends(get_container)]) -> Ctx:
+async def get_ctx(request: Request, container: Annotated[Container, Depends(get_container)]) -> Ctx:
     client = request.client
     ip, port = client_address(
         client.host if client else None,

@@ -1,14 +1,18 @@
-"""Prometheus metrics of the HTTP layer (per-process registry from the container)."""
+"""Prometheus metrics of the HTTP layer (per-process registry from the container).
+
+A plain ASGI middleware: no per-request task or stream (as BaseHTTPMiddleware has), and the route template comes
+from the route FastAPI matched (`scope["route"]`), not from matching every route again.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+POST_MESSAGE = "/api/v1/groups/{code}/messages"
 
 
 class HttpMetrics:
@@ -26,25 +30,30 @@ class HttpMetrics:
         self.messages_posted = Counter("qunzu_messages_posted_total", "Messages committed", registry=registry)
 
 
-def route_template(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return getattr(route, "path", request.url.path)
-    return "unmatched"
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
 
-
-def middleware(
-    metrics: HttpMetrics,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route = route_template(request)
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - start)
-        if route == "/api/v1/groups/{code}/messages" and request.method == "POST" and response.status_code == 201:
-            metrics.messages_posted.inc()
-        return response
+        status = [500]
 
-    return measure
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route: Any = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status[0])).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+            if template == POST_MESSAGE and method == "POST" and status[0] == 201:
+                self.metrics.messages_posted.inc()

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, tuple_, update
 
 from qunzu.domain.documents import DocumentKind, check_agreement_current
 from qunzu.domain.groupcode import parse_group_code
@@ -29,9 +30,10 @@ from qunzu.errors import Conflict, ErrorCode, Forbidden, QunzuError, Unavailable
 from qunzu.services.context import Ctx
 from qunzu.services.events import MessagePosted
 from qunzu.services.messages import message_payload, stored_view
-from qunzu.services.review import queue_item
+from qunzu.services.review import review_item_values
 from qunzu.services.views import MessageView
-from qunzu.storage.tables import documents, groups, memberships, messages, users
+from qunzu.storage.engine import create_sync_sqlite_engine
+from qunzu.storage.tables import documents, groups, memberships, messages, review_items, users
 from qunzu.storage.uow import Database
 
 log = structlog.get_logger(__name__)
@@ -70,6 +72,8 @@ class MessageWriter:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.posts = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qunzu-sqlite-writer")
+        self._sync_engine: Engine | None = None
 
     async def start(self) -> None:
         if self._task is None:
@@ -83,6 +87,9 @@ class MessageWriter:
                 await task
         while not self._queue.empty():
             _settle(self._queue.get_nowait(), error=Unavailable("The server is shutting down"))
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+            self._sync_engine = None
 
     async def submit(
         self, *, actor: int, code: str, text: str, client_msg_id: str, ctx: Ctx, verdict: Any = None
@@ -115,174 +122,195 @@ class MessageWriter:
             self.posts += len(batch)
 
     async def _write(self, batch: list[PostRequest]) -> None:
-        outcomes: dict[int, Result | QunzuError] = {}
-        async with self.db.uow() as uow:
-            conn = uow.conn
-            codes = sorted({parse_group_code(r.code) for r in batch})
-            stmt = select(groups.c.id, groups.c.code, groups.c.status, groups.c.last_seq).where(
-                groups.c.code.in_(codes)
-            )
-            if not self.db.is_sqlite:
-                stmt = stmt.order_by(groups.c.id).with_for_update()  # sequence moves happen under the row lock
-            by_code = {r.code: r for r in await conn.execute(stmt)}
-
-            pairs = {(by_code[c].id, r.actor) for r in batch if (c := parse_group_code(r.code)) in by_code}
-            roles: dict[tuple[int, int], tuple[GroupRole, str]] = {}
-            standing: dict[int, tuple[int, int]] = {}  # user → (verification level, agreement version accepted)
-            if pairs:
-                rows = await conn.execute(
-                    select(
-                        memberships.c.group_id,
-                        memberships.c.user_id,
-                        memberships.c.role,
-                        users.c.nickname,
-                        users.c.verification_level,
-                        users.c.agreement_version,
-                    )
-                    .join(users, users.c.id == memberships.c.user_id)
-                    .where(tuple_(memberships.c.group_id, memberships.c.user_id).in_(list(pairs)))
+        if self.db.is_sqlite:
+            # One thread hop for the whole batch (aiosqlite would hop per statement and per fetch).
+            async with self.db.write_lock():
+                outcomes, events = await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._sqlite_batch, batch
                 )
-                for r in rows:
-                    roles[(r.group_id, r.user_id)] = (GroupRole(r.role), r.nickname)
-                    standing[r.user_id] = (r.verification_level, r.agreement_version)
-            agreement = (
-                await conn.execute(
-                    select(func.max(documents.c.version)).where(documents.c.kind == DocumentKind.AGREEMENT.value)
-                )
-            ).scalar_one_or_none() or 0
-
-            keys = {(gid, r.actor, r.client_msg_id) for r in batch if (gid := _gid(by_code, r)) is not None}
-            earlier: dict[tuple[int, int, str], Any] = {}
-            if keys:
-                rows = await conn.execute(
-                    select(messages).where(
-                        tuple_(messages.c.group_id, messages.c.sender_id, messages.c.client_msg_id).in_(list(keys))
-                    )
-                )
-                earlier = {(r.group_id, r.sender_id, r.client_msg_id): r for r in rows}
-
-            start_seq = {g.id: g.last_seq for g in by_code.values()}
-            next_seq = dict(start_seq)
-            fresh: dict[tuple[int, int, str], tuple[int, PostRequest]] = {}
-            to_insert: list[dict[str, Any]] = []
-            for i, req in enumerate(batch):
-                code = parse_group_code(req.code)
-                group = by_code.get(code)
-                if group is None:
-                    outcomes[i] = group_not_found()
-                    continue
-                member = roles.get((group.id, req.actor))
-                if member is None:
-                    outcomes[i] = Forbidden("Only members of this group can do this", code=ErrorCode.NOT_MEMBER)
-                    continue
-                if group.status != "active":
-                    outcomes[i] = Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
-                    continue
-                level, accepted = standing[req.actor]
-                try:
-                    check_verified(level, action="post")  # R-6.1-4: no posting without real identity
-                    check_agreement_current(accepted=accepted, current=agreement)  # R-5.2-2
-                except QunzuError as refused:
-                    outcomes[i] = refused
-                    continue
-                key = (group.id, req.actor, req.client_msg_id)
-                if key in earlier or key in fresh:
-                    continue  # settled below, once the first one is known
-                held = req.verdict is not None and req.verdict.action == "hold"
-                if not held:  # only published messages take a sequence number
-                    next_seq[group.id] += 1
-                fresh[key] = (i, req)
-                to_insert.append(
-                    {
-                        "group_id": group.id,
-                        "seq": None if held else next_seq[group.id],
-                        "review_state": "held" if held else ("flagged" if req.verdict is not None else "clean"),
-                        "sender_id": req.actor,
-                        "sender_nickname": member[1],
-                        "text": req.text,
-                        "client_msg_id": req.client_msg_id,
-                        "created_at": req.ctx.now,
-                        "src_ip": req.ctx.ip,
-                        "src_port": req.ctx.port,
-                    }
-                )
-            if to_insert:
-                ids = (
-                    (
-                        await conn.execute(
-                            insert(messages).returning(messages.c.id, sort_by_parameter_order=True), to_insert
-                        )
-                    )
-                    .scalars()
-                    .all()
-                )
-                moved = [{"gid": gid, "seq": seq} for gid, seq in next_seq.items() if seq != start_seq[gid]]
-                if moved:
-                    await conn.execute(
-                        update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq")), moved
-                    )
-                for row, msg_id in zip(to_insert, ids, strict=True):
-                    i, req = fresh[(row["group_id"], row["sender_id"], row["client_msg_id"])]
-                    code = parse_group_code(req.code)
-                    view = MessageView(
-                        id=msg_id,
-                        group_code=code,
-                        seq=row["seq"],
-                        sender_id=req.actor,
-                        sender_nickname=row["sender_nickname"],
-                        sender_role=roles[(row["group_id"], req.actor)][0],
-                        text=req.text,
-                        client_msg_id=req.client_msg_id,
-                        created_at=req.ctx.now,
-                    )
-                    if req.verdict is not None:
-                        await queue_item(
-                            uow,
-                            kind="message",
-                            target_id=msg_id,
-                            author_id=req.actor,
-                            text=req.text,
-                            verdict=req.verdict,
-                            now=req.ctx.now,
-                            group_id=row["group_id"],
-                        )
-                    if row["seq"] is None:
-                        outcomes[i] = (replace(view, status="under_review"), True)
-                        continue  # held: delivered to the group only if a reviewer approves
-                    outcomes[i] = (view, True)
-                    uow.collect(
-                        MessagePosted(
-                            group_id=row["group_id"], group_code=code, seq=row["seq"], message=message_payload(view)
-                        )
-                    )
-            await uow.commit()
-        # Retries (same sender, group and client id): the message first posted, if the text is the same.
-        for i, req in enumerate(batch):
-            if i in outcomes:
-                continue
-            gid = _gid(by_code, req)
-            assert gid is not None
-            key = (gid, req.actor, req.client_msg_id)
-            if key in earlier:
-                row = earlier[key]
-                first_text, view = row.text, stored_view(row, parse_group_code(req.code), roles[(gid, req.actor)][0])
-            else:
-                j, first = fresh[key]
-                first_text, view = first.text, outcomes[j][0]  # type: ignore[index]
-            if first_text != req.text:
-                outcomes[i] = Conflict(
-                    "This client_msg_id was already used for a different message",
-                    code=ErrorCode.CLIENT_MSG_ID_CONFLICT,
-                    details={"seq": view.seq},
-                )
-            else:
-                outcomes[i] = (view, False)
+        else:
+            async with self.db.engine.connect() as conn:
+                outcomes, events = await conn.run_sync(write_batch, batch, True)
+                await conn.commit()
+        if events and self.db.dispatcher is not None:
+            await self.db.dispatcher(events)  # after commit, never before
         for i, req in enumerate(batch):
             outcome = outcomes[i]
             if isinstance(outcome, QunzuError):
                 _settle(req, error=outcome)
             else:
                 _settle(req, result=outcome)
+
+    def _sqlite_batch(self, batch: list[PostRequest]) -> tuple[dict[int, Result | QunzuError], list[Any]]:
+        """Runs in the writer thread: BEGIN IMMEDIATE, the batch, COMMIT on a plain sqlite3 connection."""
+        if self._sync_engine is None:
+            self._sync_engine = create_sync_sqlite_engine(self.db.engine.url)
+        with self._sync_engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                return write_batch(conn, batch, False)
+
+
+def write_batch(
+    conn: Connection, batch: list[PostRequest], lock_rows: bool
+) -> tuple[dict[int, Result | QunzuError], list[Any]]:
+    """The batch in one transaction (the caller commits): five statements whatever its size, plus one insert for
+    any review items. Returns each request's outcome and the events to publish after the commit."""
+    outcomes: dict[int, Result | QunzuError] = {}
+    events: list[Any] = []
+    codes = sorted({parse_group_code(r.code) for r in batch})
+    stmt = select(groups.c.id, groups.c.code, groups.c.status, groups.c.last_seq).where(groups.c.code.in_(codes))
+    if lock_rows:
+        stmt = stmt.order_by(groups.c.id).with_for_update()  # sequence moves happen under the row lock
+    by_code = {r.code: r for r in conn.execute(stmt)}
+
+    pairs = {(by_code[c].id, r.actor) for r in batch if (c := parse_group_code(r.code)) in by_code}
+    roles: dict[tuple[int, int], tuple[GroupRole, str]] = {}
+    standing: dict[int, tuple[int, int]] = {}  # user → (verification level, agreement version accepted)
+    if pairs:
+        rows = conn.execute(
+            select(
+                memberships.c.group_id,
+                memberships.c.user_id,
+                memberships.c.role,
+                users.c.nickname,
+                users.c.verification_level,
+                users.c.agreement_version,
+            )
+            .join(users, users.c.id == memberships.c.user_id)
+            .where(tuple_(memberships.c.group_id, memberships.c.user_id).in_(list(pairs)))
+        )
+        for r in rows:
+            roles[(r.group_id, r.user_id)] = (GroupRole(r.role), r.nickname)
+            standing[r.user_id] = (r.verification_level, r.agreement_version)
+    agreement = (
+        conn.execute(
+            select(func.max(documents.c.version)).where(documents.c.kind == DocumentKind.AGREEMENT.value)
+        ).scalar_one_or_none()
+        or 0
+    )
+
+    keys = {(gid, r.actor, r.client_msg_id) for r in batch if (gid := _gid(by_code, r)) is not None}
+    earlier: dict[tuple[int, int, str], Any] = {}
+    if keys:
+        rows = conn.execute(
+            select(messages).where(
+                tuple_(messages.c.group_id, messages.c.sender_id, messages.c.client_msg_id).in_(list(keys))
+            )
+        )
+        earlier = {(r.group_id, r.sender_id, r.client_msg_id): r for r in rows}
+
+    start_seq = {g.id: g.last_seq for g in by_code.values()}
+    next_seq = dict(start_seq)
+    fresh: dict[tuple[int, int, str], tuple[int, PostRequest]] = {}
+    to_insert: list[dict[str, Any]] = []
+    for i, req in enumerate(batch):
+        group = by_code.get(parse_group_code(req.code))
+        if group is None:
+            outcomes[i] = group_not_found()
+            continue
+        member = roles.get((group.id, req.actor))
+        if member is None:
+            outcomes[i] = Forbidden("Only members of this group can do this", code=ErrorCode.NOT_MEMBER)
+            continue
+        if group.status != "active":
+            outcomes[i] = Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
+            continue
+        level, accepted = standing[req.actor]
+        try:
+            check_verified(level, action="post")  # R-6.1-4: no posting without real identity
+            check_agreement_current(accepted=accepted, current=agreement)  # R-5.2-2
+        except QunzuError as refused:
+            outcomes[i] = refused
+            continue
+        key = (group.id, req.actor, req.client_msg_id)
+        if key in earlier or key in fresh:
+            continue  # settled below, once the first one is known
+        held = req.verdict is not None and req.verdict.action == "hold"
+        if not held:  # only published messages take a sequence number
+            next_seq[group.id] += 1
+        fresh[key] = (i, req)
+        to_insert.append(
+            {
+                "group_id": group.id,
+                "seq": None if held else next_seq[group.id],
+                "review_state": "held" if held else ("flagged" if req.verdict is not None else "clean"),
+                "sender_id": req.actor,
+                "sender_nickname": member[1],
+                "text": req.text,
+                "client_msg_id": req.client_msg_id,
+                "created_at": req.ctx.now,
+                "src_ip": req.ctx.ip,
+                "src_port": req.ctx.port,
+            }
+        )
+    if to_insert:
+        ids = (
+            conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True), to_insert)
+            .scalars()
+            .all()
+        )
+        moved = [{"gid": gid, "seq": seq} for gid, seq in next_seq.items() if seq != start_seq[gid]]
+        if moved:
+            conn.execute(update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq")), moved)
+        reviews = []
+        for row, msg_id in zip(to_insert, ids, strict=True):
+            i, req = fresh[(row["group_id"], row["sender_id"], row["client_msg_id"])]
+            code = parse_group_code(req.code)
+            view = MessageView(
+                id=msg_id,
+                group_code=code,
+                seq=row["seq"],
+                sender_id=req.actor,
+                sender_nickname=row["sender_nickname"],
+                sender_role=roles[(row["group_id"], req.actor)][0],
+                text=req.text,
+                client_msg_id=req.client_msg_id,
+                created_at=req.ctx.now,
+            )
+            if req.verdict is not None:
+                reviews.append(
+                    review_item_values(
+                        kind="message",
+                        target_id=msg_id,
+                        author_id=req.actor,
+                        text=req.text,
+                        verdict=req.verdict,
+                        now=req.ctx.now,
+                        group_id=row["group_id"],
+                    )
+                )
+            if row["seq"] is None:
+                outcomes[i] = (replace(view, status="under_review"), True)
+                continue  # held: delivered to the group only if a reviewer approves
+            outcomes[i] = (view, True)
+            events.append(
+                MessagePosted(group_id=row["group_id"], group_code=code, seq=row["seq"], message=message_payload(view))
+            )
+        if reviews:
+            conn.execute(insert(review_items), reviews)
+    # Retries (same sender, group and client id): the message first posted, if the text is the same.
+    for i, req in enumerate(batch):
+        if i in outcomes:
+            continue
+        gid = _gid(by_code, req)
+        assert gid is not None
+        key = (gid, req.actor, req.client_msg_id)
+        if key in earlier:
+            row = earlier[key]
+            first_text, view = row.text, stored_view(row, parse_group_code(req.code), roles[(gid, req.actor)][0])
+        else:
+            j, first = fresh[key]
+            first_text, view = first.text, outcomes[j][0]  # type: ignore[index]
+        if first_text != req.text:
+            outcomes[i] = Conflict(
+                "This client_msg_id was already used for a different message",
+                code=ErrorCode.CLIENT_MSG_ID_CONFLICT,
+                details={"seq": view.seq},
+            )
+        else:
+            outcomes[i] = (view, False)
+    return outcomes, events
 
 
 def _gid(by_code: dict[str, Any], req: PostRequest) -> int | None:

@@ -59,8 +59,7 @@ def screen_profile_field(runtime: ReviewRuntime, text: str, *, field: str) -> Ve
     return verdict if disposition is Disposition.PUBLISH_AND_QUEUE else None
 
 
-async def queue_item(
-    uow: UnitOfWork,
+def review_item_values(
     *,
     kind: str,
     target_id: str | int,
@@ -69,23 +68,26 @@ async def queue_item(
     verdict: Verdict,
     now: datetime,
     group_id: int | None = None,
-) -> None:
+) -> dict[str, Any]:
+    """The row of a queued review item."""
+    return {
+        "kind": kind,
+        "target_id": str(target_id),
+        "group_id": group_id,
+        "author_id": author_id,
+        "text": text,
+        "action": verdict.action,
+        "categories": verdict.categories,
+        "hits": verdict.terms,
+        "lexicon_version": verdict.lexicon_version,
+        "state": "pending",
+        "created_at": now,
+    }
+
+
+async def queue_item(uow: UnitOfWork, **fields: Any) -> None:
     """Put something on the reviewers' queue, in the transaction that stores it."""
-    await uow.conn.execute(
-        insert(review_items).values(
-            kind=kind,
-            target_id=str(target_id),
-            group_id=group_id,
-            author_id=author_id,
-            text=text,
-            action=verdict.action,
-            categories=verdict.categories,
-            hits=verdict.terms,
-            lexicon_version=verdict.lexicon_version,
-            state="pending",
-            created_at=now,
-        )
-    )
+    await uow.conn.execute(insert(review_items).values(**review_item_values(**fields)))
 
 
 def _require(staff: UserView, roles: set[str]) -> None:

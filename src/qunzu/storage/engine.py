@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -36,9 +37,20 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> Async
     return create_async_engine(url, echo=echo, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
+def create_sync_sqlite_engine(url: URL | str) -> Engine:
+    """A synchronous engine on the same SQLite file (pysqlite), for work that must run in one thread hop."""
+    sync_url = make_url(str(url) if isinstance(url, str) else url.render_as_string(hide_password=False))
+    sync_url = sync_url.set(drivername="sqlite")
+    engine = create_sync_engine(sync_url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=1)
+    _configure_sqlite_sync(engine)
+    return engine
 
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    _configure_sqlite_sync(engine.sync_engine)
+
+
+def _configure_sqlite_sync(sync_engine: Engine) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver so that BEGIN is ours (IMMEDIATE for writers).

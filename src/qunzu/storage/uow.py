@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -28,6 +29,15 @@ class Database:
         # SQLite has one writer at a time; queue writers in-process instead of spinning on busy_timeout.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self.dispatcher: Dispatcher | None = None
+
+    @contextlib.asynccontextmanager
+    async def write_lock(self) -> AsyncIterator[None]:
+        """Hold this process's SQLite writer slot (a no-op on PostgreSQL)."""
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self, write=write)

@@ -7,7 +7,7 @@ from typing import Any
 
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import error_text
-from qunzu.web import i18n_identity
+from qunzu.web import i18n_identity, i18n_review
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -246,9 +246,11 @@ TEXTS: dict[str, dict[str, str]] = {
 
 TEXTS["zh-CN"].update(i18n_identity.ZH)
 TEXTS["en"].update(i18n_identity.EN)
+TEXTS["zh-CN"].update(i18n_review.ZH)
+TEXTS["en"].update(i18n_review.EN)
 
 # Keys the browser scripts need (sent to the page as JSON, never as markup).
-SCRIPT_KEYS = [k for k in TEXTS["en"] if k.startswith(("chat.", "members.", "verify."))]
+SCRIPT_KEYS = [k for k in TEXTS["en"] if k.startswith(("chat.", "members.", "verify.", "content."))]
 
 # Sharper zh-CN wording for generic validation errors that name a field.
 FIELD_ERRORS_ZH: dict[str, str] = {
@@ -274,6 +276,8 @@ def translator(language: str) -> Callable[..., str]:
 def form_error(exc: QunzuError, language: str) -> str:
     """The message shown above a form for a refused submission, in the page's language."""
     field = exc.details.get("field")
+    if exc.code is ErrorCode.CONTENT_REJECTED:
+        return content_rejected_text(exc, language)
     if language == "zh-CN" and exc.details.get("reason") == "reserved_word":
         return "该昵称可能被误认为平台工作人员或官方机构，请换一个"
     if language == "zh-CN" and exc.code is ErrorCode.ACCOUNT_INFO_REJECTED and field == "nickname":
@@ -284,6 +288,18 @@ def form_error(exc: QunzuError, language: str) -> str:
         except (KeyError, IndexError, ValueError):
             pass
     return error_text(exc.code, exc.message, language, exc.details)
+
+
+def content_rejected_text(exc: QunzuError, language: str) -> str:
+    """A refusal by content review, naming the categories in words (never the matched term, never a code)."""
+    t = translator(language)
+    raw = exc.details.get("categories")
+    codes = [c for c in raw if isinstance(c, str)] if isinstance(raw, list) else []
+    categories = t("content.list_sep").join(t(f"content.{c}") if f"content.{c}" in TEXTS["en"] else c for c in codes) or t("content.custom")
+    field = exc.details.get("field")
+    if isinstance(field, str) and f"content.field.{field}" in TEXTS["en"]:
+        return t("content.rejected_field", field=t(f"content.field.{field}"), categories=categories)
+    return t("content.rejected", categories=categories)
 
 
 def error_field(exc: QunzuError) -> str | None:
