@@ -82,6 +82,7 @@ def serve(
         port=port or settings.server.port,
         log_level=settings.logs.level.lower(),
         proxy_headers=False,
+        ws="websockets-sansio",
         ws_max_size=1 << 20,
         lifespan="on",
     )

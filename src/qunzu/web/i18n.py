@@ -295,18 +295,23 @@ def content_rejected_text(exc: QunzuError, language: str) -> str:
     t = translator(language)
     raw = exc.details.get("categories")
     codes = [c for c in raw if isinstance(c, str)] if isinstance(raw, list) else []
-    categories = t("content.list_sep").join(t(f"content.{c}") if f"content.{c}" in TEXTS["en"] else c for c in codes) or t("content.custom")
+    categories = t("content.list_sep").join(
+        t(f"content.{c}") if f"content.{c}" in TEXTS["en"] else c for c in codes
+    ) or t("content.custom")
     field = exc.details.get("field")
     if isinstance(field, str) and f"content.field.{field}" in TEXTS["en"]:
         return t("content.rejected_field", field=t(f"content.field.{field}"), categories=categories)
     return t("content.rejected", categories=categories)
 
 
+CONTENT_FIELDS = {"group_name": "name", "group_description": "description"}  # review's field → the form's
+
+
 def error_field(exc: QunzuError) -> str | None:
     """The form field the error is about, so the page can mark it invalid."""
     field = exc.details.get("field")
     if isinstance(field, str):
-        return field
+        return CONTENT_FIELDS.get(field, field) if exc.code is ErrorCode.CONTENT_REJECTED else field
     return {
         ErrorCode.WEAK_PASSWORD: "password",
         ErrorCode.USERNAME_TAKEN: "username",

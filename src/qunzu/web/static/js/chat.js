@@ -1,7 +1,7 @@
 // A group's chat: history with "load older", the composer (idempotent retries), live updates, deletion.
 
 import {
-  ICONS, NetworkError, api, avatar, confirmDialog, el, errorMessage, icon, readJson,
+  ApiError, ICONS, NetworkError, api, avatar, confirmDialog, el, errorMessage, icon, readJson,
   roleBadge, showError, sleep, t,
 } from "./common.js";
 import { LiveSocket, bindStatus } from "./live.js";
@@ -30,6 +30,8 @@ const memberCount = document.getElementById("member-count");
 const shown = new Map();
 /** client_msg_id → pending node, for posts not yet acknowledged. */
 const pending = new Map();
+/** client_msg_id → node of my own message under review (审核中) or not approved; only I see these. */
+const held = new Map();
 let oldestSeq = null;
 let newestSeq = 0;
 let since = data.server_now_ms;
@@ -89,6 +91,7 @@ function regroup(node) {
     if (!item || !item.classList.contains("msg")) continue;
     const prev = item.previousElementSibling;
     const cont = Boolean(prev && prev.classList.contains("msg") && prev.dataset.sender === item.dataset.sender
+      && item.dataset.held === undefined && prev.dataset.held === undefined
       && Number(item.dataset.time) - Number(prev.dataset.time) < GROUP_GAP_MS);
     item.classList.toggle("cont", cont);
   }
@@ -103,7 +106,7 @@ function scrollToBottom() {
 }
 
 function updateEmpty() {
-  emptyNote.hidden = shown.size > 0 || pending.size > 0 || !olderButton.hidden;
+  emptyNote.hidden = shown.size > 0 || pending.size > 0 || held.size > 0 || !olderButton.hidden;
 }
 
 /** Put a confirmed message in its place by seq (once: later copies of the same seq only refresh it). */
@@ -121,6 +124,7 @@ function place(message) {
       before = item;
       continue;
     }
+    if (item.dataset.held !== undefined) continue;  // my messages under review sit where they were written
     if (Number(item.dataset.seq) > message.seq) before = item;
     else break;
   }
@@ -165,6 +169,8 @@ function refreshBadges(userId, role) {
 async function loadLatest() {
   const page = await api("GET", `${messagesUrl}?limit=${PAGE}`);
   for (const message of page.messages) place(message);
+  const mine = [...(page.pending ?? [])].sort((a, b) => a.id - b.id);
+  for (const message of mine) placeHeld(message);
   setHasMore(page.has_more);
   list.setAttribute("aria-busy", "false");
   updateEmpty();
@@ -217,7 +223,58 @@ function pendingNode(text, clientId) {
   return node;
 }
 
+/** My own message that only I can see: under review (审核中), or rejected by a reviewer (未通过审核). */
+function heldNode(message) {
+  const rejected = message.status === "rejected";
+  const created = new Date(message.created_at);
+  const label = rejected ? t("chat.not_approved") : t("chat.under_review");
+  const hint = rejected ? t("chat.not_approved_hint") : t("chat.under_review_hint");
+  return el("li", {
+    class: `msg mine held${rejected ? " not-approved" : ""}`,
+    dataset: { held: message.client_msg_id, id: message.id, sender: me.id, time: created.getTime(), status: message.status },
+  },
+  avatar(me.nickname, me.id),
+  el("div", { class: "msg-body" },
+    el("div", { class: "msg-meta" },
+      el("span", { class: "msg-name", text: t("chat.you") }),
+      el("span", { class: "msg-review", text: label }),
+      el("time", { datetime: message.created_at, title: fullFormat.format(created), text: timeLabel(created) })),
+    el("div", { class: "bubble" }, el("p", { class: "msg-text", text: message.text ?? "" })),
+    el("span", { class: "msg-review-hint", text: hint }),
+  ));
+}
+
+/** Show (or refresh) one of my messages under review; it replaces the "sending" bubble of the same post. */
+function placeHeld(message, replacing = null) {
+  if (shown.has(message.seq)) return;
+  const node = heldNode(message);
+  const old = held.get(message.client_msg_id);
+  if (old) old.replaceWith(node);
+  else if (replacing) replacing.replaceWith(node);
+  else list.append(node);
+  held.set(message.client_msg_id, node);
+  regroup(node);
+  updateEmpty();
+}
+
+/** A held message was approved: its published copy (with its seq) takes the place of the review bubble. */
+function unhold(clientId) {
+  const node = held.get(clientId);
+  if (!node) return;
+  held.delete(clientId);
+  const next = node.nextElementSibling;
+  node.remove();
+  regroup(next);
+}
+
 function settle(clientId, message) {
+  if (message && message.seq === null) {
+    const node = pending.get(clientId);
+    pending.delete(clientId);
+    placeHeld(message, node);
+    announceText(t("chat.under_review"));
+    return;
+  }
   const node = pending.get(clientId);
   if (node) {
     pending.delete(clientId);
@@ -259,13 +316,27 @@ async function deliver(clientId, text) {
         continue;
       }
       settle(clientId, null);
-      showError(errorBox, errorMessage(err));
-      if (!input.value) input.value = text;
+      showError(errorBox, refusal(err));
+      if (!input.value) {
+        input.value = text;
+        autosize();
+      }
+      if (err instanceof ApiError && err.code === "content_rejected") input.focus();
       return;
     }
   }
   markFailed(clientId, text);
   showError(errorBox, t("chat.network_error"));
+}
+
+/** The words for a refused post: content review names the categories (never the matched term). */
+function refusal(err) {
+  if (err instanceof ApiError && err.code === "content_rejected") {
+    const codes = Array.isArray(err.details.categories) ? err.details.categories : [];
+    const names = codes.map((c) => (t(`content.${c}`) === `content.${c}` ? c : t(`content.${c}`)));
+    return t("chat.rejected", { categories: names.join(t("content.list_sep")) || t("content.custom") });
+  }
+  return errorMessage(err);
 }
 
 function submit() {
@@ -303,7 +374,11 @@ function autosize() {
 // --- live ------------------------------------------------------------------------------------------------
 
 function announce(message) {
-  const line = el("p", { text: `${message.sender.nickname}: ${message.text ?? ""}` });
+  announceText(`${message.sender.nickname}: ${message.text ?? ""}`);
+}
+
+function announceText(text) {
+  const line = el("p", { text });
   announcer.append(line);
   while (announcer.childElementCount > 5) announcer.firstElementChild.remove();
 }
@@ -315,7 +390,10 @@ function onFrame(frame) {
     case "message": {
       const message = frame.message;
       const stick = nearBottom() || message.sender.id === me.id;
-      if (pending.has(message.client_msg_id) && message.sender.id === me.id) settle(message.client_msg_id, message);
+      if (message.sender.id === me.id && held.has(message.client_msg_id)) {
+        unhold(message.client_msg_id);
+        if (place(message)) announceText(t("chat.approved"));
+      } else if (pending.has(message.client_msg_id) && message.sender.id === me.id) settle(message.client_msg_id, message);
       else if (place(message) && message.sender.id !== me.id) announce(message);
       if (stick) scrollToBottom();
       break;
