@@ -1,3 +1,3 @@
-from qunzu.cli import main
+from qunzu.entry import main
 
 main()

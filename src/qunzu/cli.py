@@ -343,15 +343,15 @@ def lexicon_export(
         typer.echo(f"wrote lexicon version {version} to {output}", err=True)
 
 
-@review_app.command("scan")
-def review_scan(
-    lexicon: Annotated[Path, typer.Option(help="lexicon file: one term a line, or term<TAB>category<TAB>action")],
-    cache_dir: Annotated[Path | None, typer.Option(help="compiled-lexicon cache (default: none)")] = None,
-) -> None:
-    """Read JSON lines {"text": ...} on stdin; write {"hits": [...], "action": ...} per line, in order."""
-    from qunzu.review.scan_cli import run_scan
+@review_app.command(
+    "scan", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False
+)
+def review_scan(ctx: typer.Context) -> None:
+    """JSON lines {"text": ...} on stdin → {"hits": [...], "action": ...} per line: --lexicon FILE [--cache-dir DIR |
+    --no-cache]. (`qunzu review scan` normally takes a fast path before this CLI loads; see qunzu/entry.py.)"""
+    from qunzu.review.scan_cli import main as scan_main
 
-    raise typer.Exit(run_scan(lexicon, sys.stdin, sys.stdout, cache_dir))
+    raise typer.Exit(scan_main(list(ctx.args)))
 
 
 def main() -> None:
