@@ -474,9 +474,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def qunzu_bin() -> str:
-    cand = Path(sys.executable).parent / "qunzu"
-    return str(cand) if cand.exists() else (shutil.which("qunzu") or "qunzu")
+def qunzu_cmd() -> list[str]:
+    """`python -m qunzu`: the package's own entry module, so that a snapshot (`--server-rev`) runs its own CLI
+    (the installed `qunzu` console script names whatever entry point the last `pip install` wrote)."""
+    return [sys.executable, "-m", "qunzu"]
 
 
 class Spawn:
@@ -571,13 +572,13 @@ class Spawn:
                 self._wait_redis(rport)
             env["QUNZU_REDIS_URL"] = self.redis_url
         (self.tmp / "var").mkdir()
-        subprocess.run([qunzu_bin(), "migrate"], env=env, cwd=self.tmp, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*qunzu_cmd(), "migrate"], env=env, cwd=self.tmp, check=True, stdout=subprocess.DEVNULL)
         for i in range(2 if self.mode == "redis2" else 1):
             port = free_port()
             log = self.tmp / f"server{i}.log"
             with log.open("wb") as fh:
                 p = subprocess.Popen(
-                    [qunzu_bin(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
+                    [*qunzu_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
                     env=env,
                     cwd=self.tmp,
                     stdout=fh,

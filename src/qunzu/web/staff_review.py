@@ -96,7 +96,8 @@ def _item_view(w: Web, item: dict[str, Any]) -> dict[str, Any]:
         spans = [(h["start"], h["end"]) for h in seen["hits"] if not h["excepted"]]
     if not spans:
         spans = _term_spans(text, list(item.get("hits") or []))
-    return item | {"pieces": marked(text, spans)}
+    fitting = [c for c in item.get("categories") or [] if c in REASON_CODES]
+    return item | {"pieces": marked(text, spans), "default_reason": fitting[0] if fitting else "other"}
 
 
 async def _queue_page(w: Web, state: str, *, error: QunzuError | None = None) -> Response:
