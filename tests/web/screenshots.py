@@ -37,11 +37,11 @@ def _api_user(server: Server, username: str, nickname: str) -> dict[str, str]:
     return h
 
 
-def shoot(page: Page, out: Path, name: str) -> None:
+def shoot(page: Page, out: Path, name: str, *, full: bool = False) -> None:
     for size, viewport in SIZES.items():
         page.set_viewport_size(viewport)
         page.wait_for_timeout(150)
-        page.screenshot(path=str(out / f"{name}-{size}.png"))
+        page.screenshot(path=str(out / f"{name}-{size}.png"), full_page=full)
 
 
 def main(out: Path) -> None:
@@ -105,6 +105,7 @@ def main(out: Path) -> None:
         me.page.wait_for_timeout(400)
         shoot(me.page, out, "members")
 
+        _review_pages(browser, server, out, me, code, friend)
         _identity_pages(browser, server, out)
 
         me.page.get_by_role("link", name="EN").click()
@@ -178,6 +179,52 @@ def _identity_pages(browser: Browser, server: Server, out: Path) -> None:
     anon.goto("/staff")
     new.goto("/staff")
     shoot(new.page, out, "staff-forbidden")
+
+
+def _review_pages(browser: Browser, server: Server, out: Path, me: Person, code: str, friend: dict[str, str]) -> None:
+    """Content review (issue 4): a held message in the author's chat, a refused post, the staff review pages."""
+    base = server.base
+    for i, text in enumerate(["有人要团购 QZ-TEST-FLAG 吗？", "这个周末 QZ-TEST-HOLD 的活动还有名额"]):
+        body = {"text": text, "client_msg_id": f"r{i}"}
+        httpx.post(f"{base}/api/v1/groups/{code}/messages", headers=friend, json=body)
+    me.goto(f"/g/{code}")
+    me.wait_live()
+    me.send("第四章的讨论提纲 QZ-TEST-HOLD 已经整理好了")
+    me.page.locator("#messages li.msg.held").first.wait_for()
+    shoot(me.page, out, "chat-held")
+    me.send("今晚六合彩开奖，要不要一起")
+    me.page.locator("#chat-error").wait_for()
+    shoot(me.page, out, "chat-refused")
+
+    create_staff(server, "reviewer1", "reviewer", PASSWORD)
+    rev = new_person(browser, server, "审核员")
+    _sign_in(rev, "reviewer1")
+    rev.goto("/staff")
+    shoot(rev.page, out, "staff-home-review")
+    rev.goto("/staff/review")
+    shoot(rev.page, out, "staff-review", full=True)
+    rev.page.locator("#content-queue li.content-item").filter(has_text="第四章的讨论提纲").get_by_role(
+        "button", name="通过 #", exact=False
+    ).first.click()
+    rev.page.wait_for_timeout(300)
+    rev.goto("/staff/review?state=approved")
+    shoot(rev.page, out, "staff-review-approved", full=True)
+    rev.goto("/staff/lexicon")
+    shoot(rev.page, out, "staff-lexicon", full=True)
+    form = rev.page.locator("#add-entry")
+    form.get_by_label("词条").fill("蓝莓")
+    form.get_by_label("类别").select_option("illegal_goods")
+    form.get_by_label("修改说明").fill("新增：蓝莓（暗语）")
+    form.get_by_role("button", name="添加").click()
+    rev.page.wait_for_url(lambda url: "saved=" in url)
+    shoot(rev.page, out, "staff-lexicon-added", full=True)
+    rev.goto("/staff/review/test")
+    rev.page.get_by_label("要检测的文字").fill("今天收到一箱藍 莓，还有六 合 彩和ＱＺ－ＴＥＳＴ－ＦＬＡＧ")
+    rev.page.get_by_role("button", name="检测").click()
+    shoot(rev.page, out, "staff-review-test", full=True)
+    me.goto(f"/g/{code}")
+    me.wait_live()
+    shoot(me.page, out, "chat-approved")
 
 
 def _sign_in(p: Person, username: str) -> None:

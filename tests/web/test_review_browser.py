@@ -114,11 +114,12 @@ def test_a_blocked_post_names_the_category_and_keeps_the_text(person: MakePerson
 
     owner.page.get_by_role("link", name="EN").click()
     owner.wait_live()
-    owner.page.get_by_label("Message").fill("QZ-TEST-BLOCK again")
+    owner.page.get_by_label("Message", exact=True).fill("QZ-TEST-BLOCK again")
     owner.page.keyboard.press("Enter")
     expect(owner.page.locator("#chat-error")).to_contain_text("prohibited content (other)")
-    expect(owner.page.get_by_label("Message")).to_have_value("QZ-TEST-BLOCK again")
-    assert owner.errors == []
+    expect(owner.page.get_by_label("Message", exact=True)).to_have_value("QZ-TEST-BLOCK again")
+    unexpected = [e for e in owner.errors if "422" not in e]  # Chromium logs the refused POSTs themselves
+    assert unexpected == []
 
 
 def test_a_term_added_on_the_lexicon_page_catches_a_spaced_traditional_variant(person: MakePerson) -> None:

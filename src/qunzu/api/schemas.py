@@ -383,6 +383,7 @@ class ReviewItemOut(BaseModel):
     created_at: datetime
     decided_at: datetime | None
     decided_by: int | None
+    decider_nickname: str | None = None
     reason_code: str | None
     context: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -22,6 +22,7 @@ from qunzu.storage import oplog
 from qunzu.storage.tables import groups, lexicons, memberships, messages, review_items, users, violations
 from qunzu.storage.uow import Database, UnitOfWork
 
+deciders = users.alias("deciders")
 REVIEWER_ROLES = {StaffRole.REVIEWER.value, StaffRole.ADMIN.value}
 LEXICON_ROLES = {StaffRole.ADMIN.value, StaffRole.REVIEWER.value}
 
@@ -108,8 +109,14 @@ async def review_queue(
     async with db.uow(write=False) as uow:
         rows = list(
             await uow.conn.execute(
-                select(review_items, users.c.nickname.label("author_nickname"), groups.c.code.label("group_code"))
+                select(
+                    review_items,
+                    users.c.nickname.label("author_nickname"),
+                    groups.c.code.label("group_code"),
+                    deciders.c.nickname.label("decider_nickname"),
+                )
                 .join(users, users.c.id == review_items.c.author_id)
+                .outerjoin(deciders, deciders.c.id == review_items.c.decided_by)
                 .outerjoin(groups, groups.c.id == review_items.c.group_id)
                 .where(review_items.c.state == state)
                 .order_by(review_items.c.id.asc() if state == "pending" else review_items.c.id.desc())

@@ -70,7 +70,12 @@ async def get_web(request: Request) -> Web:
     ctx = request_ctx(request, container, lang)
     session = await current_session(request, container, ctx)
     # The site-wide "accept the new agreement" banner: part of the page frame, like the session itself.
-    pending = await documents.pending_acceptances(container.db, actor=session.user.id) if session else {}
+    # Staff accounts are created by the operator under their employment terms, not the user agreement.
+    pending = (
+        await documents.pending_acceptances(container.db, actor=session.user.id)
+        if session and not session.user.staff_role
+        else {}
+    )
     return Web(
         request=request,
         container=container,
