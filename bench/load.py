@@ -64,6 +64,7 @@ from websockets.exceptions import ConnectionClosed
 now = time.perf_counter
 API = "/api/v1"
 PASSWORD = "bench-Pa55-word!"
+SPAWN_STAFF = ("benchops", "bench-staff-Pa55!")  # created by --spawn; reads the development SMS outbox
 CID_KEY = '"client_msg_id":"'
 CID_LEN = len(CID_KEY)
 SEQ_KEY = '"seq":'
@@ -446,7 +447,26 @@ async def make_user(client: httpx.AsyncClient, u: User) -> None:
             continue
         raise RuntimeError(f"POST {API}/auth/register → {r.status_code}: {r.text[:300]}")
     login = {"username": u.username, "password": PASSWORD}
-    u.token = (await api(client, "POST", f"{API}/auth/login", body=login))["access_token"]
+    signed_in = await api(client, "POST", f"{API}/auth/login", body=login)
+    u.token = signed_in["access_token"]
+    await verify_phone(client, u, signed_in["user"]["id"])
+
+
+STAFF: dict[str, str] = {}  # the staff token that reads one-time codes from the development SMS outbox
+
+
+async def verify_phone(client: httpx.AsyncClient, u: User, user_id: int) -> None:
+    """Identity level 1 (needed to create, join and post): a one-time code from the development SMS outbox."""
+    phone = f"139{u.index:08d}"
+    await api(client, "POST", f"{API}/me/verification/phone", token=u.token, body={"phone": phone}, ok=(202,))
+    sent = await api(client, "GET", f"{API}/staff/sms-outbox?user_id={user_id}", token=STAFF["token"])
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", sent[0]["body"]).group(1)  # type: ignore[union-attr]
+    await api(client, "POST", f"{API}/me/verification/phone/confirm", token=u.token, body={"code": code})
+
+
+async def sign_in_staff(client: httpx.AsyncClient, username: str, password: str) -> None:
+    body = {"username": username, "password": password}
+    STAFF["token"] = (await api(client, "POST", f"{API}/auth/login", body=body))["access_token"]
 
 
 async def connect_socket(ws_base: str, u: User, frames: Frames, ready_timeout: float) -> Sock:
@@ -573,6 +593,14 @@ class Spawn:
             env["QUNZU_REDIS_URL"] = self.redis_url
         (self.tmp / "var").mkdir()
         subprocess.run([*qunzu_cmd(), "migrate"], env=env, cwd=self.tmp, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*qunzu_cmd(), "admin", "create", "--username", SPAWN_STAFF[0], "--role", "admin", "--password", "-"],
+            env=env,
+            cwd=self.tmp,
+            check=True,
+            input=(SPAWN_STAFF[1] + "\n").encode(),
+            stdout=subprocess.DEVNULL,
+        )
         for i in range(2 if self.mode == "redis2" else 1):
             port = free_port()
             log = self.tmp / f"server{i}.log"
@@ -729,6 +757,8 @@ async def bench(
         category = "work" if "work" in cat_ids else cat_ids[0]
         n_small = args.groups * args.group_size
         users = [User(i, f"b{run}u{i}") for i in range(n_small + args.fanout_members)]
+        staff_user, _, staff_password = args.staff.partition(":")
+        await sign_in_staff(client, staff_user, staff_password)
         await bounded(args.setup_concurrency, [make_user(client, u) for u in users])
         small_users = users[:n_small]
         big_users = users[n_small:]
@@ -1004,6 +1034,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench.load",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--staff",
+        default=":".join(SPAWN_STAFF),
+        help="USER:PASSWORD of a staff account (users verify their mobile numbers with codes from the development "
+        "SMS outbox, so the server must use the console SMS sender); --spawn creates it",
     )
     tgt = p.add_mutually_exclusive_group()
     tgt.add_argument(

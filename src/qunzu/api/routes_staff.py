@@ -135,9 +135,11 @@ async def publish(kind: Kind, body: DocumentPublishIn, user: UserDep, c: Contain
 
 
 @router.get("/sms-outbox", response_model=list[OutboxOut], responses=errors(*AUTHED, 403, 404))
-async def outbox(user: UserDep, c: ContainerDep) -> list[OutboxOut]:
-    """Development only: the one-time codes the console SMS sender 'sent'."""
+async def outbox(
+    user: UserDep, c: ContainerDep, user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> list[OutboxOut]:
+    """Development only: the one-time codes the console SMS sender 'sent' (newest first; `user_id` filters)."""
     if not c.sms.keeps_outbox:
         raise NotFound("There is no outbox: a real SMS gateway is configured")
-    rows = await identity.outbox_messages(c.db, staff=user)
+    rows = await identity.outbox_messages(c.db, staff=user, user_id=user_id)
     return [OutboxOut(id=r.id, created_at=r.created_at, phone=r.phone_masked, body=r.body) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +19,14 @@ from qunzu.services.messages import fetch_frames_range
 from qunzu.storage.uow import Database
 
 log = structlog.get_logger(__name__)
+
+
+def events_channel(settings: Settings) -> str:
+    """The Redis channel of this deployment: events route by group id, so two deployments (or test runs) sharing a
+    Redis must never share a channel. Derived from the database, which is what the processes of one deployment
+    share."""
+    digest = hashlib.sha256(settings.effective_database_url.encode()).hexdigest()[:16]
+    return f"qunzu:{digest}:events"
 
 
 def to_realtime(event: Any) -> Event | None:
@@ -73,7 +82,7 @@ class Dispatcher:
 
     def __init__(self, db: Database, *, settings: Settings, registry: CollectorRegistry) -> None:
         self.db = db
-        self.broker: Broker = make_broker(settings.redis_url)
+        self.broker: Broker = make_broker(settings.redis_url, channel=events_channel(settings))
         self.hub = Hub(
             fetch_range=self._fetch_range,
             gap_grace=settings.realtime.gap_grace_seconds,

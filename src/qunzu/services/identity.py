@@ -753,11 +753,16 @@ async def release_identity(uow: UnitOfWork, user_id: int, *, purge_after: dateti
     )
 
 
-async def outbox_messages(db: Database, *, staff: UserView, limit: int = 100) -> list[Any]:
-    """The development SMS outbox (console sender only): what was 'sent', phone masked."""
+async def outbox_messages(
+    db: Database, *, staff: UserView, user_id: int | None = None, limit: int = 100
+) -> list[Any]:
+    """The development SMS outbox (console sender only): what was 'sent', phone masked; optionally for one user."""
     _require_staff(staff, {r.value for r in StaffRole})
+    stmt = select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)
+    if user_id is not None:
+        stmt = stmt.where(sms_outbox.c.user_id == user_id)
     async with db.uow(write=False) as uow:
-        return list(await uow.conn.execute(select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)))
+        return list(await uow.conn.execute(stmt))
 
 
 async def find_users(db: Database, *, staff: UserView, query: str, limit: int = 20) -> list[dict[str, Any]]:
