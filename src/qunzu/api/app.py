@@ -47,10 +47,10 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(container.registry))
+    app.include_router(routes_messages.router)  # first: posting is the hot path, and routes match in order
     app.include_router(routes_health.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_groups.router)
-    app.include_router(routes_messages.router)
     app.include_router(routes_ws.router)
     app.include_router(routes_identity.router)
     app.include_router(routes_documents.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -68,3 +69,24 @@ async def current_user(
 ContainerDep = Annotated[Container, Depends(get_container)]
 CtxDep = Annotated[Ctx, Depends(get_ctx)]
 UserDep = Annotated[UserView, Depends(current_user)]
+
+
+@dataclass(frozen=True, slots=True)
+class Authed:
+    """Everything a signed-in request needs, from one flat dependency (the hot paths: fewer dependencies to solve)."""
+
+    c: Container
+    ctx: Ctx
+    user: UserView
+
+
+async def authed(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Authed:
+    container = await get_container(request)
+    ctx = await get_ctx(request, container)
+    user = await current_user(request, container, ctx, creds)
+    return Authed(c=container, ctx=ctx, user=user)
+
+
+AuthedDep = Annotated[Authed, Depends(authed)]

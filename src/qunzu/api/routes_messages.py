@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from qunzu.api.deps import ContainerDep, CtxDep, UserDep
+from qunzu.api.deps import AuthedDep, ContainerDep, CtxDep, UserDep
 from qunzu.api.responses import AUTHED, errors
 from qunzu.api.routes_groups import Code
 from qunzu.api.schemas import MAX_ID, MessageCreate, MessagePage, MessagePublic
@@ -25,16 +25,15 @@ SEQ_MAX = 2**31 - 1
     responses={200: {"model": MessagePublic, "description": "a retry: the message first posted"}}
     | errors(*AUTHED, 403, 404, 409, 410),
 )
-async def post_message(
-    code: Code, body: MessageCreate, user: UserDep, c: ContainerDep, ctx: CtxDep
-) -> Response:
+async def post_message(code: Code, body: MessageCreate, a: AuthedDep) -> Response:
     """Post text. Reviewed before it is stored: refused (`content_rejected`), held for review (`status`
     `under_review`, seen by the author only) or published. Acknowledged only after it is committed; a retry with the
     same client_msg_id returns it again."""
+    c, ctx = a.c, a.ctx
     view, created = await svc.post_message(
         c.writer,
         lambda text: screen(c.review, text),
-        actor=user.id,
+        actor=a.user.id,
         code=code,
         text=body.text,
         client_msg_id=body.client_msg_id,
