@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, select, update
 
 from qunzu.domain import roles
 from qunzu.domain.content import Disposition, content_rejected, message_disposition
@@ -111,6 +111,20 @@ async def post_message(
     return await writer.submit(actor=actor, code=code, text=text, client_msg_id=client_msg_id, ctx=ctx, verdict=queued)
 
 
+def published_with_senders() -> Select[Any]:
+    """Published messages (with a sequence number) and, per sender, the current group role and account status."""
+    return (
+        select(messages, memberships.c.role.label("sender_role"), users.c.status.label("sender_status"))
+        .select_from(
+            messages.outerjoin(
+                memberships,
+                and_(memberships.c.group_id == messages.c.group_id, memberships.c.user_id == messages.c.sender_id),
+            ).join(users, users.c.id == messages.c.sender_id)
+        )
+        .where(messages.c.seq.is_not(None))
+    )
+
+
 async def list_messages(
     db: Database,
     *,
@@ -125,19 +139,7 @@ async def list_messages(
         raise ValidationFailed("Give either before or after, not both", details={"field": "before"})
     async with db.uow(write=False) as uow:
         access = await access_group_as_member(uow.conn, actor=actor, code=code)
-        stmt = (
-            select(messages, memberships.c.role.label("sender_role"), users.c.status.label("sender_status"))
-            .select_from(
-                messages.outerjoin(
-                    memberships,
-                    and_(
-                        memberships.c.group_id == messages.c.group_id,
-                        memberships.c.user_id == messages.c.sender_id,
-                    ),
-                ).join(users, users.c.id == messages.c.sender_id)
-            )
-            .where(messages.c.group_id == access.id, messages.c.seq.is_not(None))
-        )
+        stmt = published_with_senders().where(messages.c.group_id == access.id)
         if after is not None:
             stmt = stmt.where(messages.c.seq > after).order_by(messages.c.seq.asc())
         else:
@@ -174,16 +176,7 @@ async def fetch_frames_range(
     async with db.uow(write=False) as uow:
         code = (await uow.conn.execute(select(groups.c.code).where(groups.c.id == group_id))).scalar_one()
         stmt = (
-            select(messages, memberships.c.role.label("sender_role"), users.c.status.label("sender_status"))
-            .select_from(
-                messages.outerjoin(
-                    memberships,
-                    and_(
-                        memberships.c.group_id == messages.c.group_id,
-                        memberships.c.user_id == messages.c.sender_id,
-                    ),
-                ).join(users, users.c.id == messages.c.sender_id)
-            )
+            published_with_senders()
             .where(messages.c.group_id == group_id, messages.c.seq > after_seq)
             .order_by(messages.c.seq.asc())
             .limit(limit)

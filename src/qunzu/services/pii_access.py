@@ -25,6 +25,7 @@ from qunzu.storage.tables import identities, pii_access_log, users
 from qunzu.storage.uow import Database
 
 GENESIS = "0" * 64
+CHAINED = ("ts", "staff_id", "staff_role", "subject_user_id", "purpose", "case_number", "src_ip", "src_port")
 FIELD_COLUMNS = {"phone": "phone_ct", "name": "name_ct", "id_number": "id_number_ct"}
 
 
@@ -79,33 +80,21 @@ async def reveal_identity(
         prev = (
             await uow.conn.execute(select(pii_access_log.c.row_hash).order_by(pii_access_log.c.id.desc()).limit(1))
         ).scalar_one_or_none() or GENESIS
-        entry = _entry(
-            ts=ctx.now,
-            staff_id=staff.id,
-            staff_role=staff.staff_role,
-            subject_user_id=user_id,
-            fields=chosen,
-            purpose=purpose,
-            case_number=case_number,
-            src_ip=ctx.ip,
-            src_port=ctx.port,
-        )
+        record = {
+            "ts": ctx.now,
+            "staff_id": staff.id,
+            "staff_role": staff.staff_role,
+            "subject_user_id": user_id,
+            "fields": chosen,
+            "purpose": purpose,
+            "case_number": case_number,
+            "src_ip": ctx.ip,
+            "src_port": ctx.port,
+        }
         record_id = (
             await uow.conn.execute(
                 insert(pii_access_log)
-                .values(
-                    ts=ctx.now,
-                    staff_id=staff.id,
-                    staff_role=staff.staff_role,
-                    subject_user_id=user_id,
-                    fields=chosen,
-                    purpose=purpose,
-                    case_number=case_number,
-                    src_ip=ctx.ip,
-                    src_port=ctx.port,
-                    prev_hash=prev,
-                    row_hash=row_hash(prev, entry),
-                )
+                .values(**record, prev_hash=prev, row_hash=row_hash(prev, _entry(**record)))
                 .returning(pii_access_log.c.id)
             )
         ).scalar_one()
@@ -130,17 +119,7 @@ async def verify_chain(db: Database) -> tuple[bool, int | None]:
     async with db.uow(write=False) as uow:
         rows = await uow.conn.execute(select(pii_access_log).order_by(pii_access_log.c.id))
         for r in rows:
-            entry = _entry(
-                ts=r.ts,
-                staff_id=r.staff_id,
-                staff_role=r.staff_role,
-                subject_user_id=r.subject_user_id,
-                fields=list(r.fields),
-                purpose=r.purpose,
-                case_number=r.case_number,
-                src_ip=r.src_ip,
-                src_port=r.src_port,
-            )
+            entry = _entry(**{k: getattr(r, k) for k in CHAINED}, fields=list(r.fields))
             if r.prev_hash != prev or r.row_hash != row_hash(prev, entry):
                 return False, int(r.id)
             prev = r.row_hash

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,35 +31,28 @@ def head_revision() -> str | None:
 
 async def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to `revision` on the database at `url`."""
-    engine = create_engine(url, pool_size=0)
-    try:
-        async with engine.connect() as conn:
-            await conn.run_sync(_upgrade_sync, url, revision)
-            await conn.commit()
-    finally:
-        await engine.dispose()
-
-
-def _upgrade_sync(connection: Any, url: str, revision: str) -> None:
-    cfg = alembic_config(url)
-    cfg.attributes["connection"] = connection
-    command.upgrade(cfg, revision)
+    await _run(url, command.upgrade, revision)
 
 
 async def downgrade(url: str, revision: str) -> None:
+    """Revert migrations down to `revision` ("base": an empty database)."""
+    await _run(url, command.downgrade, revision)
+
+
+async def _run(url: str, step: Callable[[Config, str], None], revision: str) -> None:
     engine = create_engine(url, pool_size=0)
     try:
         async with engine.connect() as conn:
-            await conn.run_sync(_downgrade_sync, url, revision)
+            await conn.run_sync(_step_sync, url, step, revision)
             await conn.commit()
     finally:
         await engine.dispose()
 
 
-def _downgrade_sync(connection: Any, url: str, revision: str) -> None:
+def _step_sync(connection: Any, url: str, step: Callable[[Config, str], None], revision: str) -> None:
     cfg = alembic_config(url)
     cfg.attributes["connection"] = connection
-    command.downgrade(cfg, revision)
+    step(cfg, revision)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
