@@ -87,9 +87,9 @@ class MessageWriter:
                 await task
         while not self._queue.empty():
             _settle(self._queue.get_nowait(), error=Unavailable("The server is shutting down"))
-        if self._sync_engine is not None:
-            self._sync_engine.dispose()
-            self._sync_engine = None
+        engine, self._sync_engine = self._sync_engine, None
+        if engine is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, engine.dispose)
 
     async def submit(
         self, *, actor: int, code: str, text: str, client_msg_id: str, ctx: Ctx, verdict: Any = None
@@ -151,6 +151,31 @@ class MessageWriter:
                 return write_batch(conn, batch, False)
 
 
+# The batch's statements, built once: only their parameters change (expanding IN lists).
+READ_GROUPS = select(groups.c.id, groups.c.code, groups.c.status, groups.c.last_seq).where(
+    groups.c.code.in_(bindparam("codes", expanding=True))
+)
+LOCK_GROUPS = READ_GROUPS.order_by(groups.c.id).with_for_update()  # sequence moves happen under the row lock
+MEMBERS = (
+    select(
+        memberships.c.group_id,
+        memberships.c.user_id,
+        memberships.c.role,
+        users.c.nickname,
+        users.c.verification_level,
+        users.c.agreement_version,
+    )
+    .join(users, users.c.id == memberships.c.user_id)
+    .where(tuple_(memberships.c.group_id, memberships.c.user_id).in_(bindparam("pairs", expanding=True)))
+)
+AGREEMENT_VERSION = select(func.max(documents.c.version)).where(documents.c.kind == DocumentKind.AGREEMENT.value)
+EARLIER = select(messages).where(
+    tuple_(messages.c.group_id, messages.c.sender_id, messages.c.client_msg_id).in_(bindparam("keys", expanding=True))
+)
+INSERT_MESSAGES = insert(messages).returning(messages.c.id, sort_by_parameter_order=True)
+MOVE_SEQUENCE = update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq"))
+
+
 def write_batch(
     conn: Connection, batch: list[PostRequest], lock_rows: bool
 ) -> tuple[dict[int, Result | QunzuError], list[Any]]:
@@ -159,45 +184,22 @@ def write_batch(
     outcomes: dict[int, Result | QunzuError] = {}
     events: list[Any] = []
     codes = sorted({parse_group_code(r.code) for r in batch})
-    stmt = select(groups.c.id, groups.c.code, groups.c.status, groups.c.last_seq).where(groups.c.code.in_(codes))
-    if lock_rows:
-        stmt = stmt.order_by(groups.c.id).with_for_update()  # sequence moves happen under the row lock
-    by_code = {r.code: r for r in conn.execute(stmt)}
+    by_code = {r.code: r for r in conn.execute(LOCK_GROUPS if lock_rows else READ_GROUPS, {"codes": codes})}
 
     pairs = {(by_code[c].id, r.actor) for r in batch if (c := parse_group_code(r.code)) in by_code}
     roles: dict[tuple[int, int], tuple[GroupRole, str]] = {}
     standing: dict[int, tuple[int, int]] = {}  # user → (verification level, agreement version accepted)
     if pairs:
-        rows = conn.execute(
-            select(
-                memberships.c.group_id,
-                memberships.c.user_id,
-                memberships.c.role,
-                users.c.nickname,
-                users.c.verification_level,
-                users.c.agreement_version,
-            )
-            .join(users, users.c.id == memberships.c.user_id)
-            .where(tuple_(memberships.c.group_id, memberships.c.user_id).in_(list(pairs)))
-        )
+        rows = conn.execute(MEMBERS, {"pairs": list(pairs)})
         for r in rows:
             roles[(r.group_id, r.user_id)] = (GroupRole(r.role), r.nickname)
             standing[r.user_id] = (r.verification_level, r.agreement_version)
-    agreement = (
-        conn.execute(
-            select(func.max(documents.c.version)).where(documents.c.kind == DocumentKind.AGREEMENT.value)
-        ).scalar_one_or_none()
-        or 0
-    )
+    agreement = conn.execute(AGREEMENT_VERSION).scalar_one_or_none() or 0
 
     keys = {(gid, r.actor, r.client_msg_id) for r in batch if (gid := _gid(by_code, r)) is not None}
     earlier: dict[tuple[int, int, str], Any] = {}
     if keys:
-        rows = conn.execute(
-            select(messages).where(
-                tuple_(messages.c.group_id, messages.c.sender_id, messages.c.client_msg_id).in_(list(keys))
-            )
-        )
+        rows = conn.execute(EARLIER, {"keys": list(keys)})
         earlier = {(r.group_id, r.sender_id, r.client_msg_id): r for r in rows}
 
     start_seq = {g.id: g.last_seq for g in by_code.values()}
@@ -245,14 +247,10 @@ def write_batch(
             }
         )
     if to_insert:
-        ids = (
-            conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True), to_insert)
-            .scalars()
-            .all()
-        )
+        ids = conn.execute(INSERT_MESSAGES, to_insert).scalars().all()
         moved = [{"gid": gid, "seq": seq} for gid, seq in next_seq.items() if seq != start_seq[gid]]
         if moved:
-            conn.execute(update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq")), moved)
+            conn.execute(MOVE_SEQUENCE, moved)
         reviews = []
         for row, msg_id in zip(to_insert, ids, strict=True):
             i, req = fresh[(row["group_id"], row["sender_id"], row["client_msg_id"])]
