@@ -65,9 +65,10 @@ def _settle(req: PostRequest, *, result: Result | None = None, error: BaseExcept
 class MessageWriter:
     """One per process. `submit` queues a post and waits for its commit."""
 
-    def __init__(self, db: Database, *, max_batch: int = 512) -> None:
+    def __init__(self, db: Database, *, max_batch: int = 512, gather_turns: int = 4) -> None:
         self.db = db
         self.max_batch = max_batch
+        self.gather_turns = gather_turns
         self._queue: asyncio.Queue[PostRequest] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
@@ -104,6 +105,13 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # Let requests the event loop is already handling join this batch: a few loop turns, no timer, so a lone
+            # post is not delayed by more than the turns themselves.
+            for _ in range(self.gather_turns):
+                size = self._queue.qsize()
+                await asyncio.sleep(0)
+                if self._queue.qsize() == size:
+                    break
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
