@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, tuple_, update
 
 from qunzu.domain.documents import DocumentKind, check_agreement_current
 from qunzu.domain.groupcode import parse_group_code
@@ -160,23 +160,34 @@ class MessageWriter:
 
 
 # The batch's statements, built once: only their parameters change (expanding IN lists).
-READ_GROUPS = select(groups.c.id, groups.c.code, groups.c.status, groups.c.last_seq).where(
-    groups.c.code.in_(bindparam("codes", expanding=True))
-)
-LOCK_GROUPS = READ_GROUPS.order_by(groups.c.id).with_for_update()  # sequence moves happen under the row lock
-MEMBERS = (
+AGREEMENT_VERSION = select(func.max(documents.c.version)).where(documents.c.kind == DocumentKind.AGREEMENT.value)
+# The batch's groups, each with the batch's senders who are members of it (one row per such member, or one row with
+# NULLs), their identity level and agreement version, and the current agreement version: one round trip.
+GROUPS_AND_SENDERS = (
     select(
-        memberships.c.group_id,
+        groups.c.id,
+        groups.c.code,
+        groups.c.status,
+        groups.c.last_seq,
         memberships.c.user_id,
         memberships.c.role,
         users.c.nickname,
         users.c.verification_level,
         users.c.agreement_version,
+        AGREEMENT_VERSION.scalar_subquery().label("current_agreement"),
     )
-    .join(users, users.c.id == memberships.c.user_id)
-    .where(tuple_(memberships.c.group_id, memberships.c.user_id).in_(bindparam("pairs", expanding=True)))
+    .select_from(
+        groups.outerjoin(
+            memberships.join(users, users.c.id == memberships.c.user_id),
+            and_(
+                memberships.c.group_id == groups.c.id,
+                memberships.c.user_id.in_(bindparam("actors", expanding=True)),
+            ),
+        )
+    )
+    .where(groups.c.code.in_(bindparam("codes", expanding=True)))
 )
-AGREEMENT_VERSION = select(func.max(documents.c.version)).where(documents.c.kind == DocumentKind.AGREEMENT.value)
+LOCKED_GROUPS_AND_SENDERS = GROUPS_AND_SENDERS.order_by(groups.c.id).with_for_update(of=groups)
 EARLIER = select(messages).where(
     tuple_(messages.c.group_id, messages.c.sender_id, messages.c.client_msg_id).in_(bindparam("keys", expanding=True))
 )
@@ -187,22 +198,23 @@ MOVE_SEQUENCE = update(groups).where(groups.c.id == bindparam("gid")).values(las
 def write_batch(
     conn: Connection, batch: list[PostRequest], lock_rows: bool
 ) -> tuple[dict[int, Result | QunzuError], list[Any]]:
-    """The batch in one transaction (the caller commits): five statements whatever its size, plus one insert for
+    """The batch in one transaction (the caller commits): four statements whatever its size, plus one insert for
     any review items. Returns each request's outcome and the events to publish after the commit."""
     outcomes: dict[int, Result | QunzuError] = {}
     events: list[Any] = []
     codes = sorted({parse_group_code(r.code) for r in batch})
-    by_code = {r.code: r for r in conn.execute(LOCK_GROUPS if lock_rows else READ_GROUPS, {"codes": codes})}
-
-    pairs = {(by_code[c].id, r.actor) for r in batch if (c := parse_group_code(r.code)) in by_code}
+    actors = sorted({r.actor for r in batch})
+    stmt = LOCKED_GROUPS_AND_SENDERS if lock_rows else GROUPS_AND_SENDERS
+    by_code: dict[str, Any] = {}
     roles: dict[tuple[int, int], tuple[GroupRole, str]] = {}
     standing: dict[int, tuple[int, int]] = {}  # user → (verification level, agreement version accepted)
-    if pairs:
-        rows = conn.execute(MEMBERS, {"pairs": list(pairs)})
-        for r in rows:
-            roles[(r.group_id, r.user_id)] = (GroupRole(r.role), r.nickname)
+    agreement = 0
+    for r in conn.execute(stmt, {"codes": codes, "actors": actors}):
+        by_code.setdefault(r.code, r)
+        agreement = r.current_agreement or 0
+        if r.user_id is not None:
+            roles[(r.id, r.user_id)] = (GroupRole(r.role), r.nickname)
             standing[r.user_id] = (r.verification_level, r.agreement_version)
-    agreement = conn.execute(AGREEMENT_VERSION).scalar_one_or_none() or 0
 
     keys = {(gid, r.actor, r.client_msg_id) for r in batch if (gid := _gid(by_code, r)) is not None}
     earlier: dict[tuple[int, int, str], Any] = {}
