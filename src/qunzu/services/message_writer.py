@@ -5,9 +5,8 @@ result: its message, the message first posted under its client_msg_id, or its ow
 written, new posts queue up and form the next batch, so the batch size follows the load by itself: one post alone
 is written at once; under load, hundreds share a commit.
 
-Per batch, whatever its size: lock the groups, check memberships, find earlier posts with the same client ids,
-insert all new messages, move each group's sequence, read the current agreement version — six statements and one
-commit.
+Per batch, whatever its size: lock the groups and read the senders' standing, find earlier posts with the same
+client ids, insert all new messages, move each group's sequence — four statements and one commit.
 """
 
 from __future__ import annotations
