@@ -753,9 +753,7 @@ async def release_identity(uow: UnitOfWork, user_id: int, *, purge_after: dateti
     )
 
 
-async def outbox_messages(
-    db: Database, *, staff: UserView, user_id: int | None = None, limit: int = 100
-) -> list[Any]:
+async def outbox_messages(db: Database, *, staff: UserView, user_id: int | None = None, limit: int = 100) -> list[Any]:
     """The development SMS outbox (console sender only): what was 'sent', phone masked; optionally for one user."""
     _require_staff(staff, {r.value for r in StaffRole})
     stmt = select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)
@@ -800,3 +798,19 @@ async def dev_last_code(db: Database, *, actor: int) -> str | None:
         ).scalar_one_or_none()
     found = re.search(r"(?<!\d)(\d{6})(?!\d)", body or "")
     return found.group(1) if found else None
+
+
+async def staff_account(db: Database, *, staff: UserView, user_id: int) -> dict[str, Any]:
+    """The account a staff page is about: username, nickname, status (never identity data)."""
+    _require_staff(staff, {r.value for r in StaffRole})
+    async with db.uow(write=False) as uow:
+        row = (
+            await uow.conn.execute(
+                select(users.c.id, users.c.username, users.c.nickname, users.c.status, users.c.created_at).where(
+                    users.c.id == user_id
+                )
+            )
+        ).one_or_none()
+    if row is None:
+        raise NotFound("No such user")
+    return dict(row._mapping)

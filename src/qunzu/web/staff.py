@@ -89,6 +89,7 @@ async def _user_page(
     assert w.session is not None
     try:
         view = await identity.staff_identity(w.container.db, w.container.keys, staff=w.session.user, user_id=user_id)
+        account = await identity.staff_account(w.container.db, staff=w.session.user, user_id=user_id)
     except QunzuError as exc:
         return _refused(w, exc)
     return _page(
@@ -97,6 +98,7 @@ async def _user_page(
         "users",
         status_code=422 if error else 200,
         subject_id=user_id,
+        account=account,
         ident=view,
         lapsed_done=w.request.query_params.get("lapsed") == "1",
         error=form_error(error, w.lang) if error else None,
