@@ -9,6 +9,10 @@ from enum import StrEnum
 from qunzu.domain.rules import rule
 from qunzu.errors import ErrorCode, ValidationFailed
 
+# D9: a cancelled account shows as this in history; its hidden copies are kept this long, then purged (D5).
+CANCELLED_NICKNAME = "已注销用户"
+KEEP_AFTER_CANCELLATION_DAYS = 184
+
 USERNAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from qunzu.domain.accounts import check_nickname
+from qunzu.domain.accounts import CANCELLED_NICKNAME, KEEP_AFTER_CANCELLATION_DAYS, check_nickname
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import Conflict, ErrorCode
 from qunzu.services import documents as docs
@@ -24,9 +24,7 @@ from qunzu.storage.crypto import KeyRing
 from qunzu.storage.tables import auth_tokens, groups, memberships, messages, operation_log, users
 from qunzu.storage.uow import Database
 
-CANCELLED_NICKNAME = "已注销用户"
-# D5/D9: hidden copies of a cancelled user's messages and identity are kept this long, then purged.
-KEEP_AFTER_CANCELLATION = timedelta(days=184)
+KEEP_AFTER_CANCELLATION = timedelta(days=KEEP_AFTER_CANCELLATION_DAYS)
 
 
 async def change_nickname(

@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from qunzu.config import IdentitySettings
 from qunzu.domain import identity as rules
-from qunzu.domain.accounts import StaffRole
 from qunzu.domain.identity import Level
+from qunzu.domain.staff import ANY_STAFF, LAPSE_DECIDERS, VERIFICATION_REVIEWERS, require_staff_role
 from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound, QunzuError, RateLimited, ValidationFailed
 from qunzu.services.context import Ctx
 from qunzu.services.verifiers import IdVerifier, SmsSender
@@ -42,7 +42,6 @@ from qunzu.storage.uow import Database, UnitOfWork
 
 log = structlog.get_logger(__name__)
 CHINA = ZoneInfo("Asia/Shanghai")
-REVIEW_ROLES = {StaffRole.ADMIN.value, StaffRole.REVIEWER.value, StaffRole.COMPLIANCE_OFFICER.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +387,7 @@ async def _grant_l2(
 
 async def pending_reviews(db: Database, keys: KeyRing, *, staff: UserView) -> list[dict[str, Any]]:
     """Manual verifications waiting for staff, with the submitted data masked."""
-    _require_staff(staff, REVIEW_ROLES)
+    require_staff_role(staff.staff_role, VERIFICATION_REVIEWERS)
     async with db.uow(write=False) as uow:
         rows = list(
             await uow.conn.execute(
@@ -418,7 +417,7 @@ async def submission_document(
     db: Database, keys: KeyRing, *, staff: UserView, submission_id: int, ctx: Ctx
 ) -> tuple[bytes, str]:
     """The ID card photo of a pending submission, for the reviewer deciding it (the view is recorded)."""
-    _require_staff(staff, REVIEW_ROLES)
+    require_staff_role(staff.staff_role, VERIFICATION_REVIEWERS)
     async with db.uow() as uow:
         row = (
             await uow.conn.execute(
@@ -456,7 +455,7 @@ async def decide_review(
     settings: IdentitySettings,
 ) -> None:
     """A reviewer approves or rejects a manual verification; the submitted copies are then erased."""
-    _require_staff(staff, REVIEW_ROLES)
+    require_staff_role(staff.staff_role, VERIFICATION_REVIEWERS)
     reason = reason.strip()
     if not reason and not approve:
         raise ValidationFailed("Give the reason for the rejection", details={"field": "reason"})
@@ -529,7 +528,7 @@ async def decide_review(
 
 async def mark_lapsed(db: Database, *, staff: UserView, user_id: int, reason: str, ctx: Ctx) -> None:
     """An administrator marks a user's verification as no longer valid (e.g. the number was recycled)."""
-    _require_staff(staff, {StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value})
+    require_staff_role(staff.staff_role, LAPSE_DECIDERS)
     if len(reason.strip()) < 4:
         raise ValidationFailed("Give the reason", details={"field": "reason"})
     async with db.uow() as uow:
@@ -576,7 +575,7 @@ async def my_identity(db: Database, keys: KeyRing, *, actor: int) -> IdentityVie
 
 async def staff_identity(db: Database, keys: KeyRing, *, staff: UserView, user_id: int) -> IdentityView:
     """Any staff member sees a user's identity masked; revealing it is services/pii_access.py."""
-    _require_staff(staff, {r.value for r in StaffRole})
+    require_staff_role(staff.staff_role, ANY_STAFF)
     return await _masked(db, keys, user_id=user_id)
 
 
@@ -630,11 +629,6 @@ async def _masked(db: Database, keys: KeyRing, *, user_id: int) -> IdentityView:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
-
-
-def _require_staff(staff: UserView, roles: set[str]) -> None:
-    if staff.staff_role not in roles:
-        raise Forbidden("Your staff role may not do this", details={"required": sorted(roles)})
 
 
 async def _identity_row(uow: UnitOfWork, user_id: int) -> Any:
@@ -755,7 +749,7 @@ async def release_identity(uow: UnitOfWork, user_id: int, *, purge_after: dateti
 
 async def outbox_messages(db: Database, *, staff: UserView, user_id: int | None = None, limit: int = 100) -> list[Any]:
     """The development SMS outbox (console sender only): what was 'sent', phone masked; optionally for one user."""
-    _require_staff(staff, {r.value for r in StaffRole})
+    require_staff_role(staff.staff_role, ANY_STAFF)
     stmt = select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)
     if user_id is not None:
         stmt = stmt.where(sms_outbox.c.user_id == user_id)
@@ -765,7 +759,7 @@ async def outbox_messages(db: Database, *, staff: UserView, user_id: int | None 
 
 async def find_users(db: Database, *, staff: UserView, query: str, limit: int = 20) -> list[dict[str, Any]]:
     """Staff look up accounts by id, username or nickname (identity data never matched or shown here)."""
-    _require_staff(staff, {r.value for r in StaffRole})
+    require_staff_role(staff.staff_role, ANY_STAFF)
     q = query.strip()
     if not q:
         return []
@@ -802,7 +796,7 @@ async def dev_last_code(db: Database, *, actor: int) -> str | None:
 
 async def staff_account(db: Database, *, staff: UserView, user_id: int) -> dict[str, Any]:
     """The account a staff page is about: username, nickname, status (never identity data)."""
-    _require_staff(staff, {r.value for r in StaffRole})
+    require_staff_role(staff.staff_role, ANY_STAFF)
     async with db.uow(write=False) as uow:
         row = (
             await uow.conn.execute(

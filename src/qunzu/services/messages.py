@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import Select, and_, select, update
 
 from qunzu.domain import roles
+from qunzu.domain.accounts import CANCELLED_NICKNAME
 from qunzu.domain.content import Disposition, content_rejected, message_disposition
 from qunzu.domain.limits import check_message_text
 from qunzu.domain.roles import GroupRole
@@ -50,7 +51,6 @@ def message_payload(view: MessageView) -> dict[str, Any]:
     }
 
 
-CANCELLED_SENDER = "已注销用户"
 
 
 def stored_view(row: Any, code: str, role: GroupRole | None) -> MessageView:
@@ -65,7 +65,7 @@ def stored_view(row: Any, code: str, role: GroupRole | None) -> MessageView:
         group_code=code,
         seq=row.seq,
         sender_id=row.sender_id,
-        sender_nickname=CANCELLED_SENDER if cancelled else row.sender_nickname,
+        sender_nickname=CANCELLED_NICKNAME if cancelled else row.sender_nickname,
         sender_role=role,
         text=None if deleted else row.text,
         client_msg_id=row.client_msg_id,

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, text
 
 from qunzu.domain import identity as rules
 from qunzu.domain.accounts import StaffRole
+from qunzu.domain.staff import PII_RECORD_READERS, require_staff_role
 from qunzu.errors import ErrorCode, Forbidden, NotFound
 from qunzu.services.context import Ctx
 from qunzu.services.identity import aad
@@ -104,8 +105,7 @@ async def reveal_identity(
 
 async def access_log(db: Database, *, staff: UserView, user_id: int | None = None, limit: int = 200) -> list[Any]:
     """The reveal record, newest first (compliance officers and administrators)."""
-    if staff.staff_role not in (StaffRole.COMPLIANCE_OFFICER.value, StaffRole.ADMIN.value):
-        raise Forbidden("Your staff role may not read the personal-data access record")
+    require_staff_role(staff.staff_role, PII_RECORD_READERS)
     async with db.uow(write=False) as uow:
         stmt = select(pii_access_log).order_by(pii_access_log.c.id.desc()).limit(limit)
         if user_id is not None:

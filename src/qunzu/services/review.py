@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from qunzu.domain.accounts import StaffRole
 from qunzu.domain.content import Disposition, check_reason_code, content_rejected, profile_disposition
 from qunzu.domain.roles import GroupRole
-from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
+from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS, require_staff_role
+from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from qunzu.review import Lexicon, ScanResult
 from qunzu.services.context import Ctx
 from qunzu.services.events import MessageDeleted, MessagePosted
@@ -23,8 +23,6 @@ from qunzu.storage.tables import groups, lexicons, memberships, messages, review
 from qunzu.storage.uow import Database, UnitOfWork
 
 deciders = users.alias("deciders")
-REVIEWER_ROLES = {StaffRole.REVIEWER.value, StaffRole.ADMIN.value}
-LEXICON_ROLES = {StaffRole.ADMIN.value, StaffRole.REVIEWER.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +89,6 @@ async def queue_item(uow: UnitOfWork, **fields: Any) -> None:
     await uow.conn.execute(insert(review_items).values(**review_item_values(**fields)))
 
 
-def _require(staff: UserView, roles: set[str]) -> None:
-    if staff.staff_role not in roles:
-        raise Forbidden("Your staff role may not do this", details={"required": sorted(roles)})
-
-
 # --- the reviewers' queue -------------------------------------------------------------------------------------------
 
 
@@ -103,7 +96,7 @@ async def review_queue(
     db: Database, *, staff: UserView, state: str = "pending", limit: int = 100
 ) -> list[dict[str, Any]]:
     """Held and flagged items with their context (the group, the author, the messages around a message)."""
-    _require(staff, REVIEWER_ROLES | {StaffRole.COMPLIANCE_OFFICER.value})
+    require_staff_role(staff.staff_role, CONTENT_READERS)
     if state not in ("pending", "approved", "rejected"):
         raise ValidationFailed("state is pending, approved or rejected", details={"field": "state"})
     async with db.uow(write=False) as uow:
@@ -155,7 +148,7 @@ async def decide_item(
 ) -> None:
     """Approve or reject a queued item. A rejection removes it for members (the record stays) and records a violation
     against the author; approving a held message delivers it to the group."""
-    _require(staff, REVIEWER_ROLES)
+    require_staff_role(staff.staff_role, CONTENT_REVIEWERS)
     if not approve:
         check_reason_code(reason_code or "")
     async with db.uow() as uow:
@@ -276,7 +269,7 @@ class LexiconInfo:
 
 
 async def lexicon_history(db: Database, *, staff: UserView, limit: int = 50) -> list[LexiconInfo]:
-    _require(staff, LEXICON_ROLES | {StaffRole.COMPLIANCE_OFFICER.value})
+    require_staff_role(staff.staff_role, CONTENT_READERS)
     async with db.uow(write=False) as uow:
         rows = await uow.conn.execute(
             select(
@@ -296,7 +289,7 @@ async def lexicon_history(db: Database, *, staff: UserView, limit: int = 50) -> 
 async def current_lexicon(db: Database, *, staff: UserView | None) -> tuple[int, str]:
     """(version, content) of the newest lexicon (staff only; the CLI passes staff=None)."""
     if staff is not None:
-        _require(staff, LEXICON_ROLES | {StaffRole.COMPLIANCE_OFFICER.value})
+        require_staff_role(staff.staff_role, CONTENT_READERS)
     async with db.uow(write=False) as uow:
         row = (
             await uow.conn.execute(
@@ -309,7 +302,7 @@ async def current_lexicon(db: Database, *, staff: UserView | None) -> tuple[int,
 async def save_lexicon(db: Database, *, staff: UserView | None, lexicon: Lexicon, note: str, ctx: Ctx) -> LexiconInfo:
     """Store a new lexicon version (every process picks it up within seconds). The CLI passes staff=None."""
     if staff is not None:
-        _require(staff, LEXICON_ROLES)
+        require_staff_role(staff.staff_role, CONTENT_REVIEWERS)
     content = lexicon.dump_text()
     async with db.uow() as uow:
         newest = (await uow.conn.execute(select(func.max(lexicons.c.version)))).scalar_one_or_none() or 0
@@ -349,7 +342,7 @@ async def save_lexicon(db: Database, *, staff: UserView | None, lexicon: Lexicon
 
 def test_text(runtime: ReviewRuntime, *, staff: UserView, text: str) -> dict[str, Any]:
     """The staff "test this text" tool: what the engine sees (normalised text), its hits and its decision."""
-    _require(staff, LEXICON_ROLES | {StaffRole.COMPLIANCE_OFFICER.value})
+    require_staff_role(staff.staff_role, CONTENT_READERS)
     if len(text) > 20_000:
         raise ValidationFailed("At most 20,000 characters", details={"field": "text"})
     result = runtime.scan(text)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.documents import DocumentKind
+from qunzu.domain.staff import PII_RECORD_READERS, VERIFICATION_REVIEWERS
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.services import documents, identity, pii_access
 from qunzu.web.context import Web, form_fields, get_web
@@ -21,8 +22,6 @@ from qunzu.web.session import session_csrf_ok
 router = APIRouter(include_in_schema=False)
 WebDep = Annotated[Web, Depends(get_web)]
 REVEAL_FIELDS = ("phone", "name", "id_number")
-PII_ROLES = ("compliance_officer", "admin")
-REVIEW_ROLES = ("admin", "reviewer", "compliance_officer")
 DOC_FIELDS = ("title_zh", "title_en", "body_zh", "body_en", "summary_zh", "summary_en")
 
 
@@ -59,8 +58,8 @@ def _page(w: Web, template: str, section: str, *, status_code: int = 200, **cont
         status_code=status_code,
         section=section,
         staff_role=role,
-        can_pii=role in PII_ROLES,
-        can_review=role in REVIEW_ROLES,
+        can_pii=role in PII_RECORD_READERS,
+        can_review=role in VERIFICATION_REVIEWERS,
         can_publish=role == "admin",
         has_outbox=w.container.sms.keeps_outbox,
         **context,

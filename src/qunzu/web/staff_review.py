@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.content import REASON_CODES
+from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS
 from qunzu.errors import ErrorCode, QunzuError, ValidationFailed
 from qunzu.review import Lexicon, LexiconEntry
 from qunzu.review.model import Action, Category
@@ -29,8 +30,6 @@ from qunzu.web.staff import _csrf_error, _gate, _page, _refused
 router = APIRouter(include_in_schema=False)
 WebDep = Annotated[Web, Depends(get_web)]
 STATES = ("pending", "approved", "rejected")
-DECIDE_ROLES = ("admin", "reviewer")
-READ_ROLES = ("admin", "reviewer", "compliance_officer")
 CATEGORIES = tuple(c.value for c in Category)
 ACTIONS = ("block", "hold", "flag")
 PER_PAGE = 50
@@ -42,13 +41,13 @@ def _staff_gate(w: Web) -> Response | None:
     if (gate := _gate(w)) is not None:
         return gate
     assert w.session is not None
-    if w.session.user.staff_role not in READ_ROLES:
+    if w.session.user.staff_role not in CONTENT_READERS:
         return w.forbidden()
     return None
 
 
 def _can_decide(w: Web) -> bool:
-    return w.session is not None and w.session.user.staff_role in DECIDE_ROLES
+    return w.session is not None and w.session.user.staff_role in CONTENT_REVIEWERS
 
 
 def marked(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
