@@ -128,6 +128,11 @@ class ServerSettings(BaseModel):
         description="peers whose X-Forwarded-For / X-Forwarded-Port headers are believed",
     )
     public_url: str = "http://127.0.0.1:8000"
+    opentelemetry: bool = Field(
+        False,
+        description="FastAPI's OpenTelemetry spans, metrics and logs for requests (needs a configured OTel provider); "
+        "off by default: /metrics already serves Prometheus figures, and the per-request checks cost CPU",
+    )
 
 
 def _toml_path() -> Path | None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from qunzu.api import (
     routes_auth,
@@ -21,6 +22,10 @@ from qunzu.api import (
 from qunzu.api.errors import install_error_handlers
 from qunzu.api.metrics import HttpMetrics, MetricsMiddleware
 from qunzu.bootstrap import Container
+
+
+# FastAPI's native OpenTelemetry hooks, switched off unless configured (QUNZU_SERVER__OPENTELEMETRY=true).
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
@@ -43,6 +48,7 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        telemetry=None if container.settings.server.opentelemetry else _NO_TELEMETRY,
     )
     app.state.container = container
     install_error_handlers(app)

@@ -6,7 +6,9 @@ written, new posts queue up and form the next batch, so the batch size follows t
 is written at once; under load, hundreds share a commit.
 
 Per batch, whatever its size: lock the groups and read the senders' standing, find earlier posts with the same
-client ids, insert all new messages, move each group's sequence — four statements and one commit.
+client ids, insert all new messages, move each group's sequence — four statements and one commit (three on
+PostgreSQL, whose prepared array statements run on the writer's own connection: storage/post_batch_pg.py). The
+decisions in between (`_plan`, `_finish`) are the same code for both.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Any
 
 import structlog
@@ -32,6 +35,7 @@ from qunzu.services.messages import message_payload, stored_view
 from qunzu.services.review import review_item_values
 from qunzu.services.views import MessageView
 from qunzu.storage.engine import create_sync_sqlite_engine
+from qunzu.storage.post_batch_pg import PgPostStatements
 from qunzu.storage.tables import documents, groups, memberships, messages, review_items, users
 from qunzu.storage.uow import Database
 
@@ -74,6 +78,7 @@ class MessageWriter:
         self.posts = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qunzu-sqlite-writer")
         self._sync_engine: Engine | None = None
+        self._pg: PgPostStatements | None = None if db.is_sqlite else PgPostStatements(db.engine)
 
     async def start(self) -> None:
         if self._task is None:
@@ -87,6 +92,8 @@ class MessageWriter:
                 await task
         while not self._queue.empty():
             _settle(self._queue.get_nowait(), error=Unavailable("The server is shutting down"))
+        if self._pg is not None:
+            await self._pg.close()
         engine, self._sync_engine = self._sync_engine, None
         if engine is not None:
             await asyncio.get_running_loop().run_in_executor(self._executor, engine.dispose)
@@ -135,6 +142,10 @@ class MessageWriter:
                 outcomes, events = await asyncio.get_running_loop().run_in_executor(
                     self._executor, self._sqlite_batch, batch
                 )
+        elif self._pg is not None and all(req.verdict is None for req in batch):
+            # PostgreSQL: prepared array statements on the writer's own connection (storage/post_batch_pg.py)
+            pg = self._pg
+            outcomes, events = await pg.run(lambda stmts: write_batch_pg(stmts, batch))
         else:
             async with self.db.engine.connect() as conn:
                 outcomes, events = await conn.run_sync(write_batch, batch, True)
@@ -194,34 +205,43 @@ INSERT_MESSAGES = insert(messages).returning(messages.c.id, sort_by_parameter_or
 MOVE_SEQUENCE = update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq"))
 
 
-def write_batch(
-    conn: Connection, batch: list[PostRequest], lock_rows: bool
-) -> tuple[dict[int, Result | QunzuError], list[Any]]:
-    """The batch in one transaction (the caller commits): four statements whatever its size, plus one insert for
-    any review items. Returns each request's outcome and the events to publish after the commit."""
-    outcomes: dict[int, Result | QunzuError] = {}
-    events: list[Any] = []
-    codes = sorted({parse_group_code(r.code) for r in batch})
-    actors = sorted({r.actor for r in batch})
-    stmt = LOCKED_GROUPS_AND_SENDERS if lock_rows else GROUPS_AND_SENDERS
+@dataclass(slots=True)
+class _Plan:
+    """What a batch will do, decided from the rows read under the groups' locks (pure; no I/O)."""
+
+    outcomes: dict[int, Result | QunzuError]
+    by_code: dict[str, Any]
+    roles: dict[tuple[int, int], tuple[GroupRole, str]]
+    earlier: dict[tuple[int, int, str], Any]
+    fresh: dict[tuple[int, int, str], tuple[int, PostRequest]]
+    to_insert: list[dict[str, Any]]
+    moved: list[tuple[int, int]]  # (group id, its new last_seq)
+
+
+def _read_rows(rows: Any) -> tuple[dict[str, Any], dict[tuple[int, int], tuple[GroupRole, str]], dict[int, Any], int]:
     by_code: dict[str, Any] = {}
     roles: dict[tuple[int, int], tuple[GroupRole, str]] = {}
     standing: dict[int, tuple[int, int]] = {}  # user → (verification level, agreement version accepted)
     agreement = 0
-    for r in conn.execute(stmt, {"codes": codes, "actors": actors}):
-        by_code.setdefault(r.code, r)
-        agreement = r.current_agreement or 0
-        if r.user_id is not None:
-            roles[(r.id, r.user_id)] = (GroupRole(r.role), r.nickname)
-            standing[r.user_id] = (r.verification_level, r.agreement_version)
+    for r in rows:
+        by_code.setdefault(r["code"], r)
+        agreement = r["current_agreement"] or 0
+        if r["user_id"] is not None:
+            roles[(r["id"], r["user_id"])] = (GroupRole(r["role"]), r["nickname"])
+            standing[r["user_id"]] = (r["verification_level"], r["agreement_version"])
+    return by_code, roles, standing, agreement
 
-    keys = {(gid, r.actor, r.client_msg_id) for r in batch if (gid := _gid(by_code, r)) is not None}
-    earlier: dict[tuple[int, int, str], Any] = {}
-    if keys:
-        rows = conn.execute(EARLIER, {"keys": list(keys)})
-        earlier = {(r.group_id, r.sender_id, r.client_msg_id): r for r in rows}
 
-    start_seq = {g.id: g.last_seq for g in by_code.values()}
+def _earlier_keys(batch: list[PostRequest], by_code: dict[str, Any]) -> list[tuple[int, int, str]]:
+    return sorted({(gid, r.actor, r.client_msg_id) for r in batch if (gid := _gid(by_code, r)) is not None})
+
+
+def _plan(batch: list[PostRequest], rows: Any, earlier_rows: Any) -> _Plan:
+    """Check every post against its group and sender; give the new ones their sequence numbers."""
+    by_code, roles, standing, agreement = _read_rows(rows)
+    earlier = {(r.group_id, r.sender_id, r.client_msg_id): r for r in earlier_rows}
+    outcomes: dict[int, Result | QunzuError] = {}
+    start_seq = {g["id"]: g["last_seq"] for g in by_code.values()}
     next_seq = dict(start_seq)
     fresh: dict[tuple[int, int, str], tuple[int, PostRequest]] = {}
     to_insert: list[dict[str, Any]] = []
@@ -230,11 +250,12 @@ def write_batch(
         if group is None:
             outcomes[i] = group_not_found()
             continue
-        member = roles.get((group.id, req.actor))
+        gid = group["id"]
+        member = roles.get((gid, req.actor))
         if member is None:
             outcomes[i] = Forbidden("Only members of this group can do this", code=ErrorCode.NOT_MEMBER)
             continue
-        if group.status != "active":
+        if group["status"] != "active":
             outcomes[i] = Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
             continue
         level, accepted = standing[req.actor]
@@ -244,17 +265,17 @@ def write_batch(
         except QunzuError as refused:
             outcomes[i] = refused
             continue
-        key = (group.id, req.actor, req.client_msg_id)
+        key = (gid, req.actor, req.client_msg_id)
         if key in earlier or key in fresh:
-            continue  # settled below, once the first one is known
+            continue  # settled by _finish, once the first one is known
         held = req.verdict is not None and req.verdict.action == "hold"
         if not held:  # only published messages take a sequence number
-            next_seq[group.id] += 1
+            next_seq[gid] += 1
         fresh[key] = (i, req)
         to_insert.append(
             {
-                "group_id": group.id,
-                "seq": None if held else next_seq[group.id],
+                "group_id": gid,
+                "seq": None if held else next_seq[gid],
                 "review_state": "held" if held else ("flagged" if req.verdict is not None else "clean"),
                 "sender_id": req.actor,
                 "sender_nickname": member[1],
@@ -265,56 +286,59 @@ def write_batch(
                 "src_port": req.ctx.port,
             }
         )
-    if to_insert:
-        ids = conn.execute(INSERT_MESSAGES, to_insert).scalars().all()
-        moved = [{"gid": gid, "seq": seq} for gid, seq in next_seq.items() if seq != start_seq[gid]]
-        if moved:
-            conn.execute(MOVE_SEQUENCE, moved)
-        reviews = []
-        for row, msg_id in zip(to_insert, ids, strict=True):
-            i, req = fresh[(row["group_id"], row["sender_id"], row["client_msg_id"])]
-            code = parse_group_code(req.code)
-            view = MessageView(
-                id=msg_id,
-                group_code=code,
-                seq=row["seq"],
-                sender_id=req.actor,
-                sender_nickname=row["sender_nickname"],
-                sender_role=roles[(row["group_id"], req.actor)][0],
-                text=req.text,
-                client_msg_id=req.client_msg_id,
-                created_at=req.ctx.now,
-            )
-            if req.verdict is not None:
-                reviews.append(
-                    review_item_values(
-                        kind="message",
-                        target_id=msg_id,
-                        author_id=req.actor,
-                        text=req.text,
-                        verdict=req.verdict,
-                        now=req.ctx.now,
-                        group_id=row["group_id"],
-                    )
+    moved = [(gid, seq) for gid, seq in next_seq.items() if seq != start_seq[gid]]
+    return _Plan(outcomes, by_code, roles, earlier, fresh, to_insert, moved)
+
+
+def _finish(
+    plan: _Plan, batch: list[PostRequest], ids: list[int]
+) -> tuple[dict[int, Result | QunzuError], list[Any], list[dict[str, Any]]]:
+    """Each request's outcome once the new messages have ids; the events to publish; the review items to queue."""
+    outcomes, roles, fresh = plan.outcomes, plan.roles, plan.fresh
+    events: list[Any] = []
+    reviews: list[dict[str, Any]] = []
+    for row, msg_id in zip(plan.to_insert, ids, strict=True):
+        i, req = fresh[(row["group_id"], row["sender_id"], row["client_msg_id"])]
+        code = parse_group_code(req.code)
+        view = MessageView(
+            id=msg_id,
+            group_code=code,
+            seq=row["seq"],
+            sender_id=req.actor,
+            sender_nickname=row["sender_nickname"],
+            sender_role=roles[(row["group_id"], req.actor)][0],
+            text=req.text,
+            client_msg_id=req.client_msg_id,
+            created_at=req.ctx.now,
+        )
+        if req.verdict is not None:
+            reviews.append(
+                review_item_values(
+                    kind="message",
+                    target_id=msg_id,
+                    author_id=req.actor,
+                    text=req.text,
+                    verdict=req.verdict,
+                    now=req.ctx.now,
+                    group_id=row["group_id"],
                 )
-            if row["seq"] is None:
-                outcomes[i] = (replace(view, status="under_review"), True)
-                continue  # held: delivered to the group only if a reviewer approves
-            outcomes[i] = (view, True)
-            events.append(
-                MessagePosted(group_id=row["group_id"], group_code=code, seq=row["seq"], message=message_payload(view))
             )
-        if reviews:
-            conn.execute(insert(review_items), reviews)
+        if row["seq"] is None:
+            outcomes[i] = (replace(view, status="under_review"), True)
+            continue  # held: delivered to the group only if a reviewer approves
+        outcomes[i] = (view, True)
+        events.append(
+            MessagePosted(group_id=row["group_id"], group_code=code, seq=row["seq"], message=message_payload(view))
+        )
     # Retries (same sender, group and client id): the message first posted, if the text is the same.
     for i, req in enumerate(batch):
         if i in outcomes:
             continue
-        gid = _gid(by_code, req)
+        gid = _gid(plan.by_code, req)
         assert gid is not None
         key = (gid, req.actor, req.client_msg_id)
-        if key in earlier:
-            row = earlier[key]
+        if key in plan.earlier:
+            row = plan.earlier[key]
             first_text, view = row.text, stored_view(row, parse_group_code(req.code), roles[(gid, req.actor)][0])
         else:
             j, first = fresh[key]
@@ -327,9 +351,58 @@ def write_batch(
             )
         else:
             outcomes[i] = (view, False)
+    return outcomes, events, reviews
+
+
+def write_batch(
+    conn: Connection, batch: list[PostRequest], lock_rows: bool
+) -> tuple[dict[int, Result | QunzuError], list[Any]]:
+    """The batch in one transaction (the caller commits), portable SQLAlchemy Core: four statements whatever its
+    size, plus one insert for any review items. Returns each request's outcome and the events to publish after the
+    commit."""
+    codes = sorted({parse_group_code(r.code) for r in batch})
+    actors = sorted({r.actor for r in batch})
+    stmt = LOCKED_GROUPS_AND_SENDERS if lock_rows else GROUPS_AND_SENDERS
+    rows = [r._mapping for r in conn.execute(stmt, {"codes": codes, "actors": actors})]
+    by_code: dict[str, Any] = {}
+    for r in rows:
+        by_code.setdefault(r["code"], r)
+    keys = _earlier_keys(batch, by_code)
+    earlier_rows = conn.execute(EARLIER, {"keys": keys}).all() if keys else []
+    plan = _plan(batch, rows, earlier_rows)
+    ids: list[int] = []
+    if plan.to_insert:
+        ids = list(conn.execute(INSERT_MESSAGES, plan.to_insert).scalars().all())
+        if plan.moved:
+            conn.execute(MOVE_SEQUENCE, [{"gid": gid, "seq": seq} for gid, seq in plan.moved])
+    outcomes, events, reviews = _finish(plan, batch, ids)
+    if reviews:
+        conn.execute(insert(review_items), reviews)
+    return outcomes, events
+
+
+async def write_batch_pg(
+    stmts: PgPostStatements, batch: list[PostRequest]
+) -> tuple[dict[int, Result | QunzuError], list[Any]]:
+    """The same batch on PostgreSQL's prepared array statements (the caller's transaction commits it)."""
+    codes = sorted({parse_group_code(r.code) for r in batch})
+    actors = sorted({r.actor for r in batch})
+    rows = await stmts.groups_and_senders(codes, actors, DocumentKind.AGREEMENT.value)
+    by_code: dict[str, Any] = {}
+    for r in rows:
+        by_code.setdefault(r["code"], r)
+    keys = _earlier_keys(batch, by_code)
+    earlier_rows = [SimpleNamespace(**dict(r)) for r in await stmts.earlier(keys)]
+    plan = _plan(batch, rows, earlier_rows)
+    ids: list[int] = []
+    if plan.to_insert:
+        new_ids = await stmts.insert_and_move(plan.to_insert, plan.moved)
+        ids = [new_ids[(r["group_id"], r["sender_id"], r["client_msg_id"])] for r in plan.to_insert]
+    outcomes, events, reviews = _finish(plan, batch, ids)
+    assert not reviews, "batches with review verdicts take the portable path"
     return outcomes, events
 
 
 def _gid(by_code: dict[str, Any], req: PostRequest) -> int | None:
     group = by_code.get(parse_group_code(req.code))
-    return None if group is None else int(group.id)
+    return None if group is None else int(group["id"])

@@ -1,0 +1,139 @@
+"""The message writer's statements on PostgreSQL, on one dedicated asyncpg connection.
+
+The portable path (SQLAlchemy Core, `services/message_writer.write_batch`) costs, per batch, a pool check-out with
+its ping, a statement compilation per expanding IN list and a prepare whenever a list length is new. Here the
+statements take arrays (`= ANY($1)`, `unnest(...)`), so their text never changes: each is prepared once per
+connection. A batch is BEGIN, two reads, one write (the sequence moves and the messages go in, one statement),
+COMMIT: five round trips, whatever the batch size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+GROUPS_AND_SENDERS = """
+SELECT g.id, g.code, g.status, g.last_seq, m.user_id, m.role, u.nickname, u.verification_level, u.agreement_version,
+       (SELECT max(d.version) FROM documents d WHERE d.kind = $3::text) AS current_agreement
+FROM groups g
+LEFT JOIN (memberships m JOIN users u ON u.id = m.user_id)
+       ON m.group_id = g.id AND m.user_id = ANY($2::bigint[])
+WHERE g.code = ANY($1::text[])
+ORDER BY g.id
+FOR UPDATE OF g
+"""
+
+EARLIER = """
+SELECT m.id, m.group_id, m.seq, m.sender_id, m.sender_nickname, m.text, m.client_msg_id, m.created_at,
+       m.deleted_at, m.review_state
+FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(group_id, sender_id, client_msg_id)
+JOIN messages m ON m.group_id = k.group_id AND m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id
+"""
+
+# The data-modifying CTE runs exactly once, whether or not the INSERT reads it (PostgreSQL's WITH semantics).
+INSERT_AND_MOVE = """
+WITH moved AS (
+    UPDATE groups g SET last_seq = v.last_seq
+    FROM unnest($11::bigint[], $12::int[]) AS v(id, last_seq)
+    WHERE g.id = v.id
+    RETURNING g.id
+)
+INSERT INTO messages (group_id, seq, review_state, sender_id, sender_nickname, text, client_msg_id, created_at,
+                      src_ip, src_port)
+SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                     $8::timestamptz[], $9::text[], $10::int[])
+RETURNING id, group_id, sender_id, client_msg_id
+"""
+
+INSERT_COLUMNS = (
+    "group_id",
+    "seq",
+    "review_state",
+    "sender_id",
+    "sender_nickname",
+    "text",
+    "client_msg_id",
+    "created_at",
+    "src_ip",
+    "src_port",
+)
+
+
+def _ms(value: datetime) -> datetime:
+    """As UTCDateTime stores it: aware UTC, milliseconds."""
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=(value.microsecond // 1000) * 1000)
+
+
+class PgPostStatements:
+    """A dedicated connection of the engine's pool, and the writer's prepared statements on it.
+
+    Not safe for concurrent use: the one writer task of a process owns it. Any error closes it (the next batch
+    checks out a fresh connection), so a broken connection never outlives the batch that found it.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sa: AsyncConnection | None = None
+        self._conn: Any = None
+        self._stmts: dict[str, Any] = {}
+
+    async def _connection(self) -> Any:
+        if self._conn is None:
+            sa = await self._engine.connect()
+            try:
+                raw = await sa.get_raw_connection()
+                conn: Any = raw.driver_connection
+                self._stmts = {
+                    "read": await conn.prepare(GROUPS_AND_SENDERS),
+                    "earlier": await conn.prepare(EARLIER),
+                    "insert": await conn.prepare(INSERT_AND_MOVE),
+                }
+            except BaseException:
+                await sa.invalidate()
+                await sa.close()
+                raise
+            self._sa, self._conn = sa, conn
+        return self._conn
+
+    async def close(self, *, broken: bool = False) -> None:
+        sa, self._sa, self._conn, self._stmts = self._sa, None, None, {}
+        if sa is not None:
+            if broken:
+                await sa.invalidate()
+            await sa.close()
+
+    async def run(self, work: Any) -> Any:
+        """`await work(self)` inside one transaction on the dedicated connection; committed when it returns."""
+        conn = await self._connection()
+        try:
+            async with conn.transaction():
+                return await work(self)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            # a statement error leaves the connection usable, but a lost one does not: start afresh either way
+            await self.close(broken=True)
+            raise
+
+    async def groups_and_senders(self, codes: Sequence[str], actors: Sequence[int], agreement_kind: str) -> list[Any]:
+        return list(await self._stmts["read"].fetch(list(codes), list(actors), agreement_kind))
+
+    async def earlier(self, keys: Sequence[tuple[int, int, str]]) -> list[Any]:
+        if not keys:
+            return []
+        gids, senders, cids = zip(*keys, strict=True)
+        return list(await self._stmts["earlier"].fetch(list(gids), list(senders), list(cids)))
+
+    async def insert_and_move(
+        self, rows: Sequence[dict[str, Any]], moved: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int, str], int]:
+        """Insert the messages and set each moved group's last_seq; the new ids by (group, sender, client id)."""
+        columns: list[list[Any]] = [[row[c] for row in rows] for c in INSERT_COLUMNS]
+        columns[7] = [_ms(v) for v in columns[7]]
+        gids = [g for g, _ in moved]
+        seqs = [s for _, s in moved]
+        out = await self._stmts["insert"].fetch(*columns, gids, seqs)
+        return {(r["group_id"], r["sender_id"], r["client_msg_id"]): r["id"] for r in out}
