@@ -61,6 +61,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.rawhttp import RawHttpClient
+
 now = time.perf_counter
 API = "/api/v1"
 PASSWORD = "bench-Pa55-word!"
@@ -255,10 +257,13 @@ class Phase:
 
 
 async def post_one(
-    client: httpx.AsyncClient, ph: Phase, path: str, headers: dict[str, str], cid: str, t0: float
+    client: httpx.AsyncClient | RawHttpClient, ph: Phase, path: str, headers: dict[str, str], cid: str, t0: float
 ) -> None:
     ph.starts[cid] = t0
     body = BODY_HEAD + cid.encode() + BODY_TAIL
+    if isinstance(client, RawHttpClient):
+        await _post_raw(client, ph, path, headers, cid, body)
+        return
     try:
         try:
             r = await client.post(path, content=body, headers=headers)
@@ -279,8 +284,40 @@ async def post_one(
         ph.fail(f"http {r.status_code}", r.text)
 
 
+_HEADS: dict[tuple[int, str, str], bytes] = {}
+
+
+async def _post_raw(
+    client: RawHttpClient, ph: Phase, path: str, headers: dict[str, str], cid: str, body: bytes
+) -> None:
+    key = (id(client), path, headers.get("authorization", ""))
+    head = _HEADS.get(key)
+    if head is None:
+        head = _HEADS[key] = client.head("POST", path, headers)
+    try:
+        try:
+            status, payload = await client.request(head, body)
+        except ConnectionError as exc:  # as with httpx above: retry once with the same client_msg_id
+            ph.fail("retried after ConnectionError", repr(exc))
+            status, payload = await client.request(head, body)
+    except (ConnectionError, OSError, TimeoutError) as exc:
+        ph.fail(type(exc).__name__, repr(exc))
+        return
+    t1 = now()
+    ph.statuses[str(status)] += 1
+    if status in (200, 201):
+        ph.acks[cid] = t1
+    else:
+        ph.fail(f"http {status}", payload.decode(errors="replace"))
+
+
 async def closed_sender(
-    client: httpx.AsyncClient, ph: Phase, path: str, headers: dict[str, str], prefix: str, deadline: float
+    client: httpx.AsyncClient | RawHttpClient,
+    ph: Phase,
+    path: str,
+    headers: dict[str, str],
+    prefix: str,
+    deadline: float,
 ) -> None:
     n = 0
     while now() < deadline:
@@ -289,7 +326,7 @@ async def closed_sender(
 
 
 async def open_sender(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | RawHttpClient,
     ph: Phase,
     path: str,
     headers: dict[str, str],
@@ -319,7 +356,7 @@ async def open_sender(
 class Sender:
     """One posting member: its own keep-alive pool (a shared pool scans every connection on each request)."""
 
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient | RawHttpClient
     path: str
     headers: dict[str, str]
     prefix: str
@@ -356,6 +393,22 @@ async def run_phase(
             break
         await asyncio.sleep(0.05)
     ph.t_end = now()
+
+
+async def writer_counters(client: httpx.AsyncClient) -> dict[str, float]:
+    """The posting server's message-writer totals from /metrics (zeros when it has none)."""
+    out = {"count": 0.0, "posts": 0.0, "seconds": 0.0}
+    names = {
+        "qunzu_writer_batch_size_count": "count",
+        "qunzu_writer_batch_size_sum": "posts",
+        "qunzu_writer_batch_seconds_sum": "seconds",
+    }
+    with contextlib.suppress(httpx.HTTPError):
+        for line in (await client.get("/metrics")).text.splitlines():
+            name, _, value = line.partition(" ")
+            if name in names:
+                out[names[name]] = float(value)
+    return out
 
 
 def analyse(ph: Phase, frames: Frames) -> dict[str, Any]:
@@ -838,6 +891,7 @@ async def bench(
 
         async def measured(ph: Phase, senders: list[Sender], rate: float | None) -> None:
             rss_peak["v"] = 0
+            wr0 = await writer_counters(client)
             s0, c0 = server_meter.snapshot(), client_meter.snapshot()
             d0 = db_meter.snapshot() if db_meter else None
             m0 = psutil.cpu_times()
@@ -847,6 +901,14 @@ async def bench(
             s1, c1 = server_meter.snapshot(), client_meter.snapshot()
             m1 = psutil.cpu_times()
             res = analyse(ph, frames)
+            wr1 = await writer_counters(client)
+            batches = wr1["count"] - wr0["count"]
+            if batches > 0:  # the posting server's group commit: posts per transaction, time per batch
+                res.update(
+                    writer_batches=int(batches),
+                    writer_mean_batch=round((wr1["posts"] - wr0["posts"]) / batches, 1),
+                    writer_mean_batch_ms=round(1000 * (wr1["seconds"] - wr0["seconds"]) / batches, 2),
+                )
             scpu = Meter.delta(s0, s1)
             ccpu = Meter.delta(c0, c1)
             res.update(
@@ -883,7 +945,9 @@ async def bench(
         def senders_for(pairs: list[tuple[str, User]], prefix: str, pool: int) -> list[Sender]:
             return [
                 Sender(
-                    httpx.AsyncClient(
+                    RawHttpClient(post_url, max_connections=pool, timeout=args.timeout)
+                    if args.http == "raw"
+                    else httpx.AsyncClient(
                         base_url=post_url,
                         limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
                         timeout=timeout,
@@ -897,7 +961,10 @@ async def bench(
 
         async def measured_with(ph: Phase, senders: list[Sender], rate: float | None) -> None:
             for sd in senders:  # open the keep-alive connections before the clock starts
-                await sd.client.get("/healthz")
+                if isinstance(sd.client, RawHttpClient):
+                    await sd.client.request(sd.client.head("GET", "/healthz", {}))
+                else:
+                    await sd.client.get("/healthz")
             try:
                 await measured(ph, senders, rate)
             finally:
@@ -984,6 +1051,10 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("errors (non-2xx, retries)", lambda r: sum(v for k, v in r["statuses"].items() if k not in ("200", "201"))),
     ("server CPU s (% of a core)", lambda r: f"{r['server_cpu_s']} ({r['server_cpu_pct']}%)"),
     ("server CPU per message (ms)", lambda r: r["server_cpu_per_message_ms"]),
+    (
+        "writer: posts per batch, ms per batch",
+        lambda r: f"{r['writer_mean_batch']}, {r['writer_mean_batch_ms']}" if "writer_mean_batch" in r else "—",
+    ),
     (
         "PostgreSQL backends CPU s (%)",
         lambda r: f"{r['db_backend_cpu_s']} ({r['db_backend_cpu_pct']}%)" if "db_backend_cpu_s" in r else "—",
@@ -1108,6 +1179,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "working tree, so that uncommitted edits do not leak into the measurement",
     )
     p.add_argument("--keep-logs", help="copy the spawned servers' logs into this directory")
+    p.add_argument(
+        "--http",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="the senders' HTTP client: a lean keep-alive HTTP/1.1 client (bench/rawhttp.py) or httpx",
+    )
     p.add_argument("--no-uvloop", action="store_true", help="use the stdlib event loop even if uvloop is installed")
     args = p.parse_args(argv)
     args.phases = [x.strip() for x in args.phases.split(",") if x.strip()]

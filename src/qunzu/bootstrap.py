@@ -98,7 +98,7 @@ def build_container(settings: Settings, *, registry: CollectorRegistry | None = 
         secret=ensure_secret(settings),
         registry=registry,
         dispatcher=dispatcher,
-        writer=MessageWriter(db),
+        writer=MessageWriter(db, registry=registry),
         keys=load_keyring(
             settings.keys_path,
             master_key=settings.master_key.get_secret_value() if settings.master_key else None,

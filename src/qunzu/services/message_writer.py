@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
 import structlog
+from prometheus_client import CollectorRegistry, Histogram
 from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, tuple_, update
 
 from qunzu.domain.documents import DocumentKind, check_agreement_current
@@ -68,8 +70,27 @@ def _settle(req: PostRequest, *, result: Result | None = None, error: BaseExcept
 class MessageWriter:
     """One per process. `submit` queues a post and waits for its commit."""
 
-    def __init__(self, db: Database, *, max_batch: int = 512, gather_turns: int = 4) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_batch: int = 512,
+        gather_turns: int = 4,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
         self.db = db
+        self._batch_size = Histogram(
+            "qunzu_writer_batch_size",
+            "Posts written per transaction by the message writer (group commit)",
+            registry=registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+        )
+        self._batch_seconds = Histogram(
+            "qunzu_writer_batch_seconds",
+            "Time to write, commit and hand out one batch",
+            registry=registry,
+            buckets=(0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 1),
+        )
         self.max_batch = max_batch
         self.gather_turns = gather_turns
         self._queue: asyncio.Queue[PostRequest] = asyncio.Queue()
@@ -120,6 +141,7 @@ class MessageWriter:
                     break
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            started = time.perf_counter()
             try:
                 await self._write(batch)
             except QunzuError as exc:
@@ -134,6 +156,8 @@ class MessageWriter:
                 del exc
             self.batches += 1
             self.posts += len(batch)
+            self._batch_size.observe(len(batch))
+            self._batch_seconds.observe(time.perf_counter() - started)
 
     async def _write(self, batch: list[PostRequest]) -> None:
         if self.db.is_sqlite:
@@ -143,9 +167,9 @@ class MessageWriter:
                     self._executor, self._sqlite_batch, batch
                 )
         elif self._pg is not None and all(req.verdict is None for req in batch):
-            # PostgreSQL: prepared array statements on the writer's own connection (storage/post_batch_pg.py)
-            pg = self._pg
-            outcomes, events = await pg.run(lambda stmts: write_batch_pg(stmts, batch))
+            # PostgreSQL: prepared array statements on the writer's own connection and thread
+            # (storage/post_batch_pg.py); write_batch_pg runs in that thread and returns plain values.
+            outcomes, events = await self._pg.run(lambda stmts: write_batch_pg(stmts, batch))
         else:
             async with self.db.engine.connect() as conn:
                 outcomes, events = await conn.run_sync(write_batch, batch, True)
