@@ -156,3 +156,51 @@ async def test_ping_pong(api, live) -> None:
     await ws.send(json.dumps({"type": "ping"}))
     assert (await _next(ws))["type"] == "pong"
     await ws.close()
+
+
+async def test_a_review_decision_reaches_only_the_author_live(api, client, container, live) -> None:
+    from tests.compliance.test_art06_identity import staff
+
+    author, member = await api.user(), await api.user()
+    reviewer = await staff(api, container, "reviewer")
+    code = await api.create_group(author)
+    await api.join(member, code)
+    ws_a, ws_m = await _connect(live, author), await _connect(live, member)
+    await _next(ws_a, "ready")
+    await _next(ws_m, "ready")
+    held = (await api.post(author, code, "QZ-TEST-HOLD 第一条")).json()
+    flagged = (await api.post(author, code, "QZ-TEST-FLAG 第二条")).json()
+    assert held["seq"] is None and flagged["seq"] == 1
+    assert (await _next(ws_m, "message"))["seq"] == 1
+    queue = (await client.get("/api/v1/staff/review/queue", headers=api.h(reviewer))).json()
+    by_action = {item["action"]: item["id"] for item in queue}
+
+    async def reject(item_id: int, reason: str) -> None:
+        r = await client.post(
+            f"/api/v1/staff/review/items/{item_id}/decide",
+            json={"approve": False, "reason_code": reason},
+            headers=api.h(reviewer),
+        )
+        assert r.status_code == 204
+
+    await reject(by_action["hold"], "advertising")
+    frame = await _next(ws_a, "review_decided")
+    assert frame == {
+        "type": "review_decided",
+        "group": code,
+        "message_id": held["id"],
+        "client_msg_id": held["client_msg_id"],
+        "decision": "rejected",
+        "reason": "advertising",
+        "seq": None,
+        "ts": frame["ts"],
+    }
+    await reject(by_action["flag"], "fraud")
+    gone = await _next(ws_m, "message_deleted")  # the group sees a flagged message go
+    assert gone["seq"] == 1
+    frame = await _next(ws_a, "review_decided")
+    assert (frame["message_id"], frame["decision"], frame["reason"], frame["seq"]) == (flagged["id"], "rejected", "fraud", 1)
+    with pytest.raises(TimeoutError):  # members never learn of review decisions on others' messages
+        await _next(ws_m, "review_decided", timeout=0.5)
+    await ws_a.close()
+    await ws_m.close()

@@ -23,6 +23,7 @@ from qunzu.realtime import (
     member_frame,
     message_deleted_frame,
     message_frame,
+    review_decided_frame,
 )
 
 G = 7  # group id
@@ -257,6 +258,25 @@ async def test_membership_events_subscribe_and_unsubscribe_the_users_connections
     assert newcomer.seqs() == [4]
     assert G not in joiner.groups
     assert hub.group_connection_count(G) == 1
+
+
+async def test_a_user_event_reaches_only_that_users_connections() -> None:
+    hub = Hub(Store().fetch_range)
+    _, author_phone = await connect(hub, [live()], user=1)
+    _, author_laptop = await connect(hub, [], user=1)  # a connection of the author's without the group
+    _, member = await connect(hub, [live()], user=2)
+    frame = review_decided_frame(
+        CODE, message_id=9, client_msg_id="c9", decision="rejected", reason="fraud", seq=None, ts=5
+    )
+    hub.publish_local(Event("user", G, frame, user_id=1))
+    hub.publish_local(msg(1))
+    await until(lambda: len(member.seqs()) == 1 and len(author_phone.seqs()) == 1)
+    await until(lambda: "review_decided" in author_laptop.types())
+    assert author_phone.types() == ["ready", "review_decided", "message"]
+    assert member.types() == ["ready", "message"]
+    with pytest.raises(ValueError):
+        Event("user", G, frame)  # a user event names its user
+    assert Event.decode(Event("user", G, frame, user_id=1).encode()) == Event("user", G, frame, user_id=1)
 
 
 async def test_a_leave_while_the_subscription_list_loads_is_not_undone_by_the_stale_list() -> None:

@@ -91,8 +91,10 @@ def test_a_rejected_held_message_shows_as_not_approved_to_its_author(person: Mak
     item.get_by_label("驳回原因").select_option(label="广告")
     item.get_by_role("button", name=re.compile("^驳回")).click()
     expect(staff.page.get_by_role("status")).to_contain_text("已处理")
-    guest.page.reload()
     rejected = guest.page.locator("#messages li.msg.not-approved").filter(has_text=text)
+    expect(rejected.locator(".msg-review")).to_have_text("未通过审核")  # live: the author's own frame
+    expect(guest.page.locator("#announcer")).to_contain_text("未通过审核（广告）")
+    guest.page.reload()  # and the same after a reload, from the messages API's `pending`
     expect(rejected.locator(".msg-review")).to_have_text("未通过审核")
     owner.goto(f"/g/{code}")
     owner.wait_live()

@@ -10,6 +10,7 @@ from qunzu.realtime.frames import (
     message_frame,
     ready_frame,
     resume_frame,
+    review_decided_frame,
 )
 from qunzu.realtime.hub import (
     CLOSE_RESYNC,
@@ -41,4 +42,5 @@ __all__ = [
     "message_frame",
     "ready_frame",
     "resume_frame",
+    "review_decided_frame",
 ]

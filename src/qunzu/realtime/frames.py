@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 import orjson
 
-EventKind = Literal["message", "group_event", "membership"]
+EventKind = Literal["message", "group_event", "membership", "user"]
 MembershipOp = Literal["subscribe", "unsubscribe"]
 MemberFrameType = Literal["member_joined", "member_left", "role_changed"]
 
-_KINDS: frozenset[str] = frozenset({"message", "group_event", "membership"})
+_KINDS: frozenset[str] = frozenset({"message", "group_event", "membership", "user"})
 _OPS: frozenset[str | None] = frozenset({"subscribe", "unsubscribe", None})
 
 
@@ -38,6 +38,25 @@ def member_frame(
     """A membership change (`member_joined`, `member_left` or `role_changed`)."""
     return _dump(
         {"type": type_, "group": group, "user": user, "role": role, "member_count": member_count, "ts": ts}
+    )
+
+
+def review_decided_frame(
+    group: str, *, message_id: int, client_msg_id: str, decision: str, reason: str | None, seq: int | None, ts: int
+) -> str:
+    """To the author only: a reviewer decided on their message (`approved` or `rejected`, with the reason code).
+    An approved held message also reaches the whole group as a `message` frame with its new `seq`."""
+    return _dump(
+        {
+            "type": "review_decided",
+            "group": group,
+            "message_id": message_id,
+            "client_msg_id": client_msg_id,
+            "decision": decision,
+            "reason": reason,
+            "seq": seq,
+            "ts": ts,
+        }
     )
 
 
@@ -71,6 +90,8 @@ class Event:
       `seq` is the group's last message seq at the time of the join (the user's connections receive
       messages after it); None means "start at the next message seen". `frame` (may be empty) is delivered
       to the group: after subscribing, or before unsubscribing, so the user sees their own join/leave.
+    - kind "user": `frame` goes to `user_id`'s connections only (whatever their groups), e.g. a review decision
+      on their own message.
     """
 
     kind: EventKind
@@ -87,6 +108,8 @@ class Event:
             raise ValueError("a message event needs a seq")
         if self.kind == "membership" and (self.user_id is None or self.op is None):
             raise ValueError("a membership event needs user_id and op")
+        if self.kind == "user" and self.user_id is None:
+            raise ValueError("a user event needs user_id")
         if self.op not in _OPS:
             raise ValueError(f"unknown membership op {self.op!r}")
 

@@ -468,6 +468,10 @@ class Hub:
         if event.kind == "membership":
             self._membership(event)
             return
+        if event.kind == "user":
+            for conn in self._users.get(event.user_id or 0, ()):
+                conn._emit(event.frame, False)
+            return
         conns = self._groups.get(event.group_id)
         if conns:
             for conn in conns:

@@ -14,7 +14,7 @@ from qunzu.realtime import frames
 from qunzu.realtime.broker import Broker, make_broker
 from qunzu.realtime.frames import Event
 from qunzu.realtime.hub import Hub, HubMetrics
-from qunzu.services.events import MembershipChanged, MessageDeleted, MessagePosted
+from qunzu.services.events import MembershipChanged, MessageDeleted, MessagePosted, ReviewDecided
 from qunzu.services.messages import fetch_frames_range
 from qunzu.storage.uow import Database
 
@@ -45,6 +45,21 @@ def to_realtime(event: Any) -> Event | None:
             seq=event.seq,
             frame=frames.message_deleted_frame(
                 event.group_code, message_id=event.message_id, seq=event.seq, ts=event.ts_ms
+            ),
+        )
+    if isinstance(event, ReviewDecided):
+        return Event(
+            kind="user",
+            group_id=event.group_id,
+            user_id=event.author_id,
+            frame=frames.review_decided_frame(
+                event.group_code,
+                message_id=event.message_id,
+                client_msg_id=event.client_msg_id,
+                decision=event.decision,
+                reason=event.reason,
+                seq=event.seq,
+                ts=event.ts_ms,
             ),
         )
     if isinstance(event, MembershipChanged):

@@ -33,3 +33,18 @@ class MembershipChanged:
     member_count: int
     ts_ms: int
     last_seq: int = 0  # the group's last message seq at the time (a joiner receives messages after it)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDecided:
+    """A reviewer decided on a message; told to its author only."""
+
+    group_id: int
+    group_code: str
+    author_id: int
+    message_id: int
+    client_msg_id: str
+    decision: str  # approved | rejected
+    reason: str | None
+    seq: int | None
+    ts_ms: int

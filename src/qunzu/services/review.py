@@ -14,7 +14,7 @@ from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS, require_staff
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from qunzu.review import Lexicon, ScanResult
 from qunzu.services.context import Ctx
-from qunzu.services.events import MessageDeleted, MessagePosted
+from qunzu.services.events import MessageDeleted, MessagePosted, ReviewDecided
 from qunzu.services.messages import message_payload, stored_view
 from qunzu.services.review_runtime import ReviewRuntime
 from qunzu.services.views import UserView
@@ -202,6 +202,23 @@ async def _decide_message(
 ) -> None:
     msg = (await uow.conn.execute(select(messages).where(messages.c.id == int(item.target_id)))).one()
     code = (await uow.conn.execute(select(groups.c.code).where(groups.c.id == msg.group_id))).scalar_one()
+    ts_ms = int(ctx.now.timestamp() * 1000)
+
+    def tell_author(decision: str, seq: int | None) -> None:  # live, to the author's own connections only
+        uow.collect(
+            ReviewDecided(
+                group_id=msg.group_id,
+                group_code=code,
+                author_id=msg.sender_id,
+                message_id=msg.id,
+                client_msg_id=msg.client_msg_id,
+                decision=decision,
+                reason=reason,
+                seq=seq,
+                ts_ms=ts_ms,
+            )
+        )
+
     if msg.review_state == "held":
         if approve:
             stmt = select(groups.c.last_seq).where(groups.c.id == msg.group_id)
@@ -226,8 +243,10 @@ async def _decide_message(
             ).scalar_one_or_none()
             view = stored_view(row, code, GroupRole(role) if role else None)
             uow.collect(MessagePosted(group_id=msg.group_id, group_code=code, seq=seq, message=message_payload(view)))
+            tell_author("approved", seq)
         else:
             await uow.conn.execute(update(messages).where(messages.c.id == msg.id).values(review_state="rejected"))
+            tell_author("rejected", None)
         return
     # flagged: already published
     if approve:
@@ -245,14 +264,9 @@ async def _decide_message(
     )
     if msg.deleted_at is None:
         uow.collect(
-            MessageDeleted(
-                group_id=msg.group_id,
-                group_code=code,
-                message_id=msg.id,
-                seq=msg.seq,
-                ts_ms=int(ctx.now.timestamp() * 1000),
-            )
+            MessageDeleted(group_id=msg.group_id, group_code=code, message_id=msg.id, seq=msg.seq, ts_ms=ts_ms)
         )
+        tell_author("rejected", msg.seq)
 
 
 # --- lexicon management ---------------------------------------------------------------------------------------------

@@ -250,7 +250,7 @@ TEXTS["zh-CN"].update(i18n_review.ZH)
 TEXTS["en"].update(i18n_review.EN)
 
 # Keys the browser scripts need (sent to the page as JSON, never as markup).
-SCRIPT_KEYS = [k for k in TEXTS["en"] if k.startswith(("chat.", "members.", "verify.", "content."))]
+SCRIPT_KEYS = [k for k in TEXTS["en"] if k.startswith(("chat.", "members.", "verify.", "content.", "reason."))]
 
 # Sharper zh-CN wording for generic validation errors that name a field.
 FIELD_ERRORS_ZH: dict[str, str] = {

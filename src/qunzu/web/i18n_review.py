@@ -25,6 +25,8 @@ ZH: dict[str, str] = {
     "chat.rejected": "这条消息含有违规信息（{categories}），违反平台规则，未能发送。"
     "内容已保留在输入框中，请修改后重试。",
     "chat.approved": "你的消息已通过审核",
+    "chat.rejected_live": "你的一条消息未通过审核（{reason}），群成员看不到它",
+    "chat.removed_after_review": "你的一条消息经审核已被删除（{reason}）",
     "staff.nav.review": "内容审核",
     "staff.nav.lexicon": "敏感词库",
     "staff.nav.review_test": "文本检测",
@@ -186,6 +188,8 @@ EN: dict[str, str] = {
     "chat.rejected": "This message contains prohibited content ({categories}) and was not sent. Your text is "
     "still in the box: edit it and try again.",
     "chat.approved": "Your message was approved",
+    "chat.rejected_live": "One of your messages was not approved ({reason}); members cannot see it",
+    "chat.removed_after_review": "One of your messages was removed after review ({reason})",
     "staff.nav.review": "Content review",
     "staff.nav.lexicon": "Lexicon",
     "staff.nav.review_test": "Test a text",

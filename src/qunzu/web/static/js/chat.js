@@ -267,6 +267,21 @@ function unhold(clientId) {
   regroup(next);
 }
 
+/** A reviewer rejected one of my messages (only I get this frame): mark it, and say so. */
+function reviewRejected(frame) {
+  const reason = frame.reason ? t(`reason.${frame.reason}`) : t("reason.other");
+  const node = held.get(frame.client_msg_id);
+  if (node) {
+    node.classList.add("not-approved");
+    node.dataset.status = "rejected";
+    node.querySelector(".msg-review").textContent = t("chat.not_approved");
+    node.querySelector(".msg-review-hint").textContent = t("chat.not_approved_hint");
+    announceText(t("chat.rejected_live", { reason }));
+  } else if (frame.seq !== null) {
+    announceText(t("chat.removed_after_review", { reason })); // a published message: message_deleted hides it
+  }
+}
+
 function settle(clientId, message) {
   if (message && message.seq === null) {
     const node = pending.get(clientId);
@@ -400,6 +415,9 @@ function onFrame(frame) {
     }
     case "message_deleted":
       markDeleted(frame.seq);
+      break;
+    case "review_decided":
+      if (frame.decision === "rejected") reviewRejected(frame);
       break;
     case "member_joined":
     case "member_left":
