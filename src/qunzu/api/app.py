@@ -23,7 +23,6 @@ from qunzu.api.errors import install_error_handlers
 from qunzu.api.metrics import HttpMetrics, MetricsMiddleware
 from qunzu.bootstrap import Container
 
-
 # FastAPI's native OpenTelemetry hooks, switched off unless configured (QUNZU_SERVER__OPENTELEMETRY=true).
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
