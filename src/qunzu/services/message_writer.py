@@ -6,8 +6,10 @@ written, new posts queue up and form the next batch, so the batch size follows t
 is written at once; under load, hundreds share a commit.
 
 Per batch, whatever its size: lock the groups and read the senders' standing, find earlier posts with the same
-client ids, insert all new messages, move each group's sequence — four statements and one commit (three on
-PostgreSQL, whose prepared array statements run on the writer's own connection: storage/post_batch_pg.py). The
+client ids, insert all new messages (and any review items), move each group's sequence, and commit. Each database
+has its own few statements with the lists bound as one array parameter, so their text never changes, they stay
+prepared, and their plans stay on the indexes (storage/post_batch_pg.py: unnest and ANY, on the writer's own
+connection and thread; storage/post_batch_sqlite.py: json_each, on the writer thread's sqlite3 connection). The
 decisions in between (`_plan`, `_finish`) are the same code for both.
 """
 
@@ -23,7 +25,7 @@ from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Histogram
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Engine
 
 from qunzu.domain.documents import DocumentKind, check_agreement_current
 from qunzu.domain.groupcode import parse_group_code
@@ -38,7 +40,7 @@ from qunzu.services.review import review_item_values
 from qunzu.services.views import MessageView
 from qunzu.storage.engine import create_sync_sqlite_engine
 from qunzu.storage.post_batch_pg import PgPostStatements
-from qunzu.storage.tables import documents, groups, memberships, messages, review_items, users
+from qunzu.storage.post_batch_sqlite import SqlitePostStatements
 from qunzu.storage.uow import Database
 
 log = structlog.get_logger(__name__)
@@ -166,14 +168,11 @@ class MessageWriter:
                 outcomes, events = await asyncio.get_running_loop().run_in_executor(
                     self._executor, self._sqlite_batch, batch
                 )
-        elif self._pg is not None and all(req.verdict is None for req in batch):
+        else:
             # PostgreSQL: prepared array statements on the writer's own connection and thread
             # (storage/post_batch_pg.py); write_batch_pg runs in that thread and returns plain values.
+            assert self._pg is not None
             outcomes, events = await self._pg.run(lambda stmts: write_batch_pg(stmts, batch))
-        else:
-            async with self.db.engine.connect() as conn:
-                outcomes, events = await conn.run_sync(write_batch, batch, True)
-                await conn.commit()
         if events and self.db.dispatcher is not None:
             await self.db.dispatcher(events)  # after commit, never before
         for i, req in enumerate(batch):
@@ -187,46 +186,20 @@ class MessageWriter:
         """Runs in the writer thread: BEGIN IMMEDIATE, the batch, COMMIT on a plain sqlite3 connection."""
         if self._sync_engine is None:
             self._sync_engine = create_sync_sqlite_engine(self.db.engine.url)
-        with self._sync_engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                return write_batch(conn, batch, False)
-
-
-# The batch's statements, built once: only their parameters change (expanding IN lists).
-AGREEMENT_VERSION = select(func.max(documents.c.version)).where(documents.c.kind == DocumentKind.AGREEMENT.value)
-# The batch's groups, each with the batch's senders who are members of it (one row per such member, or one row with
-# NULLs), their identity level and agreement version, and the current agreement version: one round trip.
-GROUPS_AND_SENDERS = (
-    select(
-        groups.c.id,
-        groups.c.code,
-        groups.c.status,
-        groups.c.last_seq,
-        memberships.c.user_id,
-        memberships.c.role,
-        users.c.nickname,
-        users.c.verification_level,
-        users.c.agreement_version,
-        AGREEMENT_VERSION.scalar_subquery().label("current_agreement"),
-    )
-    .select_from(
-        groups.outerjoin(
-            memberships.join(users, users.c.id == memberships.c.user_id),
-            and_(
-                memberships.c.group_id == groups.c.id,
-                memberships.c.user_id.in_(bindparam("actors", expanding=True)),
-            ),
-        )
-    )
-    .where(groups.c.code.in_(bindparam("codes", expanding=True)))
-)
-LOCKED_GROUPS_AND_SENDERS = GROUPS_AND_SENDERS.order_by(groups.c.id).with_for_update(of=groups)
-EARLIER = select(messages).where(
-    tuple_(messages.c.group_id, messages.c.sender_id, messages.c.client_msg_id).in_(bindparam("keys", expanding=True))
-)
-INSERT_MESSAGES = insert(messages).returning(messages.c.id, sort_by_parameter_order=True)
-MOVE_SEQUENCE = update(groups).where(groups.c.id == bindparam("gid")).values(last_seq=bindparam("seq"))
+        pooled = self._sync_engine.raw_connection()
+        try:
+            dbapi: Any = pooled.driver_connection
+            dbapi.execute("BEGIN IMMEDIATE")
+            try:
+                result = write_batch_sqlite(SqlitePostStatements(dbapi), batch)
+                dbapi.execute("COMMIT")
+            except BaseException:
+                if dbapi.in_transaction:
+                    dbapi.execute("ROLLBACK")
+                raise
+            return result
+        finally:
+            pooled.close()
 
 
 @dataclass(slots=True)
@@ -378,30 +351,24 @@ def _finish(
     return outcomes, events, reviews
 
 
-def write_batch(
-    conn: Connection, batch: list[PostRequest], lock_rows: bool
+def write_batch_sqlite(
+    stmts: SqlitePostStatements, batch: list[PostRequest]
 ) -> tuple[dict[int, Result | QunzuError], list[Any]]:
-    """The batch in one transaction (the caller commits), portable SQLAlchemy Core: four statements whatever its
-    size, plus one insert for any review items. Returns each request's outcome and the events to publish after the
-    commit."""
+    """The same batch on SQLite's fixed JSON-array statements (the caller's transaction commits it)."""
     codes = sorted({parse_group_code(r.code) for r in batch})
     actors = sorted({r.actor for r in batch})
-    stmt = LOCKED_GROUPS_AND_SENDERS if lock_rows else GROUPS_AND_SENDERS
-    rows = [r._mapping for r in conn.execute(stmt, {"codes": codes, "actors": actors})]
+    rows = stmts.groups_and_senders(codes, actors, DocumentKind.AGREEMENT.value)
     by_code: dict[str, Any] = {}
     for r in rows:
         by_code.setdefault(r["code"], r)
-    keys = _earlier_keys(batch, by_code)
-    earlier_rows = conn.execute(EARLIER, {"keys": keys}).all() if keys else []
-    plan = _plan(batch, rows, earlier_rows)
+    plan = _plan(batch, rows, stmts.earlier(_earlier_keys(batch, by_code)))
     ids: list[int] = []
     if plan.to_insert:
-        ids = list(conn.execute(INSERT_MESSAGES, plan.to_insert).scalars().all())
-        if plan.moved:
-            conn.execute(MOVE_SEQUENCE, [{"gid": gid, "seq": seq} for gid, seq in plan.moved])
+        new_ids = stmts.insert_and_move(plan.to_insert, plan.moved)
+        ids = [new_ids[(r["group_id"], r["sender_id"], r["client_msg_id"])] for r in plan.to_insert]
     outcomes, events, reviews = _finish(plan, batch, ids)
     if reviews:
-        conn.execute(insert(review_items), reviews)
+        stmts.insert_reviews(reviews)
     return outcomes, events
 
 
@@ -423,7 +390,8 @@ async def write_batch_pg(
         new_ids = await stmts.insert_and_move(plan.to_insert, plan.moved)
         ids = [new_ids[(r["group_id"], r["sender_id"], r["client_msg_id"])] for r in plan.to_insert]
     outcomes, events, reviews = _finish(plan, batch, ids)
-    assert not reviews, "batches with review verdicts take the portable path"
+    if reviews:
+        await stmts.insert_reviews(reviews)
     return outcomes, events
 
 

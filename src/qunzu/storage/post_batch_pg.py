@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -54,6 +55,29 @@ SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text
                      $8::timestamptz[], $9::text[], $10::int[])
 RETURNING id, group_id, sender_id, client_msg_id
 """
+
+INSERT_REVIEWS = """
+INSERT INTO review_items (kind, target_id, group_id, author_id, text, action, categories, hits, lexicon_version, state,
+                          created_at)
+SELECT kind, target_id, group_id, author_id, text, action, categories::json, hits::json, lexicon_version, state,
+       created_at
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+            $9::text[], $10::text[], $11::timestamptz[])
+     AS r(kind, target_id, group_id, author_id, text, action, categories, hits, lexicon_version, state, created_at)
+"""
+REVIEW_COLUMNS = (
+    "kind",
+    "target_id",
+    "group_id",
+    "author_id",
+    "text",
+    "action",
+    "categories",
+    "hits",
+    "lexicon_version",
+    "state",
+    "created_at",
+)
 
 INSERT_COLUMNS = (
     "group_id",
@@ -148,6 +172,7 @@ class PgPostStatements:
                     "read": await conn.prepare(GROUPS_AND_SENDERS),
                     "earlier": await conn.prepare(EARLIER),
                     "insert": await conn.prepare(INSERT_AND_MOVE),
+                    "reviews": await conn.prepare(INSERT_REVIEWS),
                 }
             except BaseException:
                 conn.terminate()
@@ -192,3 +217,11 @@ class PgPostStatements:
         seqs = [s for _, s in moved]
         out = await self._stmts["insert"].fetch(*columns, gids, seqs)
         return {(r["group_id"], r["sender_id"], r["client_msg_id"]): r["id"] for r in out}
+
+    async def insert_reviews(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Queue review items (rows as `services.review.review_item_values` makes them)."""
+        columns: list[list[Any]] = [[row[c] for row in rows] for c in REVIEW_COLUMNS]
+        columns[6] = [json.dumps(list(v)) for v in columns[6]]
+        columns[7] = [json.dumps(list(v)) for v in columns[7]]
+        columns[10] = [_ms(v) for v in columns[10]]
+        await self._stmts["reviews"].fetch(*columns)
