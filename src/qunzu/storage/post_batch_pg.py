@@ -124,6 +124,10 @@ class PgPostStatements:
         _, kwargs = engine.dialect.create_connect_args(engine.url)
         kwargs.pop("prepared_statement_cache_size", None)  # SQLAlchemy's own option, not asyncpg's
         kwargs.pop("prepared_statement_name_func", None)
+        kwargs.setdefault("command_timeout", 30)
+        settings = dict(kwargs.get("server_settings") or {})
+        settings.setdefault("application_name", "qunzu-message-writer")  # so it can be told apart in pg_stat_activity
+        kwargs["server_settings"] = settings  # a hung database fails the batch (503, retry) instead of the writer
         self._connect_kwargs: dict[str, Any] = dict(kwargs)
         self._conn: Any = None
         self._stmts: dict[str, Any] = {}
@@ -193,8 +197,8 @@ class PgPostStatements:
         try:
             async with conn.transaction():
                 return await work(self)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-            # a statement error leaves the connection usable, but a lost one does not: start afresh either way
+        except BaseException:
+            # a statement error leaves the connection usable, but a lost or timed-out one does not: start afresh
             await self._close()
             raise
 
