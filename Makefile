@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@# the review engine's lexicon-independent tables (characters, words, pinyin), built once with the install
+	$(BIN)/python -c "from qunzu.review.compiler import build_base; build_base()"
 	@touch $(STAMP)
 
 # Debian's Chromium and CJK fonts for the browser tests (never `playwright install`: it downloads).

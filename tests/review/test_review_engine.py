@@ -30,6 +30,11 @@ def terms(engine: ReviewEngine, text: str) -> list[str]:
         ("lhc", "六合彩"),
         ("free  money", "free money"),
         ("buyviagranow", "viagra"),
+        ("da4ma2", "大麻"),  # tone digits
+        ("liu4 he2 cai3", "六合彩"),
+        ("v1agra", "viagra"),  # look-alike digits and symbols
+        ("c@sino", "casino"),
+        ("s3x", "sex"),
     ],
 )
 def test_evasions_are_found(engine: ReviewEngine, text: str, term: str) -> None:
@@ -50,6 +55,15 @@ def test_evasions_are_found(engine: ReviewEngine, text: str, term: str) -> None:
         "Adam ate",
         "大妈",  # homophones are not matched
         "六合\n\n\n\n彩",  # R1: gap too long
+        "a1b2",  # digits in codes and numbers are neither tones nor letters
+        "2024",
+        "mp3",
+        "h264",
+        "win10",
+        "型号da4ma9",  # 9 is no tone
+        "se7en",  # no term, whatever the digits read as
+        "s3xy",  # R4: a stand-in word is the term only as a whole word
+        "c4s1n0",  # more stand-ins than letters
     ],
 )
 def test_innocent_texts_pass(engine: ReviewEngine, text: str) -> None:
@@ -150,3 +164,33 @@ def test_terms_that_are_only_separators_are_skipped() -> None:
 )
 def test_gap_length_depends_on_what_fills_the_gap(engine: ReviewEngine, text: str, found: bool) -> None:
     assert (engine.scan(text).terms == ["六合彩"]) is found
+
+
+def test_digit_hits_point_at_the_users_characters(engine: ReviewEngine) -> None:
+    for text, piece, via in [
+        ("买 da4ma2 吧", "da4ma2", "pinyin"),  # the last syllable's tone belongs to the hit
+        ("wo3 yao4 mai3 da4 ma2", "da4 ma2", "pinyin"),
+        ("buy V1AGRA now", "V1AGRA", "leet"),
+        ("$ex chat", "$ex", "leet"),
+    ]:
+        (hit,) = engine.scan(text).hits
+        assert (text[hit.start : hit.end], hit.via) == (piece, via), text
+
+
+def test_tone_digits_must_fall_between_the_syllables_of_the_term() -> None:
+    eng = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("先生", Category.CUSTOM)]))
+    assert eng.scan("xian1sheng1").terms == ["先生"]
+    assert eng.scan("xi1an sheng").terms == []  # xi1an is 西安: the tone splits the syllable xian
+    assert eng.scan("xian1shen7g").terms == []  # 7 is no tone
+
+
+def test_look_alike_digits_read_only_whole_words() -> None:
+    entries = [LexiconEntry("viagra"), LexiconEntry("sex", exceptions=("s3x ed",))]
+    eng = ReviewEngine.build(Lexicon.from_entries(entries))
+    assert eng.scan("buyviagranow").terms == ["viagra"]  # a long term needs no word edge...
+    assert eng.scan("buyv1agranow").terms == []  # ...but a stand-in word is read only as a whole word
+    assert eng.scan("v1agra2").terms == []  # 2 stands for no letter
+    assert eng.scan("v11agra").terms == []  # vilagra, villagra...: no term
+    result = eng.scan("s3x ed class")
+    assert [(h.term, h.excepted) for h in result.hits] == [("sex", True)]  # exceptions cover them too
+    assert result.action is Action.ALLOW

@@ -86,3 +86,28 @@ def test_lenient_mode_reads_fields_written_with_spaces_or_commas() -> None:
         ("六合彩", Category.GAMBLING, Action.HOLD),
         ("大麻", Category.ILLEGAL_GOODS, Action.BLOCK),
     ]
+
+
+def test_the_common_line_reads_as_any_other_line() -> None:
+    """`term<TAB>category<TAB>action` takes a short cut; every near miss must read as the general rules say."""
+    lines = {
+        "赌博\tgambling\tblock\n": LexiconEntry("赌博", Category.GAMBLING, Action.BLOCK),
+        "大麻\tillegal_goods\t\n": LexiconEntry("大麻", Category.ILLEGAL_GOODS, Action.BLOCK),
+        " 冰毒\tillegal_goods\thold\r\n": LexiconEntry("冰毒", Category.ILLEGAL_GOODS, Action.HOLD),
+        "网赚 \tfraud\tflag\n": LexiconEntry("网赚", Category.FRAUD, Action.FLAG),
+        "刷单\tFraud\tHOLD\n": LexiconEntry("刷单", Category.FRAUD, Action.HOLD),
+        "free money\tadvertising\tallow": LexiconEntry("free money", Category.ADVERTISING, Action.ALLOW),
+        "# 赌博\tgambling\tblock\n": None,
+        "  # x\tgambling\tblock\n": None,
+        "\t\t\n": None,
+    }
+    for line, entry in lines.items():
+        got = Lexicon.load_text([line])
+        assert got == Lexicon.from_entries([entry] if entry else []), repr(line)
+        assert got.content_hash == Lexicon.from_entries([entry] if entry else []).content_hash
+    whole = Lexicon.load_text(list(lines) * 2)
+    assert whole == Lexicon.from_entries(e for e in lines.values() if e)
+    assert whole.content_hash == Lexicon.from_entries(e for e in lines.values() if e).content_hash
+    with pytest.raises(ValidationFailed):  # a line break inside a term (a list of lines can hold one)
+        Lexicon.load_text(["a\rb\tfraud\tblock\n"])
+    assert len(Lexicon.load_text(["a\rb\tfraud\tblock\n", "c\tfraud\tblock\n"], strict=False)) == 1

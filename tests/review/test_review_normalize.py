@@ -48,6 +48,7 @@ def test_offsets_after_an_expanding_fold(engine: ReviewEngine) -> None:
 _PIECES = [
     "六", "合", "彩", "赌", "博", "大", "麻", "烦", "代", "孕", "妇", "s", "e", "x", "S", "Ｅ", "ｘ", "發", "財",
     " ", "*", ".", "，", "😀", "\u200b", "\ufe0f", "ß", "İ", "ѕ", "a", "l", "i", "u", "h", "c", "1", "\n",
+    "2", "3", "4", "@", "$", "d", "m", "v", "g", "r",
 ]  # fmt: skip
 
 
@@ -60,6 +61,8 @@ def test_offsets_map_back_to_text_that_normalizes_to_the_hit(engine: ReviewEngin
         piece = text[hit.start : hit.end]
         seen = engine.normalize(piece)
         assert seen, piece
+        if hit.via == "leet":  # a symbol can stand for a letter at either end ("$ex")
+            piece = piece.strip("@$")
         assert engine.normalize(piece[0]) and engine.normalize(piece[-1]), "a hit starts and ends on a character"
         if hit.via == "text":
             assert engine.normalize(hit.term) in seen

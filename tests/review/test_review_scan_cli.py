@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import select
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from qunzu.review import ReviewEngine, scan_cli
 from qunzu.review.scan_cli import run_scan
 
 DATA = Path(__file__).parent / "data"
@@ -77,3 +82,85 @@ def test_run_scan_streams_without_holding_input(tmp_path: Path) -> None:
     assert run_scan(DATA / "lexicon.txt", Source(), out, None) == 0  # type: ignore[arg-type]
     answers = [json.loads(x)["action"] for x in out.getvalue().splitlines()]
     assert answers == ["allow", "block"] * 1000
+
+
+def _scan_bytes(data: bytes, *extra: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "qunzu.review.scan_cli", "--lexicon", str(DATA / "lexicon.txt"), "--no-cache", *extra],
+        input=data,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_large_piped_input_is_answered_in_order_with_or_without_the_helper_process() -> None:
+    texts = ["买六 合 彩", "你好", "大 麻烦了", "ＳＥＸ", "网赚，刷单", "恭喜發財", "liu he cai"]
+    lines = []
+    for i in range(20_000):
+        if i % 997 == 0:
+            lines.append(b"not json\n")
+        elif i % 1009 == 0:
+            lines.append(b'{"text": "\xe8\xb5\x8c\xe5\x8d\x9a"}\r\n')  # 赌博, CRLF
+        else:
+            lines.append(json.dumps({"text": f"{texts[i % len(texts)]} {i}"}, ensure_ascii=False).encode() + b"\n")
+    data = b"".join(lines) + b'{"text": "\xe5\xa4\xa7\xe9\xba\xbb"}'  # 大麻, and no newline at the end
+    one, two = _scan_bytes(data, "--jobs", "1"), _scan_bytes(data, "--jobs", "2")
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout
+    out = [json.loads(line) for line in two.stdout.decode().splitlines()]
+    assert len(out) == len(lines) + 1
+    assert out[997]["error"] and out[1009] == {"hits": ["赌博"], "action": "block"}
+    assert out[1] == {"hits": [], "action": "allow"} and out[7]["hits"] == ["六合彩"]
+    assert out[-1] == {"hits": ["大麻"], "action": "block"}
+
+
+def test_each_answer_is_out_as_soon_as_its_line_is_in(tmp_path: Path) -> None:
+    """A co-process: write one line, read its answer, write the next (the input stays open)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qunzu.review.scan_cli", "--lexicon", str(DATA / "lexicon.txt"), "--cache-dir",
+         str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for text, action in [("赌博", "block"), ("你好", "allow"), ("刷 单", "hold")] * 3:
+            proc.stdin.write(json.dumps({"text": text}, ensure_ascii=False).encode() + b"\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 60)
+            assert ready, "no answer while the input is still open"
+            assert json.loads(proc.stdout.readline())["action"] == action
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+        assert proc.stdout.read() == b""
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_when_the_helper_process_dies_its_share_is_answered_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not scan_cli._can_fork():
+        pytest.skip("no second CPU or no fork here")
+    engine = ReviewEngine.load_text_file(DATA / "lexicon.txt")
+    lines = [json.dumps({"text": "买六 合 彩" if i % 2 else "你好"}, ensure_ascii=False) + "\n" for i in range(5000)]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    started: list[int] = []
+    real_init = scan_cli._Helper.__init__
+
+    def init(self: scan_cli._Helper, answer: object) -> None:
+        real_init(self, answer)  # type: ignore[arg-type]
+        started.append(self.pid)
+
+    monkeypatch.setattr(scan_cli._Helper, "__init__", init)
+    monkeypatch.setattr(scan_cli._Helper, "_serve", staticmethod(lambda *_: os._exit(3)))  # dies at once
+    out = io.BytesIO()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert scan_cli.scan_fd(engine, fd, out, jobs=2) == 0
+    finally:
+        os.close(fd)
+    assert started
+    assert [json.loads(x)["action"] for x in out.getvalue().splitlines()] == ["allow", "block"] * 2500

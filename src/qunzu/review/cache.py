@@ -35,13 +35,22 @@ def _read(path: Path) -> bytes | None:
     return payload
 
 
-def _write(path: Path, payload: bytes) -> None:
+def store(path: Path, payload: bytes, *, shared: bool = False) -> None:
+    """Write one cache file atomically; a read-only or full disk is not an error (see the module doc).
+    A shared file (the installation's copy of the base tables) is readable by every user."""
+    _write(path, payload, mode=0o644 if shared else None)
+
+
+def _write(path: Path, payload: bytes, mode: int | None = None) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         try:
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
             with os.fdopen(fd, "wb") as fh:
-                fh.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+                fh.write(MAGIC + hashlib.sha256(payload).digest())
+                fh.write(payload)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

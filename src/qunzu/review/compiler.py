@@ -3,23 +3,35 @@
 Everything a scan needs that can be computed ahead of time is computed here, once per lexicon version, and
 can be cached on disk (cache.py): the per-character tables, the word list, the pinyin syllables, every
 pattern with its targets, and the serialized daachorse automaton.
+
+The lexicon-independent part (`BaseData`) depends only on the code and the Unicode/OpenCC/pypinyin versions
+(`base_key`). Besides the copy in each cache directory, one copy is kept with the installation, next to the
+package's bytecode (`shared_base_path`), so a fresh cache directory does not cost a rebuild of it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import marshal
+import os
+import re
+import threading
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib.util import cache_from_source
+from itertools import accumulate
+from pathlib import Path
 
 import daachorse
 
 from qunzu.review import charmap, pinyin, words
+from qunzu.review.cache import load_cached, store
 from qunzu.review.lexicon import Lexicon
+from qunzu.review.model import LexiconEntry
 from qunzu.review.textview import Normalizer
 
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 KIND_TEXT, KIND_PINYIN, KIND_INITIALS, KIND_EXCEPTION = 0, 1, 2, 3
 VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials"}
 
@@ -37,16 +49,21 @@ def _package_version(name: str) -> str:
         return "unknown"
 
 
+_BASE_KEY: list[str] = []
+
+
 def base_key() -> str:
     """Identifies the lexicon-independent tables: changes with the code and the Unicode/OpenCC/pypinyin data."""
-    parts = [
-        f"charmap{charmap.CHARMAP_VERSION}",
-        f"format{FORMAT_VERSION}",
-        unicodedata.unidata_version,
-        _package_version("opencc"),
-        _package_version("pypinyin"),
-    ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+    if not _BASE_KEY:
+        parts = [
+            f"charmap{charmap.CHARMAP_VERSION}",
+            f"format{FORMAT_VERSION}",
+            unicodedata.unidata_version,
+            _package_version("opencc"),
+            _package_version("pypinyin"),
+        ]
+        _BASE_KEY.append(hashlib.sha256("|".join(parts).encode()).hexdigest()[:24])
+    return _BASE_KEY[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,26 +74,140 @@ class BaseData:
     words: frozenset[str]
     syllables: frozenset[str]
     char_syllables: dict[str, str]
+    phrases: bytes = b""  # a serialized pinyin.PhraseTable: only compiling a lexicon needs it
+    payload: bytes = field(default=b"", compare=False, repr=False)  # what to_bytes returns, once known
 
     def to_bytes(self) -> bytes:
-        return marshal.dumps(
-            (FORMAT_VERSION, self.tables.to_bytes(), self.words, self.syllables, self.char_syllables)
-        )
+        if self.payload:
+            return self.payload
+        # sets as tuples: marshal sorts a set's items to write it, which is slow for 50,000 of them
+        fields = (self.tables.to_bytes(), tuple(self.words), tuple(self.syllables), self.char_syllables, self.phrases)
+        return marshal.dumps((FORMAT_VERSION, *fields))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> BaseData:
-        fmt, tables, word_set, syllables, char_syllables = marshal.loads(data)
+        fmt, table_bytes, word_list, syllables, char_syllables, phrases = marshal.loads(data)
         if fmt != FORMAT_VERSION:
             raise ValueError("stale base tables")
-        return cls(charmap.CharTables.from_bytes(tables), word_set, syllables, char_syllables)
+        tables = charmap.CharTables.from_bytes(table_bytes)
+        return cls(tables, frozenset(word_list), frozenset(syllables), char_syllables, phrases, bytes(data))
+
+
+def shared_base_path() -> Path | None:
+    """Where the installation keeps its copy of the base tables: the package's bytecode directory."""
+    try:
+        return Path(cache_from_source(__file__)).parent / f"qunzu-review-base-{base_key()}.bin"
+    except (NotImplementedError, ValueError):  # pragma: no cover - no bytecode cache in this interpreter
+        return None
 
 
 def build_base() -> BaseData:
-    """Classify the code points and gather words and syllables (about a second)."""
-    tables = charmap.build_char_tables()
-    norm = Normalizer(tables)
-    word_set = frozenset(norm.normalize(w) for w in words.default_words())
-    return BaseData(tables, word_set, pinyin.all_syllables(), pinyin.char_syllables())
+    """The lexicon-independent tables: the installation's copy, or built (about a second) and kept there."""
+    path = shared_base_path()
+    if path is not None:
+        found = load_cached(path, BaseData.from_bytes)
+        if found is not None:
+            return found
+    base = make_base()
+    if path is not None:
+        store(path, base.payload, shared=True)
+    return base
+
+
+def make_base() -> BaseData:
+    """Classify the code points and gather words, syllables and phrase readings (pure).
+
+    The part that comes from pypinyin (about half the work, a third of it importing pypinyin) is computed
+    by a forked child while this process classifies the code points, when that is safe (see _PinyinPart)."""
+    part = _PinyinPart.start()
+    try:
+        tables = charmap.build_char_tables()
+        norm = Normalizer(tables)
+    finally:
+        got = part.result() if part is not None else None
+    per_char, syllables, phrases, candidates = got or _pinyin_part()
+    word_set = frozenset(_normalize_all(norm, list(candidates))[0]) if candidates else frozenset()
+    base = BaseData(tables, word_set, syllables, per_char, phrases)
+    return BaseData(tables, word_set, syllables, per_char, phrases, base.to_bytes())
+
+
+PinyinPart = tuple[dict[str, str], frozenset[str], bytes, tuple[str, ...]]
+
+
+def _pinyin_part() -> PinyinPart:
+    """Per-character readings, syllables, the phrase table and the candidate words, all from pypinyin."""
+    per_char = pinyin.char_syllables()
+    return per_char, pinyin.all_syllables(), pinyin.PhraseTable.build(per_char).to_bytes(), tuple(words.default_words())
+
+
+class _PinyinPart:
+    """_pinyin_part() computed by a forked child and sent back over a pipe.
+
+    Only from a process with one thread (forking copies no other thread, and no lock another thread holds)
+    that may use two CPUs; the child touches nothing but the pipe and leaves with os._exit. Anything going
+    wrong on the way shows up as a short or unreadable reply, and the caller then computes it itself."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self._pid, self._fd = pid, fd
+
+    @classmethod
+    def start(cls) -> _PinyinPart | None:
+        if not hasattr(os, "fork") or threading.active_count() > 1 or len(_cpus()) < 2:
+            return None
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            return None
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                os.close(read_end)
+                per_char, syllables, phrases, candidates = _pinyin_part()
+                data = marshal.dumps((FORMAT_VERSION, per_char, tuple(syllables), phrases, candidates))
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(write_end, view) :]
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def result(self) -> PinyinPart | None:
+        parts: list[bytes] = []
+        try:
+            while chunk := os.read(self._fd, 1 << 20):
+                parts.append(chunk)
+        except OSError:
+            parts.clear()
+        finally:
+            os.close(self._fd)
+        try:
+            _, status = os.waitpid(self._pid, 0)
+        except ChildProcessError:
+            status = 1
+        if status != 0 or not parts:
+            return None
+        try:
+            fmt, per_char, syllables, phrases, candidates = marshal.loads(b"".join(parts))
+        except (ValueError, TypeError, EOFError):
+            return None
+        if fmt != FORMAT_VERSION:
+            return None
+        return per_char, frozenset(syllables), phrases, candidates
+
+
+def _cpus() -> set[int]:
+    try:
+        return os.sched_getaffinity(0)
+    except AttributeError:  # pragma: no cover - not Linux
+        return set(range(os.cpu_count() or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,91 +223,208 @@ class Compiled:
     extra_words: frozenset[str]
     max_han: int  # most syllables in a pinyin spelling: how far the mixed view looks around a Latin run
     skipped: tuple[str, ...]  # terms that normalise to nothing (only separators): they can never match
+    head: bytes = field(default=b"", compare=False, repr=False)  # _head(), when computed ahead
 
-    def to_bytes(self) -> bytes:
+    def _head(self) -> bytes:
         return marshal.dumps(
             (
                 FORMAT_VERSION, self.version, self.entries, self.patterns, self.targets, self.fold_base,
-                self.automaton,
                 self.extra_words, self.max_han, self.skipped,
             )
         )  # fmt: skip
 
+    def to_bytes(self) -> bytes:
+        """The fields, marshalled, then the automaton as it is (it is already bytes)."""
+        head = self.head or self._head()
+        return b"".join((len(head).to_bytes(8, "little"), head, self.automaton))
+
     @classmethod
     def from_bytes(cls, data: bytes) -> Compiled:
-        fmt, *fields = marshal.loads(data)
+        size = int.from_bytes(data[:8], "little")
+        if len(data) < 8 + size:
+            raise ValueError("truncated compiled lexicon")
+        fmt, version, entries, patterns, targets, fold_base, extra, max_han, skipped = marshal.loads(
+            memoryview(data)[8 : 8 + size]
+        )
         if fmt != FORMAT_VERSION:
             raise ValueError("stale compiled lexicon")
-        return cls(*fields)
+        return cls(version, entries, patterns, targets, fold_base, data[8 + size :], extra, max_han, skipped)
+
+
+_ALNUM_RUN = re.compile("[0-9A-Za-z]*").match
 
 
 def _alnum_run(s: str) -> int:
-    n = 0
-    for ch in s:
-        if not (ch.isascii() and ch.isalnum()):
-            break
-        n += 1
-    return n
+    """How many ASCII letters and digits `s` starts with."""
+    match = _ALNUM_RUN(s)
+    return match.end() if match is not None else 0
 
 
-def _own_gaps(norm: Normalizer, term: str) -> tuple[int, ...]:
+class _Automaton(threading.Thread):
+    """Builds the automaton on another core: daachorse holds the GIL only to read the patterns, then lets
+    the calling thread go on (gathering targets, marshalling them for the cache) while it builds."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        super().__init__(name="qunzu-review-automaton", daemon=True)
+        self._patterns = patterns
+        self.result = b""
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = daachorse.CharwiseDoubleArrayAhoCorasick(self._patterns).serialize()
+        except BaseException as exc:  # handed to the thread that waits for the result
+            self.error = exc
+
+    def wait(self) -> bytes:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+_JOINER = "\ua66e"  # a letter (kept, folding to itself) that no real term holds: joins terms for batch passes
+_NOT_HAN = re.compile(f"[^{pinyin.HAN}{_JOINER}]+").sub
+
+
+def _normalize_all(norm: Normalizer, terms: list[str]) -> tuple[list[str], list[bool]]:
+    """Every term's normalised form (norm.normalize), and whether the term had nothing removed.
+
+    Normalisation works character by character, so all the terms go through it at once, joined by a
+    character it keeps as it is; one term at a time when that character occurs in a term."""
+    n = len(terms)
+    joined = _JOINER.join(terms)
+    if n > 1 and joined.count(_JOINER) == n - 1 and norm.fold(_JOINER) == _JOINER:
+        compact = norm.full_view(joined).compact
+        folded = norm.fold(compact).split(_JOINER)
+        if len(folded) == n and len(compact) == len(joined):  # nothing removed anywhere: the common case
+            return folded, [True] * n
+        compacts = compact.split(_JOINER)
+        if len(compacts) == len(folded) == n:
+            return folded, [len(c) == len(t) for c, t in zip(compacts, terms, strict=True)]
+    views = [norm.full_view(t) for t in terms]
+    return [norm.fold(v.compact) for v in views], [len(v.compact) == len(t) for v, t in zip(views, terms, strict=True)]
+
+
+def _own_gaps(norm: Normalizer, term: str, folded: str) -> tuple[int, ...]:
     """Offsets in the normalised term where the term itself has a separator ("free money" -> 4)."""
     view = norm.full_view(term)
-    if not view.compact:
-        return ()
-    view.set_folded(norm.fold(view.compact))
-    return tuple(g for g, _ in view.gaps(0, len(view.folded)))
+    view.set_folded(folded)
+    return tuple(g for g, _ in view.gaps(0, len(folded)))
 
 
-def compile_lexicon(
-    lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_words: Iterable[str] = ()
-) -> Compiled:
-    """Turn a lexicon into patterns and an automaton (pure; about 10 s for 100,000 terms)."""
+def _readings(hans: list[str], per_char: dict[str, str]) -> tuple[list[str], list[str]]:
+    """For strings of Han characters: each one spelled with the per-character readings, and the lengths of
+    those readings as characters (chr(3) for "liu"), both in one pass over all of them. A character without
+    a usable reading stays as it is, so a spelling that is not all ASCII has no pinyin."""
+    if not hans:
+        return [], []
+    letters_of = {ord(ch): r for ch, r in per_char.items() if r and r.isascii() and r.isalpha()}
+    sizes_of = {cp: chr(len(r)) for cp, r in letters_of.items()}
+    joined = _JOINER.join(hans)
+    return joined.translate(letters_of).split(_JOINER), joined.translate(sizes_of).split(_JOINER)
+
+
+def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_words: Iterable[str] = ()) -> Compiled:
+    """Turn a lexicon into patterns and an automaton (pure; about a second for 100,000 terms).
+
+    The per-term work runs as a few passes over all the terms at once (normalisation, Han characters,
+    phrase lookup, per-character readings), so what is left per term is putting its patterns in order."""
+    terms = [e.term for e in lexicon.entries]
+    all_folded, untouched = _normalize_all(norm, terms)
+    all_hans = _NOT_HAN("", _JOINER.join(all_folded)).split(_JOINER)
+    if len(all_hans) != len(terms):  # a term's folded form holds the joiner: one at a time
+        all_hans = [pinyin.han_of(f) for f in all_folded]
+    # A term of Han characters only reads character by character (all terms in one pass: _readings), unless
+    # it holds a phrase of pypinyin's dictionary: those few also get the phrase-aware reading.
+    phrases = pinyin.PhraseTable.from_bytes(base.phrases) if base.phrases else None
+    with_phrases = phrases.with_phrases(all_hans) if phrases is not None else set()
+    per_char = base.char_syllables
+    all_letters, all_sizes = _readings(all_hans, per_char)
+
+    # every pattern, in order of first appearance (all the automaton needs); rows keep the rest for later
     pattern_ids: dict[str, int] = {}
-    targets: list[list[Target]] = []
-
-    def add(pattern: str, target: Target) -> None:
-        pid = pattern_ids.get(pattern)
-        if pid is None:
-            pid = pattern_ids[pattern] = len(targets)
-            targets.append([])
-        targets[pid].append(target)
-
-    entries: list[EntryInfo] = []
+    new_pattern = pattern_ids.setdefault
+    rows: list[tuple[LexiconEntry, str, tuple[int, ...], list[pinyin.Spelling]]] = []
+    more: dict[int, tuple[list[pinyin.Spelling], list[str]]] = {}  # initials and exceptions, when an entry has them
     skipped: list[str] = []
-    max_han = 0
-    for entry in lexicon.entries:
-        folded = norm.normalize(entry.term)
+    bounds_of: dict[str, tuple[int, ...]] = {}  # reading lengths -> syllable bounds, shared
+    term_spellings, normalize = pinyin.term_spellings, norm.normalize
+    no_spellings: list[pinyin.Spelling] = []
+    for i, (entry, folded, plain, han, letters, sizes) in enumerate(
+        zip(lexicon.entries, all_folded, untouched, all_hans, all_letters, all_sizes, strict=True)
+    ):
         if not folded:
             skipped.append(entry.term)
             continue
-        idx = len(entries)
-        gaps = _own_gaps(norm, entry.term)
-        info: EntryInfo = (
-            entry.term, entry.category.value, entry.action.value, folded, gaps,
-            _alnum_run(folded), _alnum_run(folded[::-1]),
-        )  # fmt: skip
-        entries.append(info)
-        add(folded, (idx, KIND_TEXT, gaps))
-        spellings = pinyin.term_spellings(folded, base.char_syllables)
-        for letters, bounds in spellings:
-            add(letters, (idx, KIND_PINYIN, bounds))
-        if spellings:
-            max_han = max(max_han, max(len(bounds) - 1 for _, bounds in spellings))
-        if entry.pinyin_initials:
-            for letters, bounds in pinyin.term_initials(spellings):
-                add(letters, (idx, KIND_INITIALS, bounds))
-        for exc in entry.exceptions:
-            exc_folded = norm.normalize(exc)
-            if exc_folded:
-                add(exc_folded, (idx, KIND_EXCEPTION, ()))
+        new_pattern(folded, len(pattern_ids))
+        if len(han) < 2:
+            spellings = no_spellings
+        elif len(han) != len(folded):  # Han and other characters: rare
+            spellings = term_spellings(folded, per_char, phrases, han=han, has_phrase=i in with_phrases)
+        else:
+            if not letters.isascii():  # a character without a usable reading
+                spellings = no_spellings
+            else:
+                bounds = bounds_of.get(sizes)
+                if bounds is None:
+                    bounds = bounds_of[sizes] = tuple(accumulate(map(ord, sizes), initial=0))
+                if "v" in letters:  # ü written as v, and as u
+                    spellings = [(letters, bounds), (letters.replace("v", "u"), bounds)]
+                else:
+                    spellings = [(letters, bounds)]
+            if i in with_phrases and phrases is not None:
+                spellings = pinyin.han_spellings(han, spellings, phrases, per_char)
+        for spelled, _ in spellings:
+            new_pattern(spelled, len(pattern_ids))
+        if entry.pinyin_initials or entry.exceptions:
+            initials = pinyin.term_initials(spellings) if entry.pinyin_initials else []
+            excs = [x for x in map(normalize, entry.exceptions) if x]
+            for spelled, _ in initials:
+                new_pattern(spelled, len(pattern_ids))
+            for exc in excs:
+                new_pattern(exc, len(pattern_ids))
+            more[len(rows)] = (initials, excs)
+        rows.append((entry, folded, () if plain else _own_gaps(norm, entry.term, folded), spellings))
     patterns = list(pattern_ids)
     fold_base = len(patterns)
     if patterns:  # folded terms never hold a trigger character, so these never collide with a term
         patterns.extend(ch for ch in norm.fold_triggers() if ch not in pattern_ids)
-    automaton = daachorse.CharwiseDoubleArrayAhoCorasick(patterns).serialize() if patterns else b""
-    extra = frozenset(w for w in (norm.normalize(x) for x in extra_words) if len(w) >= 2)
+    extra = frozenset(w for w in (normalize(x) for x in extra_words) if len(w) >= 2)
+    builder = _Automaton(patterns) if patterns else None
+    if builder is not None:
+        builder.start()
+    try:  # while the automaton builds: each pattern's targets, and the marshalled fields for the cache
+        entries: list[EntryInfo] = []
+        targets: list[tuple[Target, ...]] = [()] * fold_base
+        max_han = 1  # syllable bounds: one more than the syllables
+        for idx, (entry, folded, gaps, spellings) in enumerate(rows):
+            lead = _alnum_run(folded) if folded[0].isascii() else 0
+            trail = _alnum_run(folded[::-1]) if folded[-1].isascii() else 0
+            entries.append((entry.term, entry.category._value_, entry.action._value_, folded, gaps, lead, trail))
+            pid = pattern_ids[folded]
+            targets[pid] += ((idx, KIND_TEXT, gaps),)
+            for letters, bounds in spellings:
+                pid = pattern_ids[letters]
+                targets[pid] += ((idx, KIND_PINYIN, bounds),)
+                if len(bounds) > max_han:
+                    max_han = len(bounds)
+            if idx in more:
+                initials, excs = more[idx]
+                for letters, bounds in initials:
+                    pid = pattern_ids[letters]
+                    targets[pid] += ((idx, KIND_INITIALS, bounds),)
+                for exc in excs:
+                    pid = pattern_ids[exc]
+                    targets[pid] += ((idx, KIND_EXCEPTION, ()),)
+        compiled = Compiled(
+            lexicon.content_hash, entries, patterns, targets, fold_base, b"", extra, min(max_han - 1, 16),
+            tuple(skipped),
+        )  # fmt: skip
+        head = compiled._head() if builder is not None else b""
+    finally:
+        automaton = builder.wait() if builder is not None else b""
     return Compiled(
-        lexicon.content_hash, entries, patterns, [tuple(t) for t in targets], fold_base, automaton, extra,
-        min(max_han, 16), tuple(skipped),
+        compiled.version, entries, patterns, targets, fold_base, automaton, extra, compiled.max_han,
+        compiled.skipped, head,
     )  # fmt: skip

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import daachorse
 
+from qunzu.review import digits
 from qunzu.review.cache import cached, load_cached, store_text
 from qunzu.review.compiler import (
     KIND_EXCEPTION,
@@ -32,8 +34,13 @@ from qunzu.review.textview import Normalizer, TextView
 from qunzu.review.words import MAX_WORD
 
 _HAS_LATIN = re.compile("[a-z]").search
+_HAS_UPPER = re.compile("[A-Z]").search
+_AT_OR_DOLLAR = re.compile("[@$]").search
 _HAS_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U000323af]").search
 _COMPILED_NAME = re.compile("lexicon-[0-9a-f]{32}[.]bin")
+_BY_STRENGTH = {a.strength: a for a in Action}
+KIND_LEET = -1  # a Latin term written with look-alike digits (digits.py); not a pattern kind of the compiler
+_VIA = {**VIA, KIND_LEET: "leet"}
 
 
 @lru_cache(maxsize=4)
@@ -58,14 +65,18 @@ class ReviewEngine:
         self._targets = [*compiled.targets, *[()] * (len(compiled.patterns) - compiled.fold_base)]
         cats, acts = {c.value: c for c in Category}, {a.value: a for a in Action}
         self._entries = [
-            (term, cats[cat], acts[act], folded, gaps, lead, trail)
+            (term, cats[cat], acts[act], folded, gaps, lead, trail, acts[act].strength)
             for term, cat, act, folded, gaps, lead, trail in compiled.entries
         ]
         words = base.words | compiled.extra_words if compiled.extra_words else base.words
         self._rules = Rules(words, syllables)
+        self._quick: list[int | None] = [None] * len(self._targets)  # filled in lazily, see _quick_entry
+        self._after: list[frozenset[str] | None] = [None] * len(self._targets)
+        self._gaps: dict[str, tuple[bool, bool]] = {}  # see _gap_kind
         self._fold_base = compiled.fold_base
         self._syllable_table = syllable_table(base.char_syllables)
         self._reach = max(0, compiled.max_han - 1)
+        self._latin_words = digits.LatinWords(syllables.segmentable)
         self._has_pinyin = compiled.max_han > 0
         self._longest = max(map(len, compiled.patterns[: compiled.fold_base]), default=1)
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
@@ -140,34 +151,41 @@ class ReviewEngine:
         compact = view.compact
         if find is None or not compact:
             return ScanResult(Action.ALLOW, [], compact)
-        low = self._norm.lower(compact)
+        # capitals first (safe before matching); whatever else needs folding the matcher reports as a trigger
+        low = compact.lower() if _HAS_UPPER(compact) else compact
         raw = find(low)
-        if raw and (len(low) != len(compact) or raw[-1][2] >= self._fold_base or self._any_trigger(raw)):
+        fold_base = self._fold_base
+        if raw and (len(low) != len(compact) or raw[-1][2] >= fold_base or any(m[2] >= fold_base for m in raw)):
             raw = self._fold_and_rescan(view, low, raw)
         elif low is not compact:
             view.set_folded(low)
-        mixed = None
         folded = view.folded
-        if self._has_pinyin and _HAS_LATIN(folded) and _HAS_HAN(folded):
-            mixed = mixed_candidates(
-                view, find, self._targets, self._syllable_table, self._reach, self._rules.syllables.segmentable
-            )
-        if not raw and not mixed:
+        if not _HAS_LATIN(folded):  # no Latin letter: no pinyin, no digits inside words
+            return self._decide(view, raw, [], []) if raw else ScanResult(Action.ALLOW, [], folded)
+        targets = self._targets
+        runs, tones, leet = self._latin_words(folded.encode("latin-1", "replace"))
+        mixed: list[Candidate] = []
+        if self._has_pinyin:
+            if runs and _HAS_HAN(folded):
+                mixed = mixed_candidates(view, find, targets, self._syllable_table, self._reach, sorted(runs))
+            if tones:
+                mixed += digits.tone_candidates(view, tones, find, targets)
+        extra: list[digits.Extra] = []
+        if leet or (len(view.compact) != len(view.text) and _AT_OR_DOLLAR(view.removed())):
+            extra = digits.leet_candidates(view, find, targets)
+        if not raw and not mixed and not extra:
             return ScanResult(Action.ALLOW, [], folded)
-        return self._decide(view, raw, mixed or [])
-
-    def _any_trigger(self, raw: list[tuple[int, int, int]]) -> bool:
-        fold_base = self._fold_base
-        return any(m[2] >= fold_base for m in raw)
+        return self._decide(view, raw, mixed, extra)
 
     def _fold_and_rescan(self, view: TextView, low: str, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         """Fold characters the matcher flagged, and match again only around them when they are few."""
-        norm, fold_base, width = self._norm, self._fold_base, self._longest
+        norm, fold_base, width, find = self._norm, self._fold_base, self._longest, self._find
+        compact = view.compact
         triggers = [s for s, _, pid in raw if pid >= fold_base]
-        forms = [norm.fold_char(view.compact[p]) for p in triggers] if len(low) == len(view.compact) else []
-        if len(low) != len(view.compact) or len(triggers) > 16 or any(len(f) != 1 for f in forms):
-            view.set_folded(norm.fold(view.compact))
-            return self._find(view.folded) if self._find is not None else []
+        forms = [norm.fold_char(compact[p]) for p in triggers] if len(low) == len(compact) else []
+        if find is None or len(low) != len(compact) or len(triggers) > 16 or any(len(f) != 1 for f in forms):
+            view.set_folded(norm.fold(compact))
+            return find(view.folded) if find is not None else []
         pieces, prev = [], 0
         for p, form in zip(triggers, forms, strict=True):
             pieces.append(low[prev:p])
@@ -176,59 +194,120 @@ class ReviewEngine:
         pieces.append(low[prev:])
         folded = "".join(pieces)
         view.set_folded(folded)
-        windows: list[tuple[int, int]] = []
+        windows: list[tuple[int, int]] = []  # sorted, disjoint
         for p in triggers:
             lo, hi = max(0, p - width), min(len(folded), p + width + 1)
             if windows and lo <= windows[-1][1]:
                 windows[-1] = (windows[-1][0], hi)
             else:
                 windows.append((lo, hi))
-        kept = [
-            m for m in raw if m[2] < fold_base and not any(lo <= m[0] and m[1] <= hi for lo, hi in windows)
-        ]
-        find = self._find
+        starts = [lo for lo, _ in windows]
+        kept = []
+        for m in raw:  # what the first pass found away from the folded characters still stands
+            if m[2] < fold_base:
+                k = bisect_right(starts, m[0]) - 1
+                if k < 0 or m[1] > windows[k][1]:
+                    kept.append(m)
         for lo, hi in windows:
-            if find is not None:
-                kept.extend((s + lo, e + lo, pid) for s, e, pid in find(folded[lo:hi]) if pid < fold_base)
+            kept.extend((s + lo, e + lo, pid) for s, e, pid in find(folded[lo:hi]) if pid < fold_base)
         return kept
 
-    def _decide(self, view: TextView, raw: list[tuple[int, int, int]], mixed: list[Candidate]) -> ScanResult:
-        targets, entries = self._targets, self._entries
+    def _decide(
+        self, view: TextView, raw: list[tuple[int, int, int]], mixed: list[Candidate], extra: list[digits.Extra]
+    ) -> ScanResult:
+        targets, entries, quick, after = self._targets, self._entries, self._quick, self._after
         folded = view.folded
+        n = len(folded)
         # a text without removed characters or expansions maps one to one: no offset map, no gaps
         plain = len(view.compact) == len(view.text) == len(folded)
+        # otherwise, without expansions, the removed runs (compact offsets) tell a match that spans none, and
+        # such a match maps to the original text by one shift
+        cuts, shifts = (None, None) if plain or view.expanded else view.cuts()
         exceptions: dict[int, list[tuple[int, int]]] = {}
         accepted: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # (start, end, entry) -> (kind, fs, fe)
-        split_by_words = self._rules.split_by_words
         for s, e, pid in raw:
+            entry = quick[pid]
+            if entry is None:
+                entry = self._quick_entry(pid)
+            if entry >= 0 and (e == n or (chars := after[pid]) is None or folded[e] not in chars):
+                # the common case: the pattern is one term as written, and an unbroken match of it needs no
+                # rule at all (see _quick_entry)
+                if plain:
+                    accepted.setdefault((s, e, entry), (KIND_TEXT, s, e))
+                    continue
+                if cuts is not None and shifts is not None:
+                    k = bisect_right(cuts, s)
+                    if k == bisect_right(cuts, e - 1):
+                        shift = shifts[k]
+                        accepted.setdefault((s + shift, e + shift, entry), (KIND_TEXT, s, e))
+                        continue
             for entry, kind, bounds in targets[pid]:
-                if kind == KIND_EXCEPTION:
+                if kind == KIND_TEXT:
+                    if plain:
+                        if self._valid_unbroken(view, True, entry, s, e):
+                            accepted.setdefault((s, e, entry), (kind, s, e))
+                        continue
+                    if cuts is not None and shifts is not None:
+                        k = bisect_right(cuts, s)
+                        if k == bisect_right(cuts, e - 1):  # no removed character inside
+                            if self._valid_unbroken(view, False, entry, s, e):
+                                shift = shifts[k]
+                                accepted.setdefault((s + shift, e + shift, entry), (kind, s, e))
+                            continue
+                elif kind == KIND_EXCEPTION:
                     exceptions.setdefault(entry, []).append((s, e))
                     continue
-                if plain and kind == KIND_TEXT and not entries[entry][5] and not entries[entry][6]:
-                    # the common case: an unbroken Han match; only rule R2 applies
-                    left, right = folded[max(0, s - MAX_WORD) : s], folded[e : e + MAX_WORD]
-                    if not split_by_words(entries[entry][3], left, right):
-                        accepted.setdefault((s, e, entry), (kind, s, e))
-                elif self._valid(view, entry, kind, bounds, s, e):
+                if self._valid(view, entry, kind, bounds, s, e):
                     os, oe = (s, e) if plain else view.span(s, e)
                     accepted.setdefault((os, oe, entry), (kind, s, e))
         for entry, kind, bounds, s, e, gaps in mixed:
             if self._pinyin_valid(view, s, e, bounds, gaps):
                 os, oe = view.span(s, e)
                 accepted.setdefault((os, oe, entry), (kind, s, e))
+        for os, oe, entry, s, e in extra:
+            accepted.setdefault((os, oe, entry), (KIND_LEET, s, e))
         hits: list[Hit] = []
-        best = Action.ALLOW
+        best, decisive = 0, []  # the strongest action of the hits no exception covers, and their categories
         for (os, oe, entry), (kind, s, e) in sorted(accepted.items()):
-            term, category, action, *_ = entries[entry]
-            excepted = bool(exceptions) and any(xs <= s and e <= xe for xs, xe in exceptions.get(entry, ()))
-            hits.append(Hit(term, category, action, os, oe, excepted, VIA[kind]))
-            if not excepted and action.strength > best.strength:
-                best = action
-        if best is Action.ALLOW:
-            return ScanResult(best, hits, folded)
-        categories = tuple(dict.fromkeys(h.category for h in hits if not h.excepted and h.action == best))
-        return ScanResult(best, hits, folded, categories)
+            term, category, action, _, _, _, _, strength = entries[entry]
+            if exceptions and (spans := exceptions.get(entry)) and any(xs <= s and e <= xe for xs, xe in spans):
+                hits.append(Hit(term, category, action, os, oe, True, _VIA[kind]))
+                continue
+            hits.append(Hit(term, category, action, os, oe, False, _VIA[kind]))
+            if strength > best:
+                best, decisive = strength, [category]
+            elif strength == best:
+                decisive.append(category)
+        if not best:
+            return ScanResult(Action.ALLOW, hits, folded)
+        return ScanResult(_BY_STRENGTH[best], hits, folded, tuple(dict.fromkeys(decisive)))
+
+    def _quick_entry(self, pid: int) -> int:
+        """Fill in `_quick[pid]`: the entry when the pattern's only target is the text of one entry with no
+        Latin edge (rule R4), else -1; and `_after[pid]`: the characters after which rule R2 could split an
+        unbroken match of it (None when R2 never can, see Rules.word_splits). An unbroken match of a quick
+        entry not followed by one of those characters is a hit without any further check."""
+        entry, chars = -1, None
+        found = self._targets[pid]
+        if len(found) == 1 and found[0][1] == KIND_TEXT:
+            _, _, _, term, _, lead, trail, _ = self._entries[found[0][0]]
+            if not lead and not trail:
+                entry = found[0][0]
+                splits = self._rules.word_splits(term)
+                chars = frozenset().union(*(split[4] for split in splits)) if splits else None
+        self._after[pid] = chars
+        self._quick[pid] = entry
+        return entry
+
+    def _valid_unbroken(self, view: TextView, plain: bool, entry: int, s: int, e: int) -> bool:
+        """R4 and R2 for a match with no removed character inside."""
+        folded = view.folded
+        lo, hi = (0, len(folded)) if plain else view.chunk(s, e)
+        _, _, _, term, _, lead, trail, _ = self._entries[entry]
+        if (lead or trail) and not self._rules.edges_ok(folded, s, e, lo, hi, lead, trail):
+            return False
+        left, right = folded[max(lo, s - MAX_WORD) : s], folded[e : min(hi, e + MAX_WORD)]
+        return not self._rules.split_by_words(term, left, right)
 
     def _valid(self, view: TextView, entry: int, kind: int, bounds: tuple[int, ...], s: int, e: int) -> bool:
         folded = view.folded
@@ -236,16 +315,19 @@ class ReviewEngine:
         gaps = view.gaps(s, e)
         lo, hi = view.chunk(s, e)
         if kind == KIND_TEXT:
-            _, _, _, term, _, lead, trail = self._entries[entry]
+            _, _, _, term, _, lead, trail, _ = self._entries[entry]
             if (lead or trail) and not rules.edges_ok(folded, s, e, lo, hi, lead, trail):
                 return False
             real = [(g, t) for g, t in gaps if g - s not in bounds]
             left, right = folded[max(lo, s - MAX_WORD) : s], folded[e : min(hi, e + MAX_WORD)]
             if not real:
                 return not rules.split_by_words(term, left, right)
-            if any(self._too_long(t) for _, t in real):
-                return False
-            natural = all(ch in NATURAL_GAP or self._norm.ignorable_only(ch) for _, t in real for ch in t)
+            natural = True
+            for _, t in real:
+                too_long, plain_gap = self._gap_kind(t)
+                if too_long:
+                    return False
+                natural = natural and plain_gap
             return rules.bridge_ok(folded, s, e, [g for g, _ in real], left, right, natural)
         rel = [(g - s, t) for g, t in gaps]
         if kind == KIND_INITIALS:
@@ -262,10 +344,22 @@ class ReviewEngine:
         lo, hi = view.chunk(s, e)
         return self._rules.pinyin_context_ok(view.folded, s, e, lo, hi)
 
+    def _gap_kind(self, gap: str) -> tuple[bool, bool]:
+        """(R1: the gap is too long, every visible character of it is a natural separator), remembered for
+        short gaps (the same few come back again and again)."""
+        found = self._gaps.get(gap)
+        if found is None:
+            found = (self._too_long(gap), all(ch in NATURAL_GAP or self._norm.invisible(ch) for ch in gap))
+            if len(gap) <= 8:
+                if len(self._gaps) >= 4096:
+                    self._gaps.clear()
+                self._gaps[gap] = found
+        return found
+
     def _too_long(self, gap: str) -> bool:
         """R1: at most MAX_GAP visible natural separators, or MAX_SYMBOL_GAP when symbols are among them."""
         if len(gap) <= MAX_GAP:
             return False
-        visible = [ch for ch in gap if not self._norm.ignorable_only(ch)]
+        visible = [ch for ch in gap if not self._norm.invisible(ch)]
         limit = MAX_GAP if all(ch in NATURAL_GAP for ch in visible) else MAX_SYMBOL_GAP
         return len(visible) > limit

@@ -31,6 +31,7 @@ _FALSE = {"", "0", "false", "no", "n", "off"}
 _HASH_PREFIX = "qunzu-lexicon-v1\n"
 _CATEGORIES = {c.value: c for c in Category}
 _ACTIONS = {a.value: a for a in Action} | {"": Action.BLOCK}
+_ACTION_VALUES = {name: a.value for name, a in _ACTIONS.items()}
 
 Source = Path | str | Iterable[str]
 
@@ -86,10 +87,13 @@ def _untabbed(text: str) -> list[str]:
 
 def _lines(source: Source) -> Iterator[str]:
     if isinstance(source, Path | str):
-        with open(source, encoding="utf-8-sig", newline="") as fh:
-            yield from fh
-    else:
-        yield from source
+        return _file_lines(source)
+    return iter(source)
+
+
+def _file_lines(path: Path | str) -> Iterator[str]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        yield from fh
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +106,14 @@ class Lexicon:
     @classmethod
     def from_entries(cls, entries: Iterable[LexiconEntry]) -> Lexicon:
         """A lexicon from entries; exact duplicates collapse, the order becomes canonical."""
-        unique = {_canonical_line(e): e for e in entries}
+        return cls._from_keyed({_canonical_line(e): e for e in entries})
+
+    @classmethod
+    def _from_keyed(cls, unique: dict[str, LexiconEntry]) -> Lexicon:
         keys = sorted(unique)
         digest = hashlib.sha256(_HASH_PREFIX.encode())
         digest.update("".join(keys).encode())
-        return cls(tuple(unique[k] for k in keys), digest.hexdigest())
+        return cls(tuple(map(unique.__getitem__, keys)), digest.hexdigest())
 
     @classmethod
     def load_text(cls, source: Source, *, strict: bool = True) -> Lexicon:
@@ -116,12 +123,24 @@ class Lexicon:
 
     @classmethod
     def _load_text(cls, source: Source, *, strict: bool) -> Lexicon:
-        entries: list[LexiconEntry] = []
+        unique: dict[str, LexiconEntry] = {}
+        categories, actions, action_names, plain = _CATEGORIES, _ACTIONS, _ACTION_VALUES, LexiconEntry.plain
         for number, raw in enumerate(_lines(source), start=1):
             text = raw.rstrip("\r\n")
+            fields = text.split("\t")
+            if len(fields) == 3:  # the common line, `term<TAB>category<TAB>action`, with nothing to tidy
+                term, cat_name, act_name = fields
+                cat = categories.get(cat_name)
+                if (
+                    cat is not None and act_name in actions and term and term[0] != "#" and term == term.strip()
+                    and "\n" not in term and "\r" not in term
+                ):  # fmt: skip
+                    unique[f"{term}\t{cat_name}\t{action_names[act_name]}\t\t0\n"] = plain(
+                        term, cat, actions[act_name]
+                    )
+                    continue
             if not text.strip() or text.lstrip().startswith("#"):
                 continue
-            fields = text.split("\t")
             if len(fields) == 1 and not strict:
                 fields = _untabbed(text)
             if len(fields) > 5:
@@ -129,11 +148,13 @@ class Lexicon:
                     raise ValidationFailed(f"Line {number}: at most 5 TAB-separated fields", details={"line": number})
                 fields = fields[:5]
             try:
-                entries.append(_entry(fields, line=number, strict=strict))
+                entry = _entry(fields, line=number, strict=strict)
             except ValidationFailed:
                 if strict:
                     raise
-        return cls.from_entries(entries)
+                continue
+            unique[_canonical_line(entry)] = entry
+        return cls._from_keyed(unique)
 
     @classmethod
     def load_csv(cls, source: Path | str | TextIO, *, strict: bool = True) -> Lexicon:

@@ -9,7 +9,6 @@ syllable of the term, and it must start and end on whole units. Pure Han or pure
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
@@ -17,7 +16,6 @@ from qunzu.review.compiler import KIND_PINYIN, Target
 from qunzu.review.rules import is_han
 from qunzu.review.textview import TextView
 
-_LATIN_RUN = re.compile("[a-z]+")
 Finder = Callable[[str], list[tuple[int, int, int]]]
 Candidate = tuple[int, int, tuple[int, ...], int, int, list[tuple[int, str]]]
 SyllableTable = list[int | str]  # a str.translate table: BMP Han character -> its syllable, else itself
@@ -37,21 +35,18 @@ def mixed_candidates(
     targets: Sequence[tuple[Target, ...]],
     table: SyllableTable,
     reach: int,
-    segmentable: Callable[[str], bool],
+    runs: list[str],
 ) -> list[Candidate]:
     """Pinyin candidates in mixed text: (entry, kind, bounds, folded start, folded end, [(gap offset, gap)]).
 
     `reach` is the most syllables a spelling has, less one: how many Han characters on each side of a Latin
     run can take part in a match (Latin letters on the way do not count). Only runs that read as whole
-    pinyin syllables are looked at ("he", "liucai"; not "ok", "iphone"): a match covers whole syllables of
-    the run and rule R6 asks the rest of the run to be syllables too.
+    pinyin syllables are looked at (`runs`, from digits.LatinWords: "he", "liucai"; not "ok", "iphone"): a
+    match covers whole syllables of the run and rule R6 asks the rest of the run to be syllables too.
     """
     folded = view.folded
     n = len(folded)
     found: list[Candidate] = []
-    runs = [r for r in set(_LATIN_RUN.findall(folded)) if segmentable(r)]  # most English words drop out here
-    if not runs:
-        return found
     spans: list[tuple[int, int]] = []
     for run in runs:
         at = folded.find(run)

@@ -21,10 +21,14 @@ R5 Letter spacing. Across a gap between two Latin characters, both neighbouring 
    characters ("s e x", "v.i.a.g.r.a"), unless the term itself has a space there ("free money").
 R6 Pinyin syllables. A pinyin match must start and end on syllable boundaries: the Latin letters glued to it
    on either side must read as whole pinyin syllables ("woyaodama" yes, "adamant" no), and any gap inside it
-   must fall between two syllables of the term ("da ma" yes, "Adam a" no).
+   must fall between two syllables of the term ("da ma" yes, "Adam a" no); so must a tone digit ("da4ma2",
+   digits.py).
+R7 Look-alike digits ("v1agra"): read only in a whole ASCII word that is exactly a Latin term (digits.py).
 """
 
 from __future__ import annotations
+
+from bisect import bisect_right
 
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.words import MAX_WORD
@@ -33,6 +37,7 @@ MAX_GAP = 3
 MAX_SYMBOL_GAP = 8
 NATURAL_GAP = frozenset(" \t\n\r\u3000\xa0，。！？；：、…“”‘’「」『』《》（）【】〔〕〈〉,!?;:~")
 LONG_LATIN = 6
+Split = tuple[int, str, str, bool, frozenset[str], frozenset[str]]
 FREE_MODIFIERS = frozenset("大小老新旧好坏多少高低长短真假太很最超特全总半双单各每本该此其某")
 
 
@@ -55,13 +60,22 @@ class Rules:
     def __init__(self, words: frozenset[str], syllables: SyllableChecker) -> None:
         self.words = words
         self.syllables = syllables
+        self._splits: dict[str, tuple[Split, ...]] = {}
+        self._starts: list[str] | None = None  # words of at most MAX_WORD characters, sorted
+        self._ends: list[str] | None = None  # the same words reversed, sorted
+        self._next_chars: dict[str, frozenset[str]] = {}
+        self._prev_chars: dict[str, frozenset[str]] = {}
 
     # -- R2 / R3: dictionary words across the edges of a match -------------------------------------------
     def runs_on_right(self, tail: str, right: str) -> bool:
         """A word begins inside `tail` (the end of the match) and continues into `right`."""
+        if not right:
+            return False
         words = self.words
         for j in range(len(tail)):
             frag = tail[j:]
+            if len(frag) >= MAX_WORD or right[0] not in self._following(frag):
+                continue
             for r in range(1, min(len(right), MAX_WORD - len(frag)) + 1):
                 if frag + right[:r] in words:
                     return True
@@ -69,30 +83,95 @@ class Rules:
 
     def runs_on_left(self, head: str, left: str) -> bool:
         """A word ends inside `head` (the start of the match) and began in `left`."""
+        if not left:
+            return False
         words = self.words
         for j in range(1, len(head) + 1):
             frag = head[:j]
+            if len(frag) >= MAX_WORD or left[-1] not in self._preceding(frag):
+                continue
             for r in range(1, min(len(left), MAX_WORD - len(frag)) + 1):
                 if left[-r:] + frag in words:
                     return True
         return False
 
+    def _following(self, frag: str) -> frozenset[str]:
+        """The characters that follow `frag` in the words (of at most MAX_WORD characters) that start with it."""
+        found = self._next_chars.get(frag)
+        if found is None:
+            starts = self._starts
+            if starts is None:
+                starts = self._starts = sorted(w for w in self.words if len(w) <= MAX_WORD)
+            i, n, out = bisect_right(starts, frag), len(frag), set()
+            while i < len(starts) and starts[i].startswith(frag):  # words that extend frag sort right after it
+                out.add(starts[i][n])
+                i += 1
+            found = self._next_chars[frag] = frozenset(out)
+        return found
+
+    def _preceding(self, frag: str) -> frozenset[str]:
+        """The characters that precede `frag` in the words (of at most MAX_WORD characters) that end with it."""
+        found = self._prev_chars.get(frag)
+        if found is None:
+            ends = self._ends
+            if ends is None:
+                ends = self._ends = sorted(w[::-1] for w in self.words if len(w) <= MAX_WORD)
+            rev = frag[::-1]
+            i, n, out = bisect_right(ends, rev), len(frag), set()
+            while i < len(ends) and ends[i].startswith(rev):
+                out.add(ends[i][n])
+                i += 1
+            found = self._prev_chars[frag] = frozenset(out)
+        return found
+
+    def word_splits(self, term: str) -> tuple[Split, ...]:
+        """The places where R2 could ever split `term`, whatever the text around it: for each k where a word
+        can start at term[k] and run on past the term, and either a word can end at term[k - 1] having begun
+        before the term or term[:k] is a free modifier: (k, term[k:], term[:k], free modifier, the characters
+        that can follow the term in such a word, the characters that can precede it). Most terms have none,
+        and then R2 costs nothing; the two character sets turn most other checks into one or two set lookups.
+        Computed once per term (bisects in the sorted word lists)."""
+        found = self._splits.get(term)
+        if found is not None:
+            return found
+        out = []
+        for k in range(1, len(term)):
+            suffix, prefix = term[k:], term[:k]
+            if not is_han(suffix[0]) or not is_han(term[k - 1]) or len(suffix) >= MAX_WORD:
+                continue
+            after = self._following(suffix)
+            if not after:
+                continue
+            free = k == 1 and prefix in FREE_MODIFIERS
+            before = self._preceding(prefix) if k < MAX_WORD else frozenset()
+            if free or before:
+                out.append((k, suffix, prefix, free, after, before))
+        found = self._splits[term] = tuple(out)
+        return found
+
     def split_by_words(self, term: str, left: str, right: str) -> bool:
         """R2: the unbroken match is really the end of one word and the start of the next."""
         if len(term) < 2 or not right:
             return False
+        splits = self._splits.get(term)
+        if splits is None:
+            splits = self.word_splits(term)
         words = self.words
-        for k in range(1, len(term)):
-            suffix = term[k:]
-            if not is_han(suffix[0]) or not is_han(term[k - 1]):
+        for k, suffix, prefix, free, after, before in splits:
+            if right[0] not in after:
                 continue
-            if not any(suffix + right[:r] in words for r in range(1, min(len(right), MAX_WORD - len(suffix)) + 1)):
+            for r in range(1, min(len(right), MAX_WORD - len(suffix)) + 1):
+                if suffix + right[:r] in words:
+                    break
+            else:
+                continue  # no word starts inside the term and runs on to the right
+            if free:
+                return True
+            if not left or left[-1] not in before:
                 continue
-            prefix = term[:k]
-            if k == 1 and prefix in FREE_MODIFIERS:
-                return True
-            if any(left[-r:] + prefix in words for r in range(1, min(len(left), MAX_WORD - k) + 1)):
-                return True
+            for r in range(1, min(len(left), MAX_WORD - k) + 1):
+                if left[-r:] + prefix in words:
+                    return True
         return False
 
     def bridge_ok(

@@ -8,25 +8,41 @@ it the way evaders do: one or two characters standing alone between two such mar
 start of the text. A term split by a single clause mark inside running prose ("我想买大，麻给你") is therefore
 not found; that is deliberate (it reads as two clauses).
 
-All passes run in C (re.sub, str.translate); the offset map is built only when a match needs it, from one
-re.split of the text, and is a piecewise map searched with bisect.
+All passes run in C. One re.split of the text gives both the compact view (the kept pieces joined) and the
+offset map (a piecewise map over the pieces, searched with bisect); the same pass also cuts at a clause mark
+that opens a one- or two-character clause, the sign that the text must be split again with clause marks
+removed too. Every regex that scans a whole text starts with a single character class (`[x][x]*`, not
+`[x]+`) so that the regex engine skips over characters that cannot start a match in its tight prefix loop
+instead of trying a full match at every position.
 
 Astral characters would make the separator regex slow for every character; a text that has any is first
 rewritten, one astral character at a time, into a same-length text where removed astral characters become a
-U+FFFC (a symbol separator) or a zero-width space (ignorable).
+U+FFFC (a symbol separator) or a zero-width space (ignorable). Whether a text can hold an astral character
+at all is read from its size in CPython (a str is stored with 1, 2 or 4 bytes a character, the widest it
+needs), so ordinary texts do not pay for a regex pass.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
 from itertools import accumulate
 
 from qunzu.review.charmap import CharTables
 
 HARD = "，。！？；：、…“”‘’「」『』《》（）【】〔〕〈〉"
+_HARD_SET = frozenset(HARD)
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_CPYTHON = sys.implementation.name == "cpython"
+_UCS4_BASE = sys.getsizeof("\U00010000") - 8 if _CPYTHON else 0  # header size of a 4-byte-per-character str
+
+
+def may_have_astral(text: str) -> bool:
+    """False only when `text` surely holds no astral character: in CPython a str holding one stores 4 bytes a
+    character, so its size is at least the header plus 4 * (len + 1); narrower strings are smaller (a cached
+    UTF-8 copy can only make this answer True, which is safe). Anything but an exact str is not trusted."""
+    return not _CPYTHON or type(text) is not str or sys.getsizeof(text) >= _UCS4_BASE + 4 * (len(text) + 1)
 
 
 def char_class(ranges: list[tuple[int, int]]) -> str:
@@ -64,21 +80,38 @@ class Normalizer:
         hard = {ord(c) for c in HARD}
         soft = _ranges([cp for lo, hi in bmp for cp in range(lo, hi + 1) if cp not in hard])
         every = char_class(bmp)
-        self._soft_sub = re.compile(f"[{char_class(soft)}]+").sub
-        self._all_sub = re.compile(f"[{every}]+").sub
-        self._soft_split = re.compile(f"([{char_class(soft)}]+)").split
-        self._all_split = re.compile(f"([{every}]+)").split
-        hard_class = re.escape(HARD)
-        self._spaced_inside = re.compile(f"[{hard_class}][^{hard_class}]{{1,2}}[{hard_class}]").search
+        soft_class, hard_class = char_class(soft), re.escape(HARD)
+        # `[x][x]*` rather than `[x]+`: a pattern that starts with a class lets the regex engine skip ahead
+        self._all_sub = re.compile(f"[{every}][{every}]*").sub
+        self._all_split = re.compile(f"([{every}][{every}]*)").split
+        # one pass does two things: it splits at runs of soft separators, and it also cuts at a clause mark
+        # that opens a short clause ("，合，"): such a cut is the sign of an evasion, and the text is split
+        # again with clause marks removed too (see view)
+        self._soft_split = re.compile(
+            f"([{soft_class}{hard_class}](?:(?<=[{hard_class}])(?=[^{hard_class}]{{1,2}}[{hard_class}])"
+            f"|(?<![{hard_class}])[{soft_class}]*))"
+        ).split
         self._spaced_start = re.compile(f"[^{hard_class}]{{1,2}}[{hard_class}]").match
         self.ignorable_only = re.compile(f"[{char_class(ign)}]*").fullmatch
-        self._upper = re.compile("[A-Z]").search
+        self._invisible: dict[str, bool] = {}
         table: list[int | str] = list(range(0x10000))
         for cp, form in tables.fold.items():
             if cp < 0x10000:
                 table[cp] = form
         self._table = table
         self._astral_fold = {cp: form for cp, form in tables.fold.items() if cp >= 0x10000}
+
+    def invisible(self, removed: str) -> bool:
+        """A removed run made only of invisible characters (it is no gap). Remembered: the same few runs
+        (a space, "*", a zero-width space) come back again and again."""
+        found = self._invisible.get(removed)
+        if found is None:
+            found = self.ignorable_only(removed) is not None
+            if len(removed) <= 8:
+                if len(self._invisible) >= 4096:
+                    self._invisible.clear()
+                self._invisible[removed] = found
+        return found
 
     def fold_triggers(self) -> list[str]:
         """Characters whose presence after `lower()` means the text needs the full fold.
@@ -101,16 +134,14 @@ class Normalizer:
 
     def bmp_safe(self, text: str) -> str:
         """`text` itself, or the same-length rewrite without removed astral characters."""
-        return _ASTRAL.sub(self._astral_char, text) if _ASTRAL.search(text) else text
-
-    def lower(self, compact: str) -> str:
-        """Fold ASCII capitals only (safe before matching; anything else is found by the matcher)."""
-        return compact.lower() if self._upper(compact) else compact
+        if may_have_astral(text) and _ASTRAL.search(text):
+            return _ASTRAL.sub(self._astral_char, text)
+        return text
 
     def fold(self, compact: str) -> str:
         """Fold every character of a compact text."""
         out = compact.translate(self._table)
-        if self._astral_fold and _ASTRAL.search(out):
+        if self._astral_fold and may_have_astral(out) and _ASTRAL.search(out):
             out = out.translate(self._astral_fold)
         return out
 
@@ -120,34 +151,39 @@ class Normalizer:
 
     def view(self, text: str) -> TextView:
         safe = self.bmp_safe(text)
-        if self._spaced_inside(safe) or self._spaced_start(safe):
-            return TextView(self, safe, self._all_sub("", safe), self._all_split)
-        return TextView(self, safe, self._soft_sub("", safe), self._soft_split)
+        parts = self._soft_split(safe)
+        if (len(parts) > 1 and not _HARD_SET.isdisjoint(parts[1::2])) or self._spaced_start(safe):
+            parts = self._all_split(safe)
+        return TextView(self, safe, parts)
 
     def full_view(self, text: str) -> TextView:
         """A view with every separator removed, clause punctuation included (for lexicon terms)."""
         safe = self.bmp_safe(text)
-        return TextView(self, safe, self._all_sub("", safe), self._all_split)
+        return TextView(self, safe, self._all_split(safe))
 
     def fold_char(self, ch: str) -> str:
         return self._fold.get(ord(ch), ch)
 
 
 class TextView:
-    """One text as the matcher sees it (`folded`), with lazy maps back to the original offsets."""
+    """One text as the matcher sees it (`folded`), with lazy maps back to the original offsets.
 
-    __slots__ = ("_ccum", "_norm", "_ocum", "_parts", "_split", "_src", "compact", "folded", "text")
+    `parts` is the text split at removed runs: kept, removed, kept, ..., kept. Compact offset `ccum[k]` is
+    where removed run k sits (between compact characters ccum[k] - 1 and ccum[k]).
+    """
 
-    def __init__(self, norm: Normalizer, text: str, compact: str, split: Callable[[str], list[str]]) -> None:
+    __slots__ = ("_ccum", "_norm", "_parts", "_shift", "_src", "_visible", "compact", "folded", "text")
+
+    def __init__(self, norm: Normalizer, text: str, parts: list[str]) -> None:
         self._norm = norm
-        self._split = split
         self.text = text  # same length and offsets as the user's text
-        self.compact = compact
-        self.folded = compact
+        self._parts = parts
+        self.compact = text if len(parts) == 1 else "".join(parts[::2])
+        self.folded = self.compact
         self._src: list[int] | None = None
-        self._parts: list[str] | None = None
-        self._ccum: list[int] = []
-        self._ocum: list[int] = []
+        self._ccum: list[int] | None = None
+        self._shift: list[int] = []
+        self._visible: list[int] | None = None
 
     def set_folded(self, folded: str) -> None:
         self.folded = folded
@@ -157,13 +193,34 @@ class TextView:
                 src.extend([i] * len(self._norm.fold_char(ch)))
             self._src = src
 
-    def _map(self) -> list[str]:
-        if self._parts is None:
-            parts = [self.text] if len(self.compact) == len(self.text) else self._split(self.text)
-            self._ccum = list(accumulate(map(len, parts[::2])))
-            self._ocum = list(accumulate(map(len, parts)))
-            self._parts = parts
-        return self._parts
+    @property
+    def expanded(self) -> bool:
+        """Folding changed the length: folded offsets are not compact offsets."""
+        return self._src is not None
+
+    def cuts(self) -> tuple[list[int], list[int]]:
+        """The offset map: compact offsets of the removed runs followed by len(compact) (`[len]` when nothing
+        was removed), and for each k the shift from compact to original offsets of the characters after the
+        k-th removed run (shift 0 before the first)."""
+        ccum = self._ccum
+        if ccum is None:
+            parts = self._parts
+            ccum = self._ccum = list(accumulate(map(len, parts[::2])))
+            self._shift = [0, *accumulate(map(len, parts[1::2]))]  # removed characters before each piece
+        return ccum, self._shift
+
+    def removed(self) -> str:
+        """Every removed character, run after run."""
+        return "".join(self._parts[1::2])
+
+    def folded_index(self, o: int) -> int:
+        """Offset in the original text of a kept character -> its folded offset."""
+        if len(self.compact) == len(self.text):
+            return self._f(o)
+        ccum, shift = self.cuts()
+        starts = [0, *(c + d for c, d in zip(ccum[:-1], shift[1:], strict=True))]  # kept pieces, in the text
+        k = bisect_right(starts, o) - 1
+        return self._f(o - shift[k])
 
     def _c(self, f: int) -> int:
         return f if self._src is None else self._src[f]
@@ -175,9 +232,8 @@ class TextView:
         """Compact index -> offset in the original text."""
         if len(self.compact) == len(self.text):
             return c
-        self._map()
-        k = bisect_right(self._ccum, c)
-        return c if k == 0 else self._ocum[2 * k - 1] + c - self._ccum[k - 1]
+        ccum, shift = self.cuts()
+        return c + shift[bisect_right(ccum, c)]
 
     def span(self, fs: int, fe: int) -> tuple[int, int]:
         """Folded half-open span -> original half-open span."""
@@ -187,30 +243,34 @@ class TextView:
         """Visible separator runs inside a folded span: (folded offset where the gap sits, its text)."""
         if len(self.compact) == len(self.text):
             return []
-        parts = self._map()
-        ccum = self._ccum
+        parts = self._parts
+        ccum, _ = self.cuts()
         k0, k1 = bisect_right(ccum, self._c(fs)), bisect_right(ccum, self._c(fe - 1))
         out = []
         for k in range(k0, k1):
             gap = parts[2 * k + 1]
-            if not self._norm.ignorable_only(gap):
+            if not self._norm.invisible(gap):
                 out.append((self._f(ccum[k]), gap))
         return out
 
     def chunk(self, fs: int, fe: int) -> tuple[int, int]:
         """Folded bounds of the text around a span that no removed visible separator interrupts."""
-        if len(self.compact) == len(self.text):
+        compact = self.compact
+        if len(compact) == len(self.text):
             return 0, len(self.folded)
-        parts = self._map()
-        ccum = self._ccum
-        ign = self._norm.ignorable_only
-        k = bisect_right(ccum, self._c(fs))
-        while k > 0 and ign(parts[2 * k - 1]):
-            k -= 1
-        lo = ccum[k - 1] if k else 0
-        k = bisect_right(ccum, self._c(fe - 1))
-        last = len(ccum) - 1
-        while k < last and ign(parts[2 * k + 1]):
-            k += 1
-        hi = ccum[k]
-        return self._f(lo), (self._f(hi) if hi < len(self.compact) else len(self.folded))
+        visible = self._visible if self._visible is not None else self._visible_cuts()
+        src = self._src
+        c0, c1 = (fs, fe - 1) if src is None else (src[fs], src[fe - 1])
+        i, j = bisect_right(visible, c0), bisect_right(visible, c1)
+        lo = visible[i - 1] if i else 0
+        hi = visible[j] if j < len(visible) else len(compact)
+        if src is None:
+            return lo, hi
+        return self._f(lo), (self._f(hi) if hi < len(compact) else len(self.folded))
+
+    def _visible_cuts(self) -> list[int]:
+        """Compact offsets of the removed runs that are visible (not only zero-width characters)."""
+        ccum, _ = self.cuts()
+        parts, invisible = self._parts, self._norm.invisible
+        self._visible = visible = [ccum[k] for k in range(len(ccum) - 1) if not invisible(parts[2 * k + 1])]
+        return visible

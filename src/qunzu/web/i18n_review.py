@@ -162,6 +162,7 @@ ZH: dict[str, str] = {
     "via.text": "文字",
     "via.pinyin": "拼音",
     "via.initials": "拼音首字母",
+    "via.leet": "数字代字母",
 }
 
 EN: dict[str, str] = {
@@ -327,4 +328,5 @@ EN: dict[str, str] = {
     "via.text": "text",
     "via.pinyin": "pinyin",
     "via.initials": "pinyin initials",
+    "via.leet": "digits for letters",
 }
