@@ -20,7 +20,6 @@ import contextlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from types import SimpleNamespace
 from typing import Any
 
 import structlog
@@ -378,12 +377,8 @@ async def write_batch_pg(
     """The same batch on PostgreSQL's prepared array statements (the caller's transaction commits it)."""
     codes = sorted({parse_group_code(r.code) for r in batch})
     actors = sorted({r.actor for r in batch})
-    rows = await stmts.groups_and_senders(codes, actors, DocumentKind.AGREEMENT.value)
-    by_code: dict[str, Any] = {}
-    for r in rows:
-        by_code.setdefault(r["code"], r)
-    keys = _earlier_keys(batch, by_code)
-    earlier_rows = [SimpleNamespace(**dict(r)) for r in await stmts.earlier(keys)]
+    keys = sorted({(parse_group_code(r.code), r.actor, r.client_msg_id) for r in batch})
+    rows, earlier_rows = await stmts.groups_and_senders(codes, actors, DocumentKind.AGREEMENT.value, keys)
     plan = _plan(batch, rows, earlier_rows)
     ids: list[int] = []
     if plan.to_insert:

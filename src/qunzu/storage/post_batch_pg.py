@@ -3,9 +3,9 @@
 The portable path (SQLAlchemy Core, `services/message_writer.write_batch`) costs, per batch, a pool check-out with
 its ping, a statement compilation per expanding IN list and a prepare whenever a list length is new, and every
 round trip waits for a turn of the server's busy event loop. Here the statements take arrays (`= ANY($1)`,
-`unnest(...)`), so their text never changes: each is prepared once per connection. A batch is BEGIN, two reads,
-one write (the sequence moves and the messages go in, one statement), COMMIT: five round trips, whatever the
-batch size, answered on the writer thread's own loop.
+`unnest(...)`), so their text never changes: each is prepared once per connection. A batch is BEGIN, one read
+(groups, senders and earlier posts), one write (the sequence moves and the messages go in), COMMIT: four round
+trips, whatever the batch size, answered on the writer thread's own loop.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import asyncpg
@@ -23,9 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 
+# The batch's groups, locked, each with the batch's senders who are members of it (one row per such member, or one
+# row with NULLs), their standing and the current agreement version; and, in the same round trip, the messages
+# already posted under the batch's (group code, sender, client id) keys, as one JSON array (an uncorrelated
+# subquery: computed once, NULL when there are none, which is the common case).
 GROUPS_AND_SENDERS = """
 SELECT g.id, g.code, g.status, g.last_seq, m.user_id, m.role, u.nickname, u.verification_level, u.agreement_version,
-       (SELECT max(d.version) FROM documents d WHERE d.kind = $3::text) AS current_agreement
+       (SELECT max(d.version) FROM documents d WHERE d.kind = $3::text) AS current_agreement,
+       (SELECT json_agg(json_build_array(e.id, e.group_id, e.seq, e.sender_id, e.sender_nickname, e.text,
+                                         e.client_msg_id, e.created_at, e.deleted_at, e.review_state))
+        FROM unnest($4::text[], $5::bigint[], $6::text[]) AS k(code, sender_id, client_msg_id)
+        JOIN groups kg ON kg.code = k.code
+        JOIN messages e ON e.group_id = kg.id AND e.sender_id = k.sender_id AND e.client_msg_id = k.client_msg_id
+       ) AS earlier
 FROM groups g
 LEFT JOIN (memberships m JOIN users u ON u.id = m.user_id)
        ON m.group_id = g.id AND m.user_id = ANY($2::bigint[])
@@ -33,13 +44,18 @@ WHERE g.code = ANY($1::text[])
 ORDER BY g.id
 FOR UPDATE OF g
 """
-
-EARLIER = """
-SELECT m.id, m.group_id, m.seq, m.sender_id, m.sender_nickname, m.text, m.client_msg_id, m.created_at,
-       m.deleted_at, m.review_state
-FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(group_id, sender_id, client_msg_id)
-JOIN messages m ON m.group_id = k.group_id AND m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id
-"""
+EARLIER_COLUMNS = (
+    "id",
+    "group_id",
+    "seq",
+    "sender_id",
+    "sender_nickname",
+    "text",
+    "client_msg_id",
+    "created_at",
+    "deleted_at",
+    "review_state",
+)
 
 # The data-modifying CTE runs exactly once, whether or not the INSERT reads it (PostgreSQL's WITH semantics).
 INSERT_AND_MOVE = """
@@ -101,6 +117,11 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+def _parse_ts(value: str | None) -> datetime | None:
+    """A timestamptz as json_build_array writes it (ISO 8601 with an offset) -> aware UTC."""
+    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+
+
 def _ms(value: datetime) -> datetime:
     """As UTCDateTime stores it: aware UTC, milliseconds."""
     value = value.astimezone(UTC)
@@ -111,7 +132,7 @@ class PgPostStatements:
     """The writer's own asyncpg connection, in a thread of its own with its own event loop, and its prepared
     statements.
 
-    Why a thread: a batch is five round trips, and on the server's event loop each of them waits for a turn of a
+    Why a thread: a batch is four round trips, and on the server's event loop each of them waits for a turn of a
     loop that is busy parsing requests and writing frames, which made a batch take several milliseconds instead
     of about one. Here the round trips are answered at once; the server's loop only hears when the batch is done
     (`run`). The work function runs in that thread, so it must not touch the server loop's objects.
@@ -174,7 +195,6 @@ class PgPostStatements:
             try:
                 self._stmts = {
                     "read": await conn.prepare(GROUPS_AND_SENDERS),
-                    "earlier": await conn.prepare(EARLIER),
                     "insert": await conn.prepare(INSERT_AND_MOVE),
                     "reviews": await conn.prepare(INSERT_REVIEWS),
                 }
@@ -202,14 +222,23 @@ class PgPostStatements:
             await self._close()
             raise
 
-    async def groups_and_senders(self, codes: Sequence[str], actors: Sequence[int], agreement_kind: str) -> list[Any]:
-        return list(await self._stmts["read"].fetch(list(codes), list(actors), agreement_kind))
-
-    async def earlier(self, keys: Sequence[tuple[int, int, str]]) -> list[Any]:
-        if not keys:
-            return []
-        gids, senders, cids = zip(*keys, strict=True)
-        return list(await self._stmts["earlier"].fetch(list(gids), list(senders), list(cids)))
+    async def groups_and_senders(
+        self, codes: Sequence[str], actors: Sequence[int], agreement_kind: str, keys: Sequence[tuple[str, int, str]]
+    ) -> tuple[list[Any], list[Any]]:
+        """The locked groups with their senders' standing, and the messages earlier posted under `keys`
+        ((group code, sender, client id)) as objects with the message columns as attributes."""
+        codes_k, senders_k, cids_k = (list(c) for c in zip(*keys, strict=True)) if keys else ([], [], [])
+        rows = list(
+            await self._stmts["read"].fetch(list(codes), list(actors), agreement_kind, codes_k, senders_k, cids_k)
+        )
+        raw = rows[0]["earlier"] if rows else None
+        earlier = []
+        for values in json.loads(raw) if raw else ():
+            rec = dict(zip(EARLIER_COLUMNS, values, strict=True))
+            rec["created_at"] = _parse_ts(rec["created_at"])
+            rec["deleted_at"] = _parse_ts(rec["deleted_at"])
+            earlier.append(SimpleNamespace(**rec))
+        return rows, earlier
 
     async def insert_and_move(
         self, rows: Sequence[dict[str, Any]], moved: Sequence[tuple[int, int]]
