@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from qunzu.review import ReviewEngine, scan_cli
 from qunzu.review.scan_cli import run_scan
 
 DATA = Path(__file__).parent / "data"
@@ -44,6 +43,20 @@ def test_scan_process_answers_every_line_in_order(tmp_path: Path) -> None:
         {"hits": [], "action": "allow"},
     ]
     assert list(tmp_path.glob("lexicon-*.bin"))
+
+
+def test_scan_process_finds_split_characters(tmp_path: Path) -> None:
+    texts = ["出售木仓支", "一名女子", "弓虽女干", "女干部开会", "贝者博"]
+    for extra in (("--cache-dir", str(tmp_path)), ("--cache-dir", str(tmp_path)), ("--no-cache",)):  # cold, warm
+        proc = _run([json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts], tmp_path, *extra)
+        assert proc.returncode == 0, proc.stderr
+        assert [json.loads(line) for line in proc.stdout.splitlines()] == [
+            {"hits": ["枪支"], "action": "block"},
+            {"hits": [], "action": "allow"},
+            {"hits": ["强奸"], "action": "block"},
+            {"hits": [], "action": "allow"},
+            {"hits": ["赌博"], "action": "block"},
+        ]
 
 
 def test_bad_lines_keep_the_output_aligned_and_fail_the_exit_status(tmp_path: Path) -> None:
@@ -140,27 +153,44 @@ def test_each_answer_is_out_as_soon_as_its_line_is_in(tmp_path: Path) -> None:
         proc.wait()
 
 
-def test_when_the_helper_process_dies_its_share_is_answered_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not scan_cli._can_fork():
-        pytest.skip("no second CPU or no fork here")
-    engine = ReviewEngine.load_text_file(DATA / "lexicon.txt")
+_HELPER_DIES = """
+import io, json, os, sys
+from pathlib import Path
+from qunzu.review import ReviewEngine, scan_cli
+
+assert scan_cli._can_fork(), "a fresh process with one thread on a machine with two CPUs can fork its helper"
+engine = ReviewEngine.load_text_file(Path(sys.argv[1]))
+started = []
+real_init = scan_cli._Helper.__init__
+
+
+def init(self, answer):
+    real_init(self, answer)
+    started.append(self.pid)
+
+
+scan_cli._Helper.__init__ = init
+scan_cli._Helper._serve = staticmethod(lambda *_: os._exit(3))  # the helper dies at once
+out = io.BytesIO()
+fd = os.open(sys.argv[2], os.O_RDONLY)
+assert scan_cli.scan_fd(engine, fd, out, jobs=2) == 0
+assert started, "a helper was started"
+assert [json.loads(x)["action"] for x in out.getvalue().splitlines()] == ["allow", "block"] * 2500
+print("ok")
+"""
+
+
+def test_when_the_helper_process_dies_its_share_is_answered_here(tmp_path: Path) -> None:
+    # In a fresh process: the test runner itself has other threads, and a process with threads never forks.
     lines = [json.dumps({"text": "买六 合 彩" if i % 2 else "你好"}, ensure_ascii=False) + "\n" for i in range(5000)]
     path = tmp_path / "in.jsonl"
     path.write_text("".join(lines), encoding="utf-8")
-    started: list[int] = []
-    real_init = scan_cli._Helper.__init__
-
-    def init(self: scan_cli._Helper, answer: object) -> None:
-        real_init(self, answer)  # type: ignore[arg-type]
-        started.append(self.pid)
-
-    monkeypatch.setattr(scan_cli._Helper, "__init__", init)
-    monkeypatch.setattr(scan_cli._Helper, "_serve", staticmethod(lambda *_: os._exit(3)))  # dies at once
-    out = io.BytesIO()
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        assert scan_cli.scan_fd(engine, fd, out, jobs=2) == 0
-    finally:
-        os.close(fd)
-    assert started
-    assert [json.loads(x)["action"] for x in out.getvalue().splitlines()] == ["allow", "block"] * 2500
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: the scan never forks a helper here")
+    done = subprocess.run(
+        [sys.executable, "-c", _HELPER_DIES, str(DATA / "lexicon.txt"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

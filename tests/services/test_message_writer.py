@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from qunzu.storage.tables import review_items
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has no connection to lose
 async def test_the_writer_recovers_when_its_connection_is_killed(api: Any, container: Any) -> None:
-    if container.db.is_sqlite:
-        pytest.skip("an embedded database has no connection to lose; this is PostgreSQL's failure mode")
     u = await api.user()
     code = await api.create_group(u)
     assert (await api.post(u, code, "one", cid="c1")).status_code == 201
