@@ -50,3 +50,46 @@ async def test_a_batch_mixing_clean_held_and_flagged_posts(api: Any, container: 
         assert dict(queued.all()) == {"hold": 2, "flag": 1}
         hits = (await uow.conn.execute(select(review_items.c.hits).where(review_items.c.action == "flag"))).scalar_one()
     assert hits == ["QZ-TEST-FLAG"]
+
+
+async def test_two_writers_on_one_group_number_every_message_once(api: Any, container: Any) -> None:
+    """As two server processes do (each has its own writer): posts into one group through both at once, plus a
+    reviewer approving a held message meanwhile, get every sequence number exactly once, without gaps."""
+    from qunzu.services.context import Ctx
+    from qunzu.services.message_writer import MessageWriter
+    from tests.compliance.test_art06_identity import staff
+
+    u = await api.user()
+    reviewer = await staff(api, container, "reviewer")
+    code = await api.create_group(u)
+    held = (await api.post(u, code, "QZ-TEST-HOLD 待审")).json()
+    assert held["seq"] is None
+    other = MessageWriter(container.db)
+    await other.start()
+    try:
+        queue = (await api.client.get("/api/v1/staff/review/queue", headers=api.h(reviewer))).json()
+
+        async def approve() -> None:
+            r = await api.client.post(
+                f"/api/v1/staff/review/items/{queue[0]['id']}/decide", json={"approve": True}, headers=api.h(reviewer)
+            )
+            assert r.status_code == 204
+
+        async def via_other(i: int) -> int | None:
+            view, _ = await other.submit(actor=u["id"], code=code, text=f"b{i}", client_msg_id=f"b{i}", ctx=Ctx.system())
+            return view.seq
+
+        async def via_api(i: int) -> int | None:
+            r = await api.post(u, code, f"a{i}", cid=f"a{i}")
+            assert r.status_code == 201, r.text
+            return r.json()["seq"]
+
+        seqs = await asyncio.gather(
+            *(via_api(i) for i in range(40)), *(via_other(i) for i in range(40)), approve()
+        )
+    finally:
+        await other.stop()
+    numbered = [s for s in seqs if s is not None]
+    assert len(numbered) == 80 and len(set(numbered)) == 80
+    listed = (await api.messages(u, code, limit=200)).json()["messages"]
+    assert [m["seq"] for m in listed] == list(range(1, 82)), "81 messages (80 + the approved one), gapless"

@@ -338,6 +338,9 @@ def _finish(
             first_text, view = row.text, stored_view(row, parse_group_code(req.code), roles[(gid, req.actor)][0])
         else:
             j, first = fresh[key]
+            if isinstance(outcomes[j], QunzuError):  # the first post of this client id failed: so does this one
+                outcomes[i] = outcomes[j]
+                continue
             first_text, view = first.text, outcomes[j][0]  # type: ignore[index]
         if first_text != req.text:
             outcomes[i] = Conflict(
@@ -374,20 +377,45 @@ def write_batch_sqlite(
 async def write_batch_pg(
     stmts: PgPostStatements, batch: list[PostRequest]
 ) -> tuple[dict[int, Result | QunzuError], list[Any]]:
-    """The same batch on PostgreSQL's prepared array statements (the caller's transaction commits it)."""
+    """The same batch on PostgreSQL: one read, then one statement that moves the sequences and stores the messages
+    atomically (storage/post_batch_pg.py says why no lock is needed between them). With review items to queue, that
+    statement and their insert share a transaction."""
     codes = sorted({parse_group_code(r.code) for r in batch})
     actors = sorted({r.actor for r in batch})
     keys = sorted({(parse_group_code(r.code), r.actor, r.client_msg_id) for r in batch})
     rows, earlier_rows = await stmts.groups_and_senders(codes, actors, DocumentKind.AGREEMENT.value, keys)
     plan = _plan(batch, rows, earlier_rows)
-    ids: list[int] = []
-    if plan.to_insert:
-        new_ids = await stmts.insert_and_move(plan.to_insert, plan.moved)
-        ids = [new_ids[(r["group_id"], r["sender_id"], r["client_msg_id"])] for r in plan.to_insert]
-    outcomes, events, reviews = _finish(plan, batch, ids)
-    if reviews:
-        await stmts.insert_reviews(reviews)
-    return outcomes, events
+    places: dict[int, int] = {}
+    for row in plan.to_insert:  # a published message's place among its group's in this batch; the database numbers
+        if row["seq"] is None:
+            row["k"] = None
+        else:
+            row["k"] = places[row["group_id"]] = places.get(row["group_id"], 0) + 1
+
+    async def store() -> tuple[dict[int, Result | QunzuError], list[Any]]:
+        stored: dict[tuple[int, int, str], tuple[int, int | None]] = {}
+        if plan.to_insert:
+            groups = sorted({row["group_id"] for row in plan.to_insert})
+            stored = await stmts.write(plan.to_insert, sorted(places.items()), groups)
+        kept, ids = [], []
+        for row in plan.to_insert:
+            key = (row["group_id"], row["sender_id"], row["client_msg_id"])
+            if key in stored:
+                ids.append(stored[key][0])
+                row["seq"] = stored[key][1]
+                kept.append(row)
+            else:  # the group was closed after the read: nothing of it was stored
+                plan.outcomes[plan.fresh[key][0]] = Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
+        plan.to_insert = kept
+        outcomes, events, reviews = _finish(plan, batch, ids)
+        if reviews:
+            await stmts.insert_reviews(reviews)
+        return outcomes, events
+
+    if any(req.verdict is not None for req in batch):
+        async with stmts.transaction():
+            return await store()
+    return await store()
 
 
 def _gid(by_code: dict[str, Any], req: PostRequest) -> int | None:

@@ -3,9 +3,10 @@
 The portable path (SQLAlchemy Core, `services/message_writer.write_batch`) costs, per batch, a pool check-out with
 its ping, a statement compilation per expanding IN list and a prepare whenever a list length is new, and every
 round trip waits for a turn of the server's busy event loop. Here the statements take arrays (`= ANY($1)`,
-`unnest(...)`), so their text never changes: each is prepared once per connection. A batch is BEGIN, one read
-(groups, senders and earlier posts), one write (the sequence moves and the messages go in), COMMIT: four round
-trips, whatever the batch size, answered on the writer thread's own loop.
+`unnest(...)`), so their text never changes: each is prepared once per connection. A batch is one read (groups,
+senders and earlier posts) and one write (the sequences move and the messages go in, atomically, in one statement
+that commits on its own): two round trips whatever the batch size, answered on the writer thread's own loop. A
+batch that also queues review items wraps the write and that insert in a transaction (four round trips).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 
-# The batch's groups, locked, each with the batch's senders who are members of it (one row per such member, or one
-# row with NULLs), their standing and the current agreement version; and, in the same round trip, the messages
-# already posted under the batch's (group code, sender, client id) keys, as one JSON array (an uncorrelated
-# subquery: computed once, NULL when there are none, which is the common case).
+# The batch's groups (not locked: see WRITE), each with the batch's senders who are members of it (one row per such
+# member, or one row with NULLs), their standing and the current agreement version; and, in the same round trip,
+# the messages already posted under the batch's (group code, sender, client id) keys, as one JSON array (an
+# uncorrelated subquery: computed once, NULL when there are none, which is the common case).
 GROUPS_AND_SENDERS = """
 SELECT g.id, g.code, g.status, g.last_seq, m.user_id, m.role, u.nickname, u.verification_level, u.agreement_version,
        (SELECT max(d.version) FROM documents d WHERE d.kind = $3::text) AS current_agreement,
@@ -42,7 +43,6 @@ LEFT JOIN (memberships m JOIN users u ON u.id = m.user_id)
        ON m.group_id = g.id AND m.user_id = ANY($2::bigint[])
 WHERE g.code = ANY($1::text[])
 ORDER BY g.id
-FOR UPDATE OF g
 """
 EARLIER_COLUMNS = (
     "id",
@@ -57,19 +57,36 @@ EARLIER_COLUMNS = (
     "review_state",
 )
 
-# The data-modifying CTE runs exactly once, whether or not the INSERT reads it (PostgreSQL's WITH semantics).
-INSERT_AND_MOVE = """
-WITH moved AS (
-    UPDATE groups g SET last_seq = v.last_seq
-    FROM unnest($11::bigint[], $12::int[]) AS v(id, last_seq)
-    WHERE g.id = v.id
-    RETURNING g.id
+# One statement, atomic on its own (autocommit): each group's sequence moves by the number of the batch's published
+# messages for it, and the messages take the numbers just below the new value, in batch order (`k`). The UPDATE
+# takes each group's row lock, and under READ COMMITTED a concurrent UPDATE of the same row (another process's
+# writer, a reviewer approving a held message) waits and then re-reads the row, so numbers are never given twice
+# and never skipped, without a lock taken by an earlier statement. A group closed since the read is not moved and
+# gets no messages (they are missing from RETURNING). Data-modifying CTEs run exactly once (PostgreSQL's WITH).
+WRITE = """
+WITH counts AS (
+    SELECT * FROM unnest($11::bigint[], $12::int[]) AS c(group_id, n)
+),
+moved AS (
+    UPDATE groups g SET last_seq = g.last_seq + c.n
+    FROM counts c
+    WHERE g.id = c.group_id AND g.status = 'active'
+    RETURNING g.id, g.last_seq
+),
+open_groups AS (
+    SELECT g.id FROM groups g WHERE g.id = ANY($13::bigint[]) AND g.status = 'active'
 )
 INSERT INTO messages (group_id, seq, review_state, sender_id, sender_nickname, text, client_msg_id, created_at,
                       src_ip, src_port)
-SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-                     $8::timestamptz[], $9::text[], $10::int[])
-RETURNING id, group_id, sender_id, client_msg_id
+SELECT r.group_id, CASE WHEN r.k IS NULL THEN NULL ELSE m.last_seq - c.n + r.k END, r.review_state, r.sender_id,
+       r.sender_nickname, r.text, r.client_msg_id, r.created_at, r.src_ip, r.src_port
+FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+            $8::timestamptz[], $9::text[], $10::int[])
+     AS r(group_id, k, review_state, sender_id, sender_nickname, text, client_msg_id, created_at, src_ip, src_port)
+LEFT JOIN moved m ON m.id = r.group_id
+LEFT JOIN counts c ON c.group_id = r.group_id
+WHERE (r.k IS NOT NULL AND m.id IS NOT NULL) OR (r.k IS NULL AND r.group_id IN (SELECT id FROM open_groups))
+RETURNING id, group_id, sender_id, client_msg_id, seq
 """
 
 INSERT_REVIEWS = """
@@ -97,7 +114,7 @@ REVIEW_COLUMNS = (
 
 INSERT_COLUMNS = (
     "group_id",
-    "seq",
+    "k",
     "review_state",
     "sender_id",
     "sender_nickname",
@@ -132,7 +149,7 @@ class PgPostStatements:
     """The writer's own asyncpg connection, in a thread of its own with its own event loop, and its prepared
     statements.
 
-    Why a thread: a batch is four round trips, and on the server's event loop each of them waits for a turn of a
+    Why a thread: on the server's event loop each of a batch's round trips waits for a turn of a
     loop that is busy parsing requests and writing frames, which made a batch take several milliseconds instead
     of about one. Here the round trips are answered at once; the server's loop only hears when the batch is done
     (`run`). The work function runs in that thread, so it must not touch the server loop's objects.
@@ -145,10 +162,10 @@ class PgPostStatements:
         _, kwargs = engine.dialect.create_connect_args(engine.url)
         kwargs.pop("prepared_statement_cache_size", None)  # SQLAlchemy's own option, not asyncpg's
         kwargs.pop("prepared_statement_name_func", None)
-        kwargs.setdefault("command_timeout", 30)
+        kwargs.setdefault("command_timeout", 30)  # a hung database fails the batch (503, retry) instead of the writer
         settings = dict(kwargs.get("server_settings") or {})
         settings.setdefault("application_name", "qunzu-message-writer")  # so it can be told apart in pg_stat_activity
-        kwargs["server_settings"] = settings  # a hung database fails the batch (503, retry) instead of the writer
+        kwargs["server_settings"] = settings
         self._connect_kwargs: dict[str, Any] = dict(kwargs)
         self._conn: Any = None
         self._stmts: dict[str, Any] = {}
@@ -172,7 +189,7 @@ class PgPostStatements:
         return self._loop
 
     async def run(self, work: Callable[[PgPostStatements], Awaitable[T]]) -> T:
-        """`await work(self)` in the writer thread, inside one transaction; committed when it returns."""
+        """`await work(self)` in the writer thread. Statements autocommit unless `work` opens `transaction()`."""
         loop = self._start()
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._run(work), loop))
 
@@ -195,7 +212,7 @@ class PgPostStatements:
             try:
                 self._stmts = {
                     "read": await conn.prepare(GROUPS_AND_SENDERS),
-                    "insert": await conn.prepare(INSERT_AND_MOVE),
+                    "write": await conn.prepare(WRITE),
                     "reviews": await conn.prepare(INSERT_REVIEWS),
                 }
             except BaseException:
@@ -213,14 +230,17 @@ class PgPostStatements:
                 conn.terminate()
 
     async def _run(self, work: Callable[[PgPostStatements], Awaitable[T]]) -> T:
-        conn = await self._connection()
+        await self._connection()
         try:
-            async with conn.transaction():
-                return await work(self)
+            return await work(self)
         except BaseException:
             # a statement error leaves the connection usable, but a lost or timed-out one does not: start afresh
             await self._close()
             raise
+
+    def transaction(self) -> Any:
+        """`async with stmts.transaction():` for work of several statements that must commit together."""
+        return self._conn.transaction()
 
     async def groups_and_senders(
         self, codes: Sequence[str], actors: Sequence[int], agreement_kind: str, keys: Sequence[tuple[str, int, str]]
@@ -240,16 +260,16 @@ class PgPostStatements:
             earlier.append(SimpleNamespace(**rec))
         return rows, earlier
 
-    async def insert_and_move(
-        self, rows: Sequence[dict[str, Any]], moved: Sequence[tuple[int, int]]
-    ) -> dict[tuple[int, int, str], int]:
-        """Insert the messages and set each moved group's last_seq; the new ids by (group, sender, client id)."""
+    async def write(
+        self, rows: Sequence[dict[str, Any]], counts: Sequence[tuple[int, int]], groups: Sequence[int]
+    ) -> dict[tuple[int, int, str], tuple[int, int | None]]:
+        """Insert the messages (`k`: the published message's place among its group's in this batch, None when
+        held), moving each group in `counts` ((group id, published messages)) by its count. The (id, seq) of each
+        message stored, by (group, sender, client id); a message of a group closed meanwhile is not stored."""
         columns: list[list[Any]] = [[row[c] for row in rows] for c in INSERT_COLUMNS]
         columns[7] = [_ms(v) for v in columns[7]]
-        gids = [g for g, _ in moved]
-        seqs = [s for _, s in moved]
-        out = await self._stmts["insert"].fetch(*columns, gids, seqs)
-        return {(r["group_id"], r["sender_id"], r["client_msg_id"]): r["id"] for r in out}
+        out = await self._stmts["write"].fetch(*columns, [g for g, _ in counts], [n for _, n in counts], list(groups))
+        return {(r["group_id"], r["sender_id"], r["client_msg_id"]): (r["id"], r["seq"]) for r in out}
 
     async def insert_reviews(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue review items (rows as `services.review.review_item_values` makes them)."""
