@@ -160,3 +160,15 @@ def test_han_characters_are_the_ones_charmap_calls_han() -> None:
         if 0xD800 <= cp <= 0xDFFF:
             continue
         assert (pinyin.han_of(chr(cp)) == chr(cp)) == is_cjk_cp(cp), hex(cp)
+
+
+def test_component_pairs_are_compiled_once_per_character(base: BaseData) -> None:
+    assert base.splits["强"] == "弓虽" and "衣果" in base.splits["裸"]  # two-part decompositions, Han parts only
+    assert all(len(pairs) % 2 == 0 for pairs in base.splits.values())
+    lexicon = Lexicon.from_entries([LexiconEntry("强奸"), LexiconEntry("强奸犯"), LexiconEntry("好人")])
+    compiled = compile_lexicon(lexicon, base, Normalizer(base.tables))
+    pairs = {compiled.patterns[pid]: ch for pid, ch in compiled.splits.items()}
+    assert pairs["弓虽"] == "强" and pairs["女干"] == "奸"
+    assert "女子" not in pairs  # a common word: always read as written
+    assert all(pid < compiled.fold_base and not compiled.targets[pid] for pid in compiled.splits)
+    assert Compiled.from_bytes(compiled.to_bytes()).splits == compiled.splits

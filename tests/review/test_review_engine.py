@@ -194,3 +194,34 @@ def test_look_alike_digits_read_only_whole_words() -> None:
     result = eng.scan("s3x ed class")
     assert [(h.term, h.excepted) for h in result.hits] == [("sex", True)]  # exceptions cover them too
     assert result.action is Action.ALLOW
+
+
+def test_split_characters_are_read_only_where_the_text_does_not_explain_them() -> None:
+    entries = [
+        LexiconEntry("强奸"),
+        LexiconEntry("嫖"),
+        LexiconEntry("好人", exceptions=("女子人",)),
+        LexiconEntry("女子"),
+    ]
+    eng = ReviewEngine.build(Lexicon.from_entries(entries))
+    assert [(h.term, h.via) for h in eng.scan("弓虽女干").hits] == [("强奸", "split")]  # two characters split
+    assert [(h.term, h.via) for h in eng.scan("强奸").hits] == [("强奸", "text")]
+    assert [(h.term, h.via) for h in eng.scan("女票").hits] == [("嫖", "split")]  # a one-character term
+    assert eng.scan("弓 虽奸").terms == []  # the components must stand side by side
+    assert eng.scan("女干部").terms == []  # 干部 is a word: the pair reads as written
+    assert eng.scan("妇女票").terms == []  # 妇女 is a word
+    assert eng.scan("拉弓虽然").terms == []
+    assert [(h.term, h.via) for h in eng.scan("女子").hits] == [("女子", "text")]  # a pair that is a term itself
+    assert eng.scan("木木口口日月").terms == []  # component pairs alone form no term
+    result = eng.scan("女子人")  # 女子 is a word: never read as 好
+    assert result.terms == ["女子"]
+
+
+def test_split_characters_in_a_long_text_cost_one_window_each() -> None:
+    eng = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("强奸"), LexiconEntry("枪支")]))
+    text = "女干，木木口口，" * 2000 + "弓虽奸" + "女子。弓虽，" * 2000 + "木仓支"
+    hits = eng.scan(text).hits
+    assert [(h.term, text[h.start : h.end], h.via) for h in hits] == [
+        ("强奸", "弓虽奸", "split"),
+        ("枪支", "木仓支", "split"),
+    ]

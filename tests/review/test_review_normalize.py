@@ -39,6 +39,16 @@ def test_hits_point_at_the_users_characters(engine: ReviewEngine) -> None:
     assert text[hit.start : hit.end] == "六\u200b合*彩"
 
 
+def test_split_characters_point_at_the_components(engine: ReviewEngine) -> None:
+    text = "ßß 前面弓\u200b虽*奸😀和木倉支，女票娼"
+    hits = engine.scan(text).hits
+    assert [(h.term, h.via, text[h.start : h.end]) for h in hits] == [
+        ("强奸", "split", "弓\u200b虽*奸"),
+        ("枪支", "split", "木倉支"),
+        ("嫖娼", "split", "女票娼"),
+    ]
+
+
 def test_offsets_after_an_expanding_fold(engine: ReviewEngine) -> None:
     text = "ßßß六 合 彩"
     (hit,) = engine.scan(text).hits
@@ -48,7 +58,8 @@ def test_offsets_after_an_expanding_fold(engine: ReviewEngine) -> None:
 _PIECES = [
     "六", "合", "彩", "赌", "博", "大", "麻", "烦", "代", "孕", "妇", "s", "e", "x", "S", "Ｅ", "ｘ", "發", "財",
     " ", "*", ".", "，", "😀", "\u200b", "\ufe0f", "ß", "İ", "ѕ", "a", "l", "i", "u", "h", "c", "1", "\n",
-    "2", "3", "4", "@", "$", "d", "m", "v", "g", "r",
+    "2", "3", "4", "@", "$", "d", "m", "v", "g", "r", "弓", "虽", "奸", "女", "干", "木", "仓", "支", "弓虽",
+    "木倉", "女干",
 ]  # fmt: skip
 
 
@@ -66,6 +77,8 @@ def test_offsets_map_back_to_text_that_normalizes_to_the_hit(engine: ReviewEngin
         assert engine.normalize(piece[0]) and engine.normalize(piece[-1]), "a hit starts and ends on a character"
         if hit.via == "text":
             assert engine.normalize(hit.term) in seen
+        if hit.via == "split":  # at least one character of the term written as two
+            assert len(seen) > len(engine.normalize(hit.term))
 
 
 @settings(max_examples=200, deadline=None)

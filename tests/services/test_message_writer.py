@@ -55,9 +55,10 @@ async def test_a_batch_mixing_clean_held_and_flagged_posts(api: Any, container: 
 async def test_two_writers_on_one_group_number_every_message_once(api: Any, container: Any) -> None:
     """As two server processes do (each has its own writer): posts into one group through both at once, plus a
     reviewer approving a held message meanwhile, get every sequence number exactly once, without gaps."""
+    from tests.compliance.test_art06_identity import staff
+
     from qunzu.services.context import Ctx
     from qunzu.services.message_writer import MessageWriter
-    from tests.compliance.test_art06_identity import staff
 
     u = await api.user()
     reviewer = await staff(api, container, "reviewer")

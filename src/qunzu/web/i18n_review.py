@@ -163,6 +163,7 @@ ZH: dict[str, str] = {
     "via.pinyin": "拼音",
     "via.initials": "拼音首字母",
     "via.leet": "数字代字母",
+    "via.split": "拆字",
 }
 
 EN: dict[str, str] = {
@@ -329,4 +330,5 @@ EN: dict[str, str] = {
     "via.pinyin": "pinyin",
     "via.initials": "pinyin initials",
     "via.leet": "digits for letters",
+    "via.split": "split characters",
 }
