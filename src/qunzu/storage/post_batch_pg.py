@@ -23,7 +23,10 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from qunzu.storage.post_batch import EARLIER_COLUMNS, MESSAGE_COLUMNS, REVIEW_COLUMNS
+
 T = TypeVar("T")
+INSERT_COLUMNS = ("group_id", "k", *MESSAGE_COLUMNS)
 
 # The batch's groups (not locked: see WRITE), each with the batch's senders who are members of it (one row per such
 # member, or one row with NULLs), their standing and the current agreement version; and, in the same round trip,
@@ -44,18 +47,6 @@ LEFT JOIN (memberships m JOIN users u ON u.id = m.user_id)
 WHERE g.code = ANY($1::text[])
 ORDER BY g.id
 """
-EARLIER_COLUMNS = (
-    "id",
-    "group_id",
-    "seq",
-    "sender_id",
-    "sender_nickname",
-    "text",
-    "client_msg_id",
-    "created_at",
-    "deleted_at",
-    "review_state",
-)
 
 # One statement, atomic on its own (autocommit): each group's sequence moves by the number of the batch's published
 # messages for it, and the messages take the numbers just below the new value, in batch order (`k`). The UPDATE
@@ -98,32 +89,6 @@ FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::
             $9::text[], $10::text[], $11::timestamptz[])
      AS r(kind, target_id, group_id, author_id, text, action, categories, hits, lexicon_version, state, created_at)
 """
-REVIEW_COLUMNS = (
-    "kind",
-    "target_id",
-    "group_id",
-    "author_id",
-    "text",
-    "action",
-    "categories",
-    "hits",
-    "lexicon_version",
-    "state",
-    "created_at",
-)
-
-INSERT_COLUMNS = (
-    "group_id",
-    "k",
-    "review_state",
-    "sender_id",
-    "sender_nickname",
-    "text",
-    "client_msg_id",
-    "created_at",
-    "src_ip",
-    "src_port",
-)
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:

@@ -17,6 +17,10 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+from qunzu.storage.post_batch import EARLIER_COLUMNS, MESSAGE_COLUMNS, REVIEW_COLUMNS
+
+INSERT_COLUMNS = ("group_id", "seq", *MESSAGE_COLUMNS)
+
 GROUPS_AND_SENDERS = """
 SELECT g.id, g.code, g.status, g.last_seq, m.user_id, m.role, u.nickname, u.verification_level, u.agreement_version,
        (SELECT max(d.version) FROM documents d WHERE d.kind = ?) AS current_agreement
@@ -47,18 +51,6 @@ JOIN messages m ON m.group_id = json_extract(k.value, '$[0]')
                AND m.sender_id = json_extract(k.value, '$[1]')
                AND m.client_msg_id = json_extract(k.value, '$[2]')
 """
-EARLIER_COLUMNS = (
-    "id",
-    "group_id",
-    "seq",
-    "sender_id",
-    "sender_nickname",
-    "text",
-    "client_msg_id",
-    "created_at",
-    "deleted_at",
-    "review_state",
-)
 
 INSERT = """
 INSERT INTO messages (group_id, seq, review_state, sender_id, sender_nickname, text, client_msg_id, created_at,
@@ -66,18 +58,6 @@ INSERT INTO messages (group_id, seq, review_state, sender_id, sender_nickname, t
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id
 """
-INSERT_COLUMNS = (
-    "group_id",
-    "seq",
-    "review_state",
-    "sender_id",
-    "sender_nickname",
-    "text",
-    "client_msg_id",
-    "created_at",
-    "src_ip",
-    "src_port",
-)
 
 MOVE = "UPDATE groups SET last_seq = ? WHERE id = ?"
 
@@ -137,22 +117,9 @@ class SqlitePostStatements:
 
     def insert_reviews(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue review items (rows as `services.review.review_item_values` makes them)."""
-        self._conn.executemany(
-            INSERT_REVIEWS,
-            [
-                (
-                    r["kind"],
-                    r["target_id"],
-                    r["group_id"],
-                    r["author_id"],
-                    r["text"],
-                    r["action"],
-                    json.dumps(list(r["categories"])),
-                    json.dumps(list(r["hits"])),
-                    r["lexicon_version"],
-                    r["state"],
-                    to_stored(r["created_at"]),
-                )
-                for r in rows
-            ],
-        )
+        values = []
+        for r in rows:
+            row = [r[c] for c in REVIEW_COLUMNS]
+            row[6], row[7], row[10] = json.dumps(list(row[6])), json.dumps(list(row[7])), to_stored(row[10])
+            values.append(row)
+        self._conn.executemany(INSERT_REVIEWS, values)
