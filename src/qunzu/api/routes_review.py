@@ -107,7 +107,7 @@ async def current(
 async def replace(body: LexiconReplaceIn, user: UserDep, c: ContainerDep, ctx: CtxDep) -> LexiconInfoOut:
     """Replace the whole lexicon (a new version; every server process uses it within 5 seconds)."""
     lexicon = (
-        Lexicon.load_csv(io.StringIO(body.content))
+        Lexicon.load_csv(io.StringIO(body.content, newline=""))
         if body.format == "csv"
         else Lexicon.load_text(body.content.splitlines())
     )

@@ -166,6 +166,13 @@ class Lexicon:
 
     @classmethod
     def _read_csv(cls, fh: TextIO, *, strict: bool) -> Lexicon:
+        try:
+            return cls._read_csv_rows(fh, strict=strict)
+        except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
+            raise ValidationFailed(f"The CSV lexicon cannot be read: {exc}") from exc
+
+    @classmethod
+    def _read_csv_rows(cls, fh: TextIO, *, strict: bool) -> Lexicon:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or "term" not in [f.strip() for f in reader.fieldnames]:
             raise ValidationFailed("The CSV lexicon needs a header with a 'term' column")
