@@ -45,7 +45,11 @@ def check_group_draft(
 def check_group_open(status: str) -> None:
     """A closed group accepts nothing (its code stays reserved and shows a tombstone, D8)."""
     if status != "active":
-        raise Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
+        raise group_closed()
+
+
+def group_closed() -> Conflict:
+    return Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
 
 
 @rule("R-8.3-3", ErrorCode.ALREADY_MEMBER)

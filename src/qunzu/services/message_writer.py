@@ -5,12 +5,12 @@ result: its message, the message first posted under its client_msg_id, or its ow
 written, new posts queue up and form the next batch, so the batch size follows the load by itself: one post alone
 is written at once; under load, hundreds share a commit.
 
-Per batch, whatever its size: lock the groups and read the senders' standing, find earlier posts with the same
-client ids, insert all new messages (and any review items), move each group's sequence, and commit. Each database
-has its own few statements with the lists bound as one array parameter, so their text never changes, they stay
-prepared, and their plans stay on the indexes (storage/post_batch_pg.py: unnest and ANY, on the writer's own
-connection and thread; storage/post_batch_sqlite.py: json_each, on the writer thread's sqlite3 connection). The
-decisions in between (`_plan`, `_finish`) are the same code for both.
+Per batch, whatever its size: read the groups and the senders' standing, find earlier posts with the same client
+ids, insert all new messages (and any review items), move each group's sequence, and commit. Each database has its
+own few statements with the lists bound as one array parameter, so their text never changes, they stay prepared,
+and their plans stay on the indexes (storage/post_batch_pg.py: unnest and ANY, on the writer's own connection and
+thread; storage/post_batch_sqlite.py: json_each, on the writer thread's sqlite3 connection). The decisions in
+between (`_plan`, `_finish`) are the same code for both.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from qunzu.domain.documents import DocumentKind, check_agreement_current
 from qunzu.domain.groupcode import parse_group_code
-from qunzu.domain.groups import group_not_found
+from qunzu.domain.groups import check_group_open, group_closed, group_not_found
 from qunzu.domain.identity import check_verified
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import Conflict, ErrorCode, Forbidden, QunzuError, Unavailable
@@ -50,7 +50,7 @@ Result = tuple[MessageView, bool]
 @dataclass(slots=True)
 class PostRequest:
     actor: int
-    code: str
+    code: str  # canonical: parse_group_code at submit
     text: str
     client_msg_id: str
     ctx: Ctx
@@ -125,7 +125,7 @@ class MessageWriter:
     ) -> Result:
         if self._task is None:
             raise Unavailable("The message writer is not running")
-        parse_group_code(code)  # a malformed code never reaches the queue
+        code = parse_group_code(code)  # a malformed code never reaches the queue; the queue holds the canonical form
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(PostRequest(actor, code, text, client_msg_id, ctx, verdict, future))
         return await future
@@ -203,7 +203,7 @@ class MessageWriter:
 
 @dataclass(slots=True)
 class _Plan:
-    """What a batch will do, decided from the rows read under the groups' locks (pure; no I/O)."""
+    """What a batch will do, decided from the rows the batch read (pure; no I/O)."""
 
     outcomes: dict[int, Result | QunzuError]
     by_code: dict[str, Any]
@@ -242,7 +242,7 @@ def _plan(batch: list[PostRequest], rows: Any, earlier_rows: Any) -> _Plan:
     fresh: dict[tuple[int, int, str], tuple[int, PostRequest]] = {}
     to_insert: list[dict[str, Any]] = []
     for i, req in enumerate(batch):
-        group = by_code.get(parse_group_code(req.code))
+        group = by_code.get(req.code)
         if group is None:
             outcomes[i] = group_not_found()
             continue
@@ -251,11 +251,9 @@ def _plan(batch: list[PostRequest], rows: Any, earlier_rows: Any) -> _Plan:
         if member is None:
             outcomes[i] = Forbidden("Only members of this group can do this", code=ErrorCode.NOT_MEMBER)
             continue
-        if group["status"] != "active":
-            outcomes[i] = Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
-            continue
         level, accepted = standing[req.actor]
         try:
+            check_group_open(group["status"])
             check_verified(level, action="post")  # R-6.1-4: no posting without real identity
             check_agreement_current(accepted=accepted, current=agreement)  # R-5.2-2
         except QunzuError as refused:
@@ -295,7 +293,7 @@ def _finish(
     reviews: list[dict[str, Any]] = []
     for row, msg_id in zip(plan.to_insert, ids, strict=True):
         i, req = fresh[(row["group_id"], row["sender_id"], row["client_msg_id"])]
-        code = parse_group_code(req.code)
+        code = req.code
         view = MessageView(
             id=msg_id,
             group_code=code,
@@ -335,7 +333,7 @@ def _finish(
         key = (gid, req.actor, req.client_msg_id)
         if key in plan.earlier:
             row = plan.earlier[key]
-            first_text, view = row.text, stored_view(row, parse_group_code(req.code), roles[(gid, req.actor)][0])
+            first_text, view = row.text, stored_view(row, req.code, roles[(gid, req.actor)][0])
         else:
             j, first = fresh[key]
             if isinstance(outcomes[j], QunzuError):  # the first post of this client id failed: so does this one
@@ -357,7 +355,7 @@ def write_batch_sqlite(
     stmts: SqlitePostStatements, batch: list[PostRequest]
 ) -> tuple[dict[int, Result | QunzuError], list[Any]]:
     """The same batch on SQLite's fixed JSON-array statements (the caller's transaction commits it)."""
-    codes = sorted({parse_group_code(r.code) for r in batch})
+    codes = sorted({r.code for r in batch})
     actors = sorted({r.actor for r in batch})
     rows = stmts.groups_and_senders(codes, actors, DocumentKind.AGREEMENT.value)
     by_code: dict[str, Any] = {}
@@ -380,9 +378,9 @@ async def write_batch_pg(
     """The same batch on PostgreSQL: one read, then one statement that moves the sequences and stores the messages
     atomically (storage/post_batch_pg.py says why no lock is needed between them). With review items to queue, that
     statement and their insert share a transaction."""
-    codes = sorted({parse_group_code(r.code) for r in batch})
+    codes = sorted({r.code for r in batch})
     actors = sorted({r.actor for r in batch})
-    keys = sorted({(parse_group_code(r.code), r.actor, r.client_msg_id) for r in batch})
+    keys = sorted({(r.code, r.actor, r.client_msg_id) for r in batch})
     rows, earlier_rows = await stmts.groups_and_senders(codes, actors, DocumentKind.AGREEMENT.value, keys)
     plan = _plan(batch, rows, earlier_rows)
     places: dict[int, int] = {}
@@ -405,7 +403,7 @@ async def write_batch_pg(
                 row["seq"] = stored[key][1]
                 kept.append(row)
             else:  # the group was closed after the read: nothing of it was stored
-                plan.outcomes[plan.fresh[key][0]] = Conflict("This group has been closed", code=ErrorCode.GROUP_CLOSED)
+                plan.outcomes[plan.fresh[key][0]] = group_closed()
         plan.to_insert = kept
         outcomes, events, reviews = _finish(plan, batch, ids)
         if reviews:
@@ -419,5 +417,5 @@ async def write_batch_pg(
 
 
 def _gid(by_code: dict[str, Any], req: PostRequest) -> int | None:
-    group = by_code.get(parse_group_code(req.code))
+    group = by_code.get(req.code)
     return None if group is None else int(group["id"])
