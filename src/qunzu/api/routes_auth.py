@@ -16,9 +16,10 @@ from qunzu.services.review import screen_profile_field
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/auth/register", status_code=201, response_model=UserPublic, responses=errors(409))
+@router.post("/auth/register", status_code=201, response_model=UserPublic, responses=errors(403, 409))
 async def register(body: RegisterIn, c: ContainerDep, ctx: CtxDep) -> UserPublic:
-    """Create an account (username, password, nickname), accepting the current agreement and privacy policy."""
+    """Create an account (username, password, nickname), accepting the current agreement and privacy policy
+    (403 `agreement_required` when they are not accepted)."""
     user = await accounts.register_user(
         c.db,
         c.passwords,
