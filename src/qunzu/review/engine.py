@@ -39,6 +39,8 @@ _AT_OR_DOLLAR = re.compile("[@$]").search
 _HAS_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U000323af]").search
 _COMPILED_NAME = re.compile("lexicon-[0-9a-f]{32}[.]bin")
 _BY_STRENGTH = {a.strength: a for a in Action}
+_ACTIONS = {a.value: a for a in Action}
+_CATEGORIES = {c.value: c for c in Category}
 KIND_LEET = -1  # a Latin term written with look-alike digits (digits.py); not a pattern kind of the compiler
 KIND_SPLIT = -2  # a term with a character written as its two components (split.py)
 _VIA = {**VIA, KIND_LEET: "leet", KIND_SPLIT: "split"}
@@ -64,9 +66,11 @@ class ReviewEngine:
         self._norm = norm
         # trigger characters (pattern ids from fold_base on) have no targets; folded text may still hold some
         self._targets = [*compiled.targets, *[()] * (len(compiled.patterns) - compiled.fold_base)]
-        cats, acts = {c.value: c for c in Category}, {a.value: a for a in Action}
+        # category and action as their string values: a tuple of strings and numbers is left alone by the
+        # cyclic garbage collector, one holding enum members would be traversed again and again (100,000
+        # entries: a fifth of the time of a chat message went into such collections)
         self._entries = [
-            (term, cats[cat], acts[act], folded, gaps, lead, trail, acts[act].strength)
+            (term, cat, act, folded, gaps, lead, trail, _ACTIONS[act].strength)
             for term, cat, act, folded, gaps, lead, trail in compiled.entries
         ]
         words = base.words | compiled.extra_words if compiled.extra_words else base.words
@@ -83,7 +87,7 @@ class ReviewEngine:
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
         self._find = ac.find_overlapping if ac is not None else None
         self._splits = compiled.splits  # pattern id of a component pair -> its character (split.py)
-        self._entry_of: dict[tuple[str, Category, Action], int] | None = None  # for hits found through pairs
+        self._entry_of: dict[tuple[str, str, str], int] | None = None  # for hits found through pairs
 
     @classmethod
     def build(cls, lexicon: Lexicon, cache_dir: Path | None = None, *, extra_words: Iterable[str] = ()) -> ReviewEngine:
@@ -318,7 +322,8 @@ class ReviewEngine:
         hits: list[Hit] = []
         best, decisive = 0, []  # the strongest action of the hits no exception covers, and their categories
         for (os, oe, entry), (kind, s, e) in sorted(accepted.items()):
-            term, category, action, _, _, _, _, strength = entries[entry]
+            term, cat, act, _, _, _, _, strength = entries[entry]
+            category, action = _CATEGORIES[cat], _ACTIONS[act]
             if exceptions and (spans := exceptions.get(entry)) and any(xs <= s and e <= xe for xs, xe in spans):
                 hits.append(Hit(term, category, action, os, oe, True, _VIA[kind]))
                 continue
