@@ -1,8 +1,8 @@
 """The content review engine (R-5.1-3, R-10-2, D17): normalise -> match -> decide. Pure and fast.
 
-    lexicon = Lexicon.load_text(path)
-    engine = ReviewEngine.build(lexicon, cache_dir=Path("var/review-cache"))
-    result = engine.scan("六 合 彩，稳赚不赔")   # result.action == Action.BLOCK
+lexicon = Lexicon.load_text(path)
+engine = ReviewEngine.build(lexicon, cache_dir=Path("var/review-cache"))
+result = engine.scan("六 合 彩，稳赚不赔")   # result.action == Action.BLOCK
 """
 
 from qunzu.review.engine import ReviewEngine

@@ -27,7 +27,7 @@ from qunzu.review.compiler import (
 )
 from qunzu.review.lexicon import Lexicon
 from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
-from qunzu.review.model import Action, Category, Hit, ScanResult, gc_paused
+from qunzu.review.model import Action, Category, Hit, ScanResult, gc_paused, new_hit, new_result
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.rules import MAX_GAP, MAX_SYMBOL_GAP, NATURAL_GAP, Rules
 from qunzu.review.textview import Normalizer, TextView
@@ -157,7 +157,7 @@ class ReviewEngine:
         view = self._norm.view(text)
         compact = view.compact
         if find is None or not compact:
-            return ScanResult(Action.ALLOW, [], compact)
+            return new_result(Action.ALLOW, [], compact)
         # capitals first (safe before matching); whatever else needs folding the matcher reports as a trigger
         low = compact.lower() if _HAS_UPPER(compact) else compact
         raw = find(low)
@@ -169,7 +169,7 @@ class ReviewEngine:
         folded = view.folded
         splits = self._split_rescan(view, raw) if raw and self._splits else ()
         if not _HAS_LATIN(folded):  # no Latin letter: no pinyin, no digits inside words
-            return self._decide(view, raw, [], [], splits) if raw else ScanResult(Action.ALLOW, [], folded)
+            return self._decide(view, raw, [], [], splits) if raw else new_result(Action.ALLOW, [], folded)
         targets = self._targets
         runs, tones, leet = self._latin_words(folded.encode("latin-1", "replace"))
         mixed: list[Candidate] = []
@@ -182,7 +182,7 @@ class ReviewEngine:
         if leet or (len(view.compact) != len(view.text) and _AT_OR_DOLLAR(view.removed())):
             extra = digits.leet_candidates(view, find, targets)
         if not raw and not mixed and not extra:
-            return ScanResult(Action.ALLOW, [], folded)
+            return new_result(Action.ALLOW, [], folded)
         return self._decide(view, raw, mixed, extra, splits)
 
     def _split_rescan(self, view: TextView, raw: list[tuple[int, int, int]]) -> list[digits.Extra]:
@@ -325,16 +325,16 @@ class ReviewEngine:
             term, cat, act, _, _, _, _, strength = entries[entry]
             category, action = _CATEGORIES[cat], _ACTIONS[act]
             if exceptions and (spans := exceptions.get(entry)) and any(xs <= s and e <= xe for xs, xe in spans):
-                hits.append(Hit(term, category, action, os, oe, True, _VIA[kind]))
+                hits.append(new_hit(term, category, action, os, oe, True, _VIA[kind]))
                 continue
-            hits.append(Hit(term, category, action, os, oe, False, _VIA[kind]))
+            hits.append(new_hit(term, category, action, os, oe, False, _VIA[kind]))
             if strength > best:
                 best, decisive = strength, [category]
             elif strength == best:
                 decisive.append(category)
         if not best:
-            return ScanResult(Action.ALLOW, hits, folded)
-        return ScanResult(_BY_STRENGTH[best], hits, folded, tuple(dict.fromkeys(decisive)))
+            return new_result(Action.ALLOW, hits, folded)
+        return new_result(_BY_STRENGTH[best], hits, folded, tuple(dict.fromkeys(decisive)))
 
     def _quick_entry(self, pid: int) -> int:
         """Fill in `_quick[pid]`: the entry when the pattern's only target is the text of one entry with no

@@ -135,9 +135,7 @@ class Lexicon:
                     cat is not None and act_name in actions and term and term[0] != "#" and term == term.strip()
                     and "\n" not in term and "\r" not in term
                 ):  # fmt: skip
-                    unique[f"{term}\t{cat_name}\t{action_names[act_name]}\t\t0\n"] = plain(
-                        term, cat, actions[act_name]
-                    )
+                    unique[f"{term}\t{cat_name}\t{action_names[act_name]}\t\t0\n"] = plain(term, cat, actions[act_name])
                     continue
             if not text.strip() or text.lstrip().startswith("#"):
                 continue

@@ -211,6 +211,37 @@ class ScanResult:
         return list(seen)
 
 
+_HIT_FIELDS = ("term", "category", "action", "start", "end", "excepted", "via")
+_hit_setters = tuple(getattr(Hit, name).__set__ for name in _HIT_FIELDS)
+_result_setters = tuple(getattr(ScanResult, name).__set__ for name in ("action", "hits", "normalized", "categories"))
+
+
+def new_hit(term: str, category: Category, action: Action, start: int, end: int, excepted: bool, via: str) -> Hit:
+    """`Hit(...)` through the slots' own setters, as `LexiconEntry.plain` does: the engine builds one for every
+    match, and the frozen dataclass's __init__ costs four times as much."""
+    hit = _new(Hit)
+    s_term, s_category, s_action, s_start, s_end, s_excepted, s_via = _hit_setters
+    s_term(hit, term)
+    s_category(hit, category)
+    s_action(hit, action)
+    s_start(hit, start)
+    s_end(hit, end)
+    s_excepted(hit, excepted)
+    s_via(hit, via)
+    return hit
+
+
+def new_result(action: Action, hits: list[Hit], normalized: str, categories: tuple[Category, ...] = ()) -> ScanResult:
+    """`ScanResult(...)` through the slots' own setters (one for every text scanned, see `new_hit`)."""
+    result = _new(ScanResult)
+    s_action, s_hits, s_normalized, s_categories = _result_setters
+    s_action(result, action)
+    s_hits(result, hits)
+    s_normalized(result, normalized)
+    s_categories(result, categories)
+    return result
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small objects that hold no cycles (loading

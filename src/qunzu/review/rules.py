@@ -174,9 +174,7 @@ class Rules:
                     return True
         return False
 
-    def bridge_ok(
-        self, folded: str, fs: int, fe: int, gaps: list[int], left: str, right: str, natural: bool
-    ) -> bool:
+    def bridge_ok(self, folded: str, fs: int, fe: int, gaps: list[int], left: str, right: str, natural: bool) -> bool:
         """R3 and R5 for a text match with gaps at folded offsets `gaps` (absolute, sorted); `natural` when
         every gap is made of natural separators only."""
         cuts = [fs, *gaps, fe]

@@ -172,6 +172,4 @@ def default_words(extra: Iterable[str] = ()) -> frozenset[str]:
     from pypinyin.phrases_dict import phrases_dict
 
     candidates = [*COMMON_WORDS.split(), *phrases_dict.keys(), *extra]
-    return frozenset(
-        w for w in candidates if 2 <= len(w) <= MAX_WORD and all(is_cjk_cp(ord(c)) for c in w)
-    )
+    return frozenset(w for w in candidates if 2 <= len(w) <= MAX_WORD and all(is_cjk_cp(ord(c)) for c in w))
