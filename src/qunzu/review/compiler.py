@@ -31,7 +31,7 @@ from qunzu.review.lexicon import Lexicon
 from qunzu.review.model import LexiconEntry
 from qunzu.review.textview import Normalizer
 
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 KIND_TEXT, KIND_PINYIN, KIND_INITIALS, KIND_EXCEPTION = 0, 1, 2, 3
 VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials"}
 
@@ -78,13 +78,21 @@ class BaseData:
     phrases: bytes = b""  # a serialized pinyin.PhraseTable: only compiling a lexicon needs it
     splits: dict[str, str] = field(default_factory=dict)  # character -> component pairs (split.decompositions)
     payload: bytes = field(default=b"", compare=False, repr=False)  # what to_bytes returns, once known
+    # the words in the two orders the precision rules search (Rules.word_orders): sorted once, kept with the
+    # tables, so that no process sorts them again
+    orders: tuple[tuple[str, ...], tuple[str, ...]] = field(default=((), ()), compare=False, repr=False)
+
+    def word_orders(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return self.orders if self.orders[0] or not self.words else word_orders(self.words)
 
     def to_bytes(self) -> bytes:
         if self.payload:
             return self.payload
-        # sets as tuples: marshal sorts a set's items to write it, which is slow for 50,000 of them
+        # sets as tuples: marshal sorts a set's items to write it, which is slow for 50,000 of them; the
+        # words are written in order, and their reversed order comes along
+        starts, ends = self.word_orders()
         fields = (
-            self.tables.to_bytes(), tuple(self.words), tuple(self.syllables), self.char_syllables, self.phrases,
+            self.tables.to_bytes(), starts, ends, tuple(self.syllables), self.char_syllables, self.phrases,
             self.splits,
         )  # fmt: skip
         return marshal.dumps((FORMAT_VERSION, *fields))
@@ -94,9 +102,15 @@ class BaseData:
         fmt, *rest = marshal.loads(data)
         if fmt != FORMAT_VERSION:
             raise ValueError("stale base tables")
-        table_bytes, word_list, syllables, char_syllables, phrases, splits = rest
+        table_bytes, starts, ends, syllables, char_syllables, phrases, splits = rest
         tables = charmap.CharTables.from_bytes(table_bytes)
-        return cls(tables, frozenset(word_list), frozenset(syllables), char_syllables, phrases, splits, bytes(data))
+        words = frozenset(starts)
+        return cls(tables, words, frozenset(syllables), char_syllables, phrases, splits, bytes(data), (starts, ends))
+
+
+def word_orders(words: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words sorted, and the words reversed and sorted (what Rules bisects in)."""
+    return tuple(sorted(words)), tuple(sorted(w[::-1] for w in words))
 
 
 def shared_base_path() -> Path | None:
@@ -134,8 +148,9 @@ def make_base() -> BaseData:
         got = part.result() if part is not None else None
     per_char, syllables, phrases, candidates = got or _pinyin_part()
     word_set = frozenset(_normalize_all(norm, list(candidates))[0]) if candidates else frozenset()
-    base = BaseData(tables, word_set, syllables, per_char, phrases, splits)
-    return BaseData(tables, word_set, syllables, per_char, phrases, splits, base.to_bytes())
+    orders = word_orders(word_set)
+    base = BaseData(tables, word_set, syllables, per_char, phrases, splits, orders=orders)
+    return BaseData(tables, word_set, syllables, per_char, phrases, splits, base.to_bytes(), orders)
 
 
 PinyinPart = tuple[dict[str, str], frozenset[str], bytes, tuple[str, ...]]

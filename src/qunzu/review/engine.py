@@ -73,8 +73,10 @@ class ReviewEngine:
             (term, cat, act, folded, gaps, lead, trail, _ACTIONS[act].strength)
             for term, cat, act, folded, gaps, lead, trail in compiled.entries
         ]
-        words = base.words | compiled.extra_words if compiled.extra_words else base.words
-        self._rules = Rules(words, syllables)
+        if compiled.extra_words:
+            self._rules = Rules(base.words | compiled.extra_words, syllables)
+        else:
+            self._rules = Rules(base.words, syllables, base.word_orders())
         self._quick: list[int | None] = [None] * len(self._targets)  # filled in lazily, see _quick_entry
         self._after: list[frozenset[str] | None] = [None] * len(self._targets)
         self._gaps: dict[str, tuple[bool, bool]] = {}  # see _gap_kind

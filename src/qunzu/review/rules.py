@@ -28,7 +28,8 @@ R7 Look-alike digits ("v1agra"): read only in a whole ASCII word that is exactly
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.words import MAX_WORD
@@ -39,6 +40,11 @@ NATURAL_GAP = frozenset(" \t\n\r\u3000\xa0，。！？；：、…“”‘’�
 LONG_LATIN = 6
 Split = tuple[int, str, str, bool, frozenset[str], frozenset[str]]
 FREE_MODIFIERS = frozenset("大小老新旧好坏多少高低长短真假太很最超特全总半双单各每本该此其某")
+
+
+def _past(prefix: str) -> str:
+    """A string that sorts after every word of at most MAX_WORD characters that starts with `prefix`."""
+    return prefix + "\U0010ffff" * MAX_WORD
 
 
 def is_han(ch: str) -> bool:
@@ -57,12 +63,24 @@ def _kind(ch: str) -> str:
 class Rules:
     """The precision rules over a word set and the pinyin syllables."""
 
-    def __init__(self, words: frozenset[str], syllables: SyllableChecker) -> None:
+    def __init__(
+        self,
+        words: frozenset[str],
+        syllables: SyllableChecker,
+        orders: tuple[Sequence[str], Sequence[str]] | None = None,
+    ) -> None:
+        """`orders`, when given, is the words sorted and the words reversed and sorted (computed once with the
+        base tables, so that each process need not sort them)."""
         self.words = words
         self.syllables = syllables
         self._splits: dict[str, tuple[Split, ...]] = {}
-        self._starts: list[str] | None = None  # words of at most MAX_WORD characters, sorted
-        self._ends: list[str] | None = None  # the same words reversed, sorted
+        self._starts: Sequence[str] | None = None  # words of at most MAX_WORD characters, sorted
+        self._ends: Sequence[str] | None = None  # the same words reversed, sorted
+        if orders is not None:
+            starts, ends = orders
+            if any(len(w) > MAX_WORD for w in starts):
+                starts, ends = [w for w in starts if len(w) <= MAX_WORD], [w for w in ends if len(w) <= MAX_WORD]
+            self._starts, self._ends = starts, ends
         self._next_chars: dict[str, frozenset[str]] = {}
         self._prev_chars: dict[str, frozenset[str]] = {}
 
@@ -102,11 +120,9 @@ class Rules:
             starts = self._starts
             if starts is None:
                 starts = self._starts = sorted(w for w in self.words if len(w) <= MAX_WORD)
-            i, n, out = bisect_right(starts, frag), len(frag), set()
-            while i < len(starts) and starts[i].startswith(frag):  # words that extend frag sort right after it
-                out.add(starts[i][n])
-                i += 1
-            found = self._next_chars[frag] = frozenset(out)
+            # the words that extend frag sort right after it, up to the first string past every such word
+            i, n = bisect_right(starts, frag), len(frag)
+            found = self._next_chars[frag] = frozenset(w[n] for w in starts[i : bisect_left(starts, _past(frag), i)])
         return found
 
     def _preceding(self, frag: str) -> frozenset[str]:
@@ -117,11 +133,8 @@ class Rules:
             if ends is None:
                 ends = self._ends = sorted(w[::-1] for w in self.words if len(w) <= MAX_WORD)
             rev = frag[::-1]
-            i, n, out = bisect_right(ends, rev), len(frag), set()
-            while i < len(ends) and ends[i].startswith(rev):
-                out.add(ends[i][n])
-                i += 1
-            found = self._prev_chars[frag] = frozenset(out)
+            i, n = bisect_right(ends, rev), len(frag)
+            found = self._prev_chars[frag] = frozenset(w[n] for w in ends[i : bisect_left(ends, _past(rev), i)])
         return found
 
     def word_splits(self, term: str) -> tuple[Split, ...]:
