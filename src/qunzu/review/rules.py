@@ -148,15 +148,21 @@ class Rules:
         if found is not None:
             return found
         out = []
+        starts = self._starts
+        if starts is None:
+            starts = self._starts = sorted(w for w in self.words if len(w) <= MAX_WORD)
+        n = len(starts)
         for k in range(1, len(term)):
-            suffix, prefix = term[k:], term[:k]
-            if not is_han(suffix[0]) or not is_han(term[k - 1]) or len(suffix) >= MAX_WORD:
-                continue
+            suffix = term[k:]
+            i = bisect_right(starts, suffix)  # the first word after it starts with it, if any word does
+            if i == n or not starts[i].startswith(suffix) or not is_han(suffix[0]) or not is_han(term[k - 1]):
+                continue  # most suffixes start no word at all
+            prefix = term[:k]
             after = self._following(suffix)
             if not after:
                 continue
             free = k == 1 and prefix in FREE_MODIFIERS
-            before = self._preceding(prefix) if k < MAX_WORD else frozenset()
+            before = self._preceding(prefix) if k < MAX_WORD and not free else frozenset()
             if free or before:
                 out.append((k, suffix, prefix, free, after, before))
         found = self._splits[term] = tuple(out)
