@@ -55,6 +55,7 @@ def test_each_staff_role_sees_only_its_pages(web_server: Server) -> None:
         assert reviewer.get("/staff/outbox").status_code == 200  # the console sender is configured (test profile)
         page = reviewer.get("/staff/users/1")
         assert page.status_code == 200 and "reveal-form" not in page.text
+        assert "北京时间（UTC+8）" in page.text  # the times on staff pages say which zone they are in
         r = reviewer.post("/staff/users/1/reveal", data={"fields": "name", "purpose": "依法调查核实身份信息",
                                                          "case_number": "A1", "csrf": form_csrf(page.text)})  # fmt: skip
         assert r.status_code == 403
