@@ -250,7 +250,9 @@ characters, 10% Latin/digit); {len(messages):,} chat messages of 10-200 characte
 
 Throughput on the same documents in the same run. "Engine" is `ReviewEngine.scan` per document: normalisation,
 separators, traditional->simplified, pinyin (including the mixed Han/Latin view), exceptions, precision rules
-and offsets in the original text. Raw matchers look for the terms as written in the text as it is.
+and offsets in the original text. Raw matchers look for the terms as written in the text as it is. Every pass
+gets new string objects (a str keeps the UTF-8 copy a charwise daachorse call makes of it, so a second raw
+pass over the same objects would skip a conversion that every new text costs) and drops each result.
 
 {HEADER}
 {chr(10).join(rows)}
@@ -274,14 +276,16 @@ stood idle while the lexicon loaded):
 
 Reading the figures. Targets of issue 4 with 100,000 terms: messages/s >= 50,000 on one core, ready from cache
 in <= 3 s (first build < 1 min), the scan process <= 3x the raw loop, and the engine at >= 1/3 of raw
-daachorse MB/s. The last one is not met on long documents: raw daachorse is one C pass over the text, and the
-engine adds a few more (one regex split that also checks clause punctuation, case folding when there are
-capitals, the pass over the Latin words) and its own automaton pass costs more than the raw one (it also holds
-the pinyin spellings and trigger characters, and every new text is encoded to UTF-8, which the raw passes over
-the same strings find cached); then Python work for every candidate match: with the synthetic 100,000-term
-lexicon ordinary text holds hundreds of accidental candidates per MB (last column), each a hit to build, some
-checked against the precision rules. Chat-sized texts, the real workload, are well above target. "Hits per
-MB" counts engine hits, most of them accidental substrings of synthetic terms.
+daachorse MB/s. The last one is not met on long documents. Raw daachorse is one C pass over the text. The
+engine's passes that do not depend on matches (one regex split that also checks clause punctuation, case
+folding when there are capitals, the pass over the Latin words) cost about as much as that pass, its own
+automaton pass a little more (it also holds the pinyin spellings and trigger characters), and then comes
+Python work for every candidate match: with the synthetic 100,000-term lexicon ordinary text holds hundreds
+of accidental candidates per MB (last column), each a hit to build, some checked against the precision
+rules. Compiling the engine's modules with Cython changed nothing measurable (the time is in C calls and in
+building objects), so closing the gap means moving the passes and the common hit path into native code
+together. Chat-sized texts, the real workload, are well above target. "Hits per MB" counts engine hits, most
+of them accidental substrings of synthetic terms.
 """
     print()
     print(section)
