@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import itertools
+
 import pytest
 
 from qunzu.review import Action, Category, Lexicon, LexiconEntry, ReviewEngine
@@ -106,7 +109,9 @@ def test_exception_applies_only_to_its_own_entry() -> None:
 
 def test_pinyin_initials_only_when_enabled() -> None:
     plain = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("六合彩", Category.GAMBLING)]))
-    initials = ReviewEngine.build(Lexicon.from_entries([LexiconEntry("六合彩", Category.GAMBLING, pinyin_initials=True)]))
+    initials = ReviewEngine.build(
+        Lexicon.from_entries([LexiconEntry("六合彩", Category.GAMBLING, pinyin_initials=True)])
+    )
     assert plain.scan("lhc").action is Action.ALLOW
     assert initials.scan("lhc").action is Action.BLOCK
     assert initials.scan("milhcx").action is Action.ALLOW  # initials are whole words
@@ -225,3 +230,31 @@ def test_split_characters_in_a_long_text_cost_one_window_each() -> None:
         ("强奸", "弓虽奸", "split"),
         ("枪支", "木仓支", "split"),
     ]
+
+
+def test_the_engines_tables_are_left_alone_by_the_garbage_collector(engine: ReviewEngine) -> None:
+    """A server keeps the cyclic collector on; every collection traverses each tracked container, so the
+    per-entry and per-pattern tuples (100,000s of them) must hold only strings and numbers, which makes them
+    untracked once the collector has seen them (a nested tuple once its items are: a collection or two more)."""
+    for _ in range(3):
+        gc.collect()
+    assert engine._entries and not any(gc.is_tracked(e) for e in engine._entries)
+    assert not any(gc.is_tracked(t) for t in engine._targets)
+    hit = engine.scan("出售枪支").hits[0]  # hits still carry the enum members
+    assert hit.category is Category.ILLEGAL_GOODS and isinstance(hit.action, Action)
+
+
+def test_rules_with_the_kept_word_orders_agree_with_rules_that_sort_for_themselves() -> None:
+    from qunzu.review.compiler import build_base
+    from qunzu.review.engine import _runtime
+    from qunzu.review.rules import FREE_MODIFIERS, Rules
+
+    base, _, syllables = _runtime(None)
+    assert base.word_orders() == (tuple(sorted(base.words)), tuple(sorted(w[::-1] for w in base.words)))
+    kept, own = Rules(base.words, syllables, base.word_orders()), Rules(base.words, syllables)
+    words = sorted(base.words)[::97]
+    terms = [a + b for a, b in itertools.pairwise(words)] + [m + w for m in FREE_MODIFIERS for w in words[:40]]
+    terms += ["代孕", "大麻", "六合彩", "新一代孕妇装", "一代"]
+    for term in terms:
+        assert kept.word_splits(term) == own.word_splits(term), term
+    assert build_base().word_orders() == base.word_orders()
