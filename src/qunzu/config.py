@@ -38,6 +38,7 @@ class GroupSettings(BaseModel):
     categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
     name_max_length: int = Field(30, ge=2, le=200)
     description_max_length: int = Field(500, ge=0, le=5000)
+    announcement_max_length: int = Field(1000, ge=0, le=5000)
 
     @model_validator(mode="after")
     def _default_within_hard(self) -> GroupSettings:

@@ -1,5 +1,7 @@
 """Groups: create, code, join, leave, roles, managers, transfer — through the API, on both databases."""
 
+import json
+
 from sqlalchemy import select
 
 from qunzu.domain.groupcode import is_valid_mod11_10
@@ -94,3 +96,48 @@ async def test_transfer_keeps_the_original_creator_of_record(api, client, contai
         )
     assert g.creator_id == owner["id"] and g.owner_id == heir["id"]
     assert actions == ["group.create", "group.join", "group.transfer", "group.transfer_from", "group.leave"]
+
+
+async def test_editing_the_group_profile(api, client, container) -> None:
+    owner, member = await api.user(), await api.user()
+    code = await api.create_group(owner, name="原名")
+    await api.join(member, code)
+    h = api.h(owner)
+    r = await client.patch(f"/api/v1/groups/{code}", json={}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed", "an edit names what it changes"
+    r = await client.patch(f"/api/v1/groups/{code}", json={"name": "  "}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "name"
+    r = await client.patch(f"/api/v1/groups/{code}", json={"announcement": "公" * 1001}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "announcement", "max_length": 1000}
+    r = await client.patch(f"/api/v1/groups/{code}", json={"topic": "x"}, headers=h)
+    assert r.status_code == 422, "unknown fields are refused"
+    r = await client.patch(f"/api/v1/groups/{code}", json={"name": " 新名 ", "announcement": "周六见"}, headers=h)
+    body = r.json()
+    assert r.status_code == 200 and (body["name"], body["announcement"]) == ("新名", "周六见")
+    assert body["announcement_at"] is not None and body["description"] == ""
+    r = await client.patch(f"/api/v1/groups/{code}", json={"name": "新名", "announcement": ""}, headers=h)
+    assert r.status_code == 200 and r.json()["announcement"] == "" and r.json()["announcement_at"] is None
+    from sqlalchemy import select
+
+    from qunzu.storage.tables import operation_log
+
+    async with container.db.uow(write=False) as uow:
+        logged = list(
+            await uow.conn.execute(
+                select(operation_log.c.details)
+                .where(operation_log.c.action == "group.profile")
+                .order_by(operation_log.c.id)
+            )
+        )
+    changes = [d if isinstance(d, dict) else json.loads(d) for (d,) in logged]
+    assert changes == [
+        {"name": {"old": "原名", "new": "新名"}, "announcement": {"old": "", "new": "周六见"}},
+        {"announcement": {"old": "周六见", "new": ""}},
+    ], "each edit records what changed, old and new; an unchanged field is not repeated"
+    r = await client.patch(f"/api/v1/groups/{code}", json={"name": "新名"}, headers=h)
+    assert r.status_code == 200
+    async with container.db.uow(write=False) as uow:
+        count = len(
+            list(await uow.conn.execute(select(operation_log.c.id).where(operation_log.c.action == "group.profile")))
+        )
+    assert count == 2, "an edit that changes nothing records nothing"

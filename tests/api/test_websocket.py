@@ -102,6 +102,16 @@ async def test_deletions_and_membership_changes_are_delivered(api, client, live)
     await client.post(f"/api/v1/groups/{code}/leave", headers=api.h(newcomer))
     left = await _next(ws, "member_left")
     assert left["member_count"] == 2
+    await client.patch(
+        f"/api/v1/groups/{code}", json={"name": "改名了", "announcement": "周六见"}, headers=api.h(owner)
+    )
+    updated = await _next(ws, "group_updated")
+    assert (updated["group"], updated["name"], updated["announcement"], updated["description"]) == (
+        code,
+        "改名了",
+        "周六见",
+        "",
+    )
     await ws.close()
 
 
@@ -199,7 +209,12 @@ async def test_a_review_decision_reaches_only_the_author_live(api, client, conta
     gone = await _next(ws_m, "message_deleted")  # the group sees a flagged message go
     assert gone["seq"] == 1
     frame = await _next(ws_a, "review_decided")
-    assert (frame["message_id"], frame["decision"], frame["reason"], frame["seq"]) == (flagged["id"], "rejected", "fraud", 1)
+    assert (frame["message_id"], frame["decision"], frame["reason"], frame["seq"]) == (
+        flagged["id"],
+        "rejected",
+        "fraud",
+        1,
+    )
     with pytest.raises(TimeoutError):  # members never learn of review decisions on others' messages
         await _next(ws_m, "review_decided", timeout=0.5)
     await ws_a.close()

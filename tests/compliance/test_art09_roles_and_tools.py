@@ -58,6 +58,18 @@ async def test_r_9_3_1_tools_by_role(api, client) -> None:
     assert r.status_code == 403
     r = await client.delete(f"/api/v1/groups/{code}/messages/{victim['id']}", headers=api.h(manager))
     assert r.status_code == 200
+    # edit the name, description and announcement: owner and manager, not a member (nor an outsider)
+    for actor, text in ((owner, "周六下午三点见"), (manager, "周六改到四点")):
+        r = await client.patch(f"/api/v1/groups/{code}", json={"announcement": text}, headers=api.h(actor))
+        assert r.status_code == 200 and r.json()["announcement"] == text
+    r = await client.patch(f"/api/v1/groups/{code}", json={"name": "新名字"}, headers=api.h(member))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden_role"
+    outsider = await api.user()
+    r = await client.patch(f"/api/v1/groups/{code}", json={"name": "新名字"}, headers=api.h(outsider))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "not_member"
+    seen = (await client.get(f"/api/v1/groups/{code}", headers=api.h(member))).json()
+    assert seen["announcement"] == "周六改到四点" and seen["name"] != "新名字"
+    assert (await client.get(f"/api/v1/groups/{code}", headers=api.h(outsider))).json()["announcement"] is None
 
 
 async def test_r_9_1_2_the_owner_cannot_walk_away(api, client) -> None:
@@ -98,6 +110,7 @@ async def test_every_group_action_is_recorded_with_actor_time_ip_and_port(api, c
     await client.delete(f"/api/v1/groups/{code}/managers/{member['id']}", headers=api.h(owner))
     msg = (await api.post(member, code, "x")).json()
     await client.delete(f"/api/v1/groups/{code}/messages/{msg['id']}", headers=api.h(owner))
+    await client.patch(f"/api/v1/groups/{code}", json={"description": "每周读一本书"}, headers=api.h(owner))
     await client.post(f"/api/v1/groups/{code}/leave", headers=api.h(member))
     async with container.db.uow(write=False) as uow:
         rows = list(
@@ -111,6 +124,7 @@ async def test_every_group_action_is_recorded_with_actor_time_ip_and_port(api, c
         "group.manager_appoint",
         "group.manager_remove",
         "message.delete",
+        "group.profile",
         "group.leave",
     ]
     for r in rows:

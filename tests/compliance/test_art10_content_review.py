@@ -154,3 +154,54 @@ async def test_the_external_scan_contract(tmp_path) -> None:
         {"hits": ["加微信"], "action": "flag"},
         {"hits": [], "action": "allow"},
     ]
+
+
+async def test_r_5_1_3_a_group_renamed_or_announced_is_reviewed_on_every_change(api, client, container) -> None:
+    """R-5.1-3: "Rename a group to a banned term: refused." Names, descriptions and announcements are reviewed on
+    every change; a flagged one is shown and queued, and a reviewer's rejection takes it down, keeping the record."""
+    owner, member = await api.user(), await api.user()
+    reviewer = await staff(api, container, "reviewer")
+    code = await api.create_group(owner, name="读书会")
+    await api.join(member, code)
+    for body in ({"name": "六合彩交流"}, {"description": "来玩 六 合 彩"}, {"announcement": "QZ-TEST-HOLD"}):
+        r = await client.patch(f"/api/v1/groups/{code}", json=body, headers=api.h(owner))
+        assert r.status_code == 422 and r.json()["error"]["code"] == "content_rejected", body
+        assert r.json()["error"]["details"]["field"] in ("group_name", "group_description", "group_announcement")
+    group = (await client.get(f"/api/v1/groups/{code}", headers=api.h(member))).json()
+    assert (group["name"], group["description"], group["announcement"]) == ("读书会", "", ""), "nothing was written"
+    r = await client.patch(f"/api/v1/groups/{code}", json={"announcement": "本周兼职日结 QZ-TEST-FLAG"}, headers=api.h(owner))
+    assert r.status_code == 200 and r.json()["announcement"] == "本周兼职日结 QZ-TEST-FLAG", "flagged: shown at once"
+    queue = (await client.get("/api/v1/staff/review/queue", headers=api.h(reviewer))).json()
+    assert [(i["kind"], i["text"]) for i in queue] == [("group_announcement", "本周兼职日结 QZ-TEST-FLAG")]
+    r = await client.post(
+        f"/api/v1/staff/review/items/{queue[0]['id']}/decide",
+        json={"approve": False, "reason_code": "advertising"},
+        headers=api.h(reviewer),
+    )
+    assert r.status_code == 204
+    group = (await client.get(f"/api/v1/groups/{code}", headers=api.h(member))).json()
+    assert group["announcement"] == "" and group["announcement_at"] is None, "the rejected announcement is taken down"
+    async with container.db.uow(write=False) as uow:
+        kept = (await uow.conn.execute(select(review_items.c.text, review_items.c.state))).one()
+        log = list(await uow.conn.execute(select(operation_log.c.action, operation_log.c.details).where(
+            operation_log.c.action.in_(("group.profile", "review.reject")))))  # fmt: skip
+        against = set((await uow.conn.execute(select(violations.c.user_id))).scalars())
+    assert tuple(kept) == ("本周兼职日结 QZ-TEST-FLAG", "rejected") and against == {owner["id"]}
+    details = {action: json.loads(d) if isinstance(d, str) else d for action, d in log}
+    assert details["group.profile"] == {"announcement": {"old": "", "new": "本周兼职日结 QZ-TEST-FLAG"}}
+    assert details["review.reject"]["removed"] == "本周兼职日结 QZ-TEST-FLAG"
+
+
+async def test_r_5_1_3_a_rejected_nickname_is_taken_down(api, client, container) -> None:
+    u = await api.user(nickname="兼职日结QZ-TEST-FLAG")
+    reviewer = await staff(api, container, "reviewer")
+    queue = (await client.get("/api/v1/staff/review/queue", headers=api.h(reviewer))).json()
+    item = next(i for i in queue if i["kind"] == "nickname")
+    r = await client.post(
+        f"/api/v1/staff/review/items/{item['id']}/decide",
+        json={"approve": False, "reason_code": "advertising"},
+        headers=api.h(reviewer),
+    )
+    assert r.status_code == 204
+    me = (await client.get("/api/v1/me", headers=api.h(u))).json()
+    assert me["nickname"] == f"用户{u['id']}"

@@ -78,3 +78,25 @@ def test_usernames_nicknames_passwords() -> None:
     with pytest.raises(QunzuError):
         check_password("aaaaaaaaaa", min_length=8, username="bob")
     check_password("correct-horse-9", min_length=8, username="bob")
+
+
+def test_the_creator_and_managers_edit_the_profile() -> None:
+    roles.check_can_edit_profile(GroupRole.CREATOR)
+    roles.check_can_edit_profile(GroupRole.MANAGER)
+    with pytest.raises(QunzuError) as e:
+        roles.check_can_edit_profile(GroupRole.MEMBER)
+    assert e.value.code == ErrorCode.FORBIDDEN_ROLE
+
+
+def test_profile_changes_are_cleaned_and_bounded() -> None:
+    from qunzu.domain.groups import check_profile_change
+
+    limits = {"name_max": 30, "description_max": 500, "announcement_max": 10}
+    change = check_profile_change(name=" 新名 ", description=None, announcement="", **limits)
+    assert change.fields() == {"name": "新名", "announcement": ""}, "None leaves a field alone; '' clears it"
+    for bad in ({"name": ""}, {"name": "x" * 31}, {"name": "a\u200bb"}, {"announcement": "公" * 11}):
+        with pytest.raises(QunzuError) as e:
+            check_profile_change(**{"name": None, "description": None, "announcement": None, **bad}, **limits)
+        assert e.value.code == ErrorCode.VALIDATION_FAILED, bad
+    with pytest.raises(QunzuError):
+        check_profile_change(name=None, description=None, announcement=None, **limits)

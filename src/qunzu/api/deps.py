@@ -80,9 +80,7 @@ class Authed:
     user: UserView
 
 
-async def authed(
-    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Authed:
+async def authed(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Authed:
     container = await get_container(request)
     ctx = await get_ctx(request, container)
     user = await current_user(request, container, ctx, creds)

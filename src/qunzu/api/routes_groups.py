@@ -8,7 +8,16 @@ from fastapi import APIRouter, Path, Response
 
 from qunzu.api.deps import ContainerDep, CtxDep, UserDep
 from qunzu.api.responses import AUTHED, errors
-from qunzu.api.schemas import MAX_ID, CategoryOut, GroupCreate, GroupPublic, MemberPublic, MembersOut, UserRef
+from qunzu.api.schemas import (
+    MAX_ID,
+    CategoryOut,
+    GroupCreate,
+    GroupProfileUpdate,
+    GroupPublic,
+    MemberPublic,
+    MembersOut,
+    UserRef,
+)
 from qunzu.i18n import category_label
 from qunzu.services import groups as svc
 from qunzu.services.review import screen_profile_field
@@ -44,6 +53,27 @@ async def create_group(body: GroupCreate, user: UserDep, c: ContainerDep, ctx: C
 async def get_group(code: Code, user: UserDep, c: ContainerDep, ctx: CtxDep) -> GroupPublic:
     """A group's basic information, for anyone signed in who holds its code."""
     return GroupPublic.of(await svc.get_group(c.db, actor=user.id, code=code), ctx.language)
+
+
+@router.patch("/groups/{code}", response_model=GroupPublic, responses=errors(*AUTHED, 403, 404, 409, 422))
+async def update_profile(
+    code: Code, body: GroupProfileUpdate, user: UserDep, c: ContainerDep, ctx: CtxDep
+) -> GroupPublic:
+    """The owner or a manager changes the group's name, description or announcement (群公告). Each change is
+    reviewed like a new group's (refused with `content_rejected`) and recorded with its old and new value;
+    members' open pages get a `group_updated` frame."""
+    view = await svc.update_profile(
+        c.db,
+        actor=user.id,
+        code=code,
+        name=body.name,
+        description=body.description,
+        announcement=body.announcement,
+        ctx=ctx,
+        limits=c.settings.groups,
+        screen=lambda text, field: screen_profile_field(c.review, text, field=field),
+    )
+    return GroupPublic.of(view, ctx.language)
 
 
 @router.post(

@@ -79,6 +79,14 @@ class GroupCreate(Strict):
     description: str = Field("", max_length=5000)
 
 
+class GroupProfileUpdate(Strict):
+    """Only the fields given change; an empty description or announcement clears it."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=5000)
+    announcement: str | None = Field(None, max_length=5000, description="群公告, shown to members in the group")
+
+
 class GroupPublic(BaseModel):
     code: str = Field(description="the unique group code (唯一群组识别编码), 10 digits with a check digit")
     code_display: str
@@ -92,6 +100,8 @@ class GroupPublic(BaseModel):
     created_at: datetime
     my_role: GroupRole | None = None
     my_role_label: str | None = None
+    announcement: str | None = Field(None, description="the group announcement (群公告; members only)")
+    announcement_at: datetime | None = None
 
     @classmethod
     def of(cls, v: GroupView, language: str) -> GroupPublic:
@@ -108,6 +118,8 @@ class GroupPublic(BaseModel):
             created_at=v.created_at,
             my_role=v.my_role,
             my_role_label=role_label(v.my_role, language) if v.my_role else None,
+            announcement=v.announcement if v.my_role is not None else None,
+            announcement_at=v.announcement_at if v.my_role is not None else None,
         )
 
 

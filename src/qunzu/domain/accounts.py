@@ -36,6 +36,11 @@ def normalise_username(raw: str) -> str:
     return name
 
 
+def removed_nickname(user_id: int) -> str:
+    """What a user is called once a reviewer has removed their nickname."""
+    return f"用户{user_id}"
+
+
 @rule("R-5.1-2", ErrorCode.ACCOUNT_INFO_REJECTED)
 def check_nickname(raw: str, *, max_length: int = 20, reserved: list[str] | tuple[str, ...] = ()) -> str:
     """A nickname is what others see (前台自愿): 1–20 visible characters, no impersonation of staff or officials.

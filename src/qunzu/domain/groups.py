@@ -20,6 +20,64 @@ def check_group_draft(
     *, name: str, category: str, description: str, categories: list[str], name_max: int, description_max: int
 ) -> GroupDraft:
     """A group has a visible name, a category from the configured catalogue and an optional description."""
+    clean_name = _clean_name(name, name_max)
+    if category not in categories:
+        raise ValidationFailed(
+            "Unknown group category",
+            code=ErrorCode.UNKNOWN_CATEGORY,
+            details={"field": "category", "allowed": categories},
+        )
+    return GroupDraft(
+        name=clean_name, category=category, description=_clean_text(description, "description", description_max)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    """What an edit of a group's profile sets: None leaves a field as it is."""
+
+    name: str | None
+    description: str | None
+    announcement: str | None
+
+    def fields(self) -> dict[str, str]:
+        return {
+            k: v
+            for k, v in (("name", self.name), ("description", self.description), ("announcement", self.announcement))
+            if v is not None
+        }
+
+
+def check_profile_change(
+    *,
+    name: str | None,
+    description: str | None,
+    announcement: str | None,
+    name_max: int,
+    description_max: int,
+    announcement_max: int,
+) -> ProfileChange:
+    """An edit of the name, description or announcement (R-9.3-1), each held to the same rules as at creation; an
+    edit that changes nothing is refused."""
+    if name is None and description is None and announcement is None:
+        raise ValidationFailed("Give a name, a description or an announcement to change", details={"field": "name"})
+    return ProfileChange(
+        name=None if name is None else _clean_name(name, name_max),
+        description=None if description is None else _clean_text(description, "description", description_max),
+        announcement=None if announcement is None else _clean_text(announcement, "announcement", announcement_max),
+    )
+
+
+# the review kind of each profile field (what a reviewer sees, and what a rejection removes)
+PROFILE_KINDS = {"name": "group_name", "description": "group_description", "announcement": "group_announcement"}
+
+
+def removed_name(code: str) -> str:
+    """What a group is called once a reviewer has removed its name: its code, which every group has."""
+    return f"群组 {code}"
+
+
+def _clean_name(name: str, name_max: int) -> str:
     clean_name = unicodedata.normalize("NFC", name).strip()
     if not clean_name or len(clean_name) > name_max:
         raise ValidationFailed(
@@ -27,19 +85,16 @@ def check_group_draft(
         )
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in clean_name):
         raise ValidationFailed("A group name may not contain control characters", details={"field": "name"})
-    if category not in categories:
+    return clean_name
+
+
+def _clean_text(text: str, field: str, max_length: int) -> str:
+    clean = unicodedata.normalize("NFC", text).strip()
+    if len(clean) > max_length:
         raise ValidationFailed(
-            "Unknown group category",
-            code=ErrorCode.UNKNOWN_CATEGORY,
-            details={"field": "category", "allowed": categories},
+            f"A {field} has at most {max_length} characters", details={"field": field, "max_length": max_length}
         )
-    clean_desc = unicodedata.normalize("NFC", description).strip()
-    if len(clean_desc) > description_max:
-        raise ValidationFailed(
-            f"A description has at most {description_max} characters",
-            details={"field": "description", "max_length": description_max},
-        )
-    return GroupDraft(name=clean_name, category=category, description=clean_desc)
+    return clean
 
 
 def check_group_open(status: str) -> None:

@@ -57,6 +57,13 @@ def check_can_delete_message(actor: GroupRole, *, is_author: bool) -> None:
     raise _refuse("delete other members' messages", actor)
 
 
+@rule("R-9.3-1", ErrorCode.FORBIDDEN_ROLE)
+def check_can_edit_profile(actor: GroupRole) -> None:
+    """The creator and managers edit the group's name, description and announcement."""
+    if actor not in (GroupRole.CREATOR, GroupRole.MANAGER):
+        raise _refuse("edit the group's name, description or announcement", actor)
+
+
 @rule("R-9.1-2", ErrorCode.OWNER_MUST_TRANSFER)
 def check_can_leave(actor: GroupRole) -> None:
     """The creator cannot simply walk away: ownership is transferred first (no passive owners)."""

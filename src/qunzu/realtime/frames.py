@@ -36,9 +36,7 @@ def member_frame(
     type_: MemberFrameType, group: str, *, user: dict[str, Any], role: str | None, member_count: int, ts: int
 ) -> str:
     """A membership change (`member_joined`, `member_left` or `role_changed`)."""
-    return _dump(
-        {"type": type_, "group": group, "user": user, "role": role, "member_count": member_count, "ts": ts}
-    )
+    return _dump({"type": type_, "group": group, "user": user, "role": role, "member_count": member_count, "ts": ts})
 
 
 def review_decided_frame(
@@ -55,6 +53,20 @@ def review_decided_frame(
             "decision": decision,
             "reason": reason,
             "seq": seq,
+            "ts": ts,
+        }
+    )
+
+
+def group_updated_frame(group: str, *, name: str, description: str, announcement: str, ts: int) -> str:
+    """The group's name, description or announcement changed: the values now in force."""
+    return _dump(
+        {
+            "type": "group_updated",
+            "group": group,
+            "name": name,
+            "description": description,
+            "announcement": announcement,
             "ts": ts,
         }
     )

@@ -66,9 +66,7 @@ class Subscription:
     replay: bool = True
 
     @classmethod
-    def from_client(
-        cls, group_id: int, code: str, *, last_seen: int | None, current_seq: int
-    ) -> Subscription:
+    def from_client(cls, group_id: int, code: str, *, last_seen: int | None, current_seq: int) -> Subscription:
         """`last_seen` is what the client says it saw (None or < 0: live only, starting at `current_seq`)."""
         if last_seen is None or last_seen < 0:
             return cls(group_id, code, current_seq, replay=False)

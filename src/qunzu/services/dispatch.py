@@ -14,7 +14,13 @@ from qunzu.realtime import frames
 from qunzu.realtime.broker import Broker, make_broker
 from qunzu.realtime.frames import Event
 from qunzu.realtime.hub import Hub, HubMetrics
-from qunzu.services.events import MembershipChanged, MessageDeleted, MessagePosted, ReviewDecided
+from qunzu.services.events import (
+    GroupProfileChanged,
+    MembershipChanged,
+    MessageDeleted,
+    MessagePosted,
+    ReviewDecided,
+)
 from qunzu.services.messages import fetch_frames_range
 from qunzu.storage.uow import Database
 
@@ -59,6 +65,18 @@ def to_realtime(event: Any) -> Event | None:
                 decision=event.decision,
                 reason=event.reason,
                 seq=event.seq,
+                ts=event.ts_ms,
+            ),
+        )
+    if isinstance(event, GroupProfileChanged):
+        return Event(
+            kind="group_event",
+            group_id=event.group_id,
+            frame=frames.group_updated_frame(
+                event.group_code,
+                name=event.name,
+                description=event.description,
+                announcement=event.announcement,
                 ts=event.ts_ms,
             ),
         )

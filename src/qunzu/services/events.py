@@ -36,6 +36,18 @@ class MembershipChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupProfileChanged:
+    """The group's name, description or announcement changed (an edit, or a reviewer removing one)."""
+
+    group_id: int
+    group_code: str
+    name: str
+    description: str
+    announcement: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewDecided:
     """A reviewer decided on a message; told to its author only."""
 

@@ -18,7 +18,7 @@ from qunzu.domain.roles import ROLE_RANK, GroupRole
 from qunzu.errors import Conflict, ErrorCode, NotFound
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
 from qunzu.services.context import Ctx
-from qunzu.services.events import MembershipChanged
+from qunzu.services.events import GroupProfileChanged, MembershipChanged
 from qunzu.services.review import queue_item
 from qunzu.services.views import GroupView, MemberView
 from qunzu.storage import oplog
@@ -47,6 +47,8 @@ def group_view(row: Any, role: GroupRole | None) -> GroupView:
         owner_id=row.owner_id,
         created_at=row.created_at,
         my_role=role,
+        announcement=row.announcement,
+        announcement_at=row.announcement_at,
     )
 
 
@@ -378,6 +380,92 @@ async def set_manager(db: Database, *, actor: int, code: str, user_id: int, mana
         ).one()
         await uow.commit()
     return MemberView(user_id=user_id, nickname=row.nickname, role=new_role, joined_at=row.joined_at)
+
+
+async def update_profile(
+    db: Database,
+    *,
+    actor: int,
+    code: str,
+    name: str | None = None,
+    description: str | None = None,
+    announcement: str | None = None,
+    ctx: Ctx,
+    limits: GroupSettings,
+    screen: Callable[[str, str], Any] | None = None,
+) -> GroupView:
+    """The creator or a manager edits the group's name, description or announcement (R-9.3-1).
+
+    Each changed field is reviewed like a new group's (R-5.1-3): `screen(text, field)` refuses prohibited
+    content and returns a verdict to queue for flagged content, which is published and queued for a reviewer.
+    The operation record keeps every change, old and new (R-10-5); the members' open pages update live.
+    """
+    change = rules.check_profile_change(
+        name=name,
+        description=description,
+        announcement=announcement,
+        name_max=limits.name_max_length,
+        description_max=limits.description_max_length,
+        announcement_max=limits.announcement_max_length,
+    )
+    async with db.uow() as uow:
+        access = await access_group(uow.conn, actor=actor, code=code, for_update=True)
+        roles.check_can_edit_profile(access.require_member())
+        rules.check_group_open(access.status)
+        await _require_verified(uow, actor, "edit_group")
+        row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
+        changed = {field: text for field, text in change.fields().items() if getattr(row, field) != text}
+        flagged = []
+        if screen is not None:
+            for field, text in changed.items():
+                verdict = screen(text, rules.PROFILE_KINDS[field]) if text else None
+                if verdict is not None:
+                    flagged.append((field, text, verdict))
+        if not changed:
+            await uow.commit()
+            return group_view(row, access.role)
+        values: dict[str, Any] = dict(changed)
+        if "announcement" in changed:
+            values["announcement_at"] = ctx.now if changed["announcement"] else None
+        await uow.conn.execute(update(groups).where(groups.c.id == access.id).values(**values))
+        await oplog.append(
+            uow.conn,
+            ts=ctx.now,
+            actor_id=actor,
+            action="group.profile",
+            target_type="group",
+            target_id=access.code,
+            group_id=access.id,
+            ip=ctx.ip,
+            port=ctx.port,
+            details={field: {"old": getattr(row, field), "new": text} for field, text in changed.items()},
+        )
+        for field, text, verdict in flagged:
+            await queue_item(
+                uow,
+                kind=rules.PROFILE_KINDS[field],
+                target_id=access.code,
+                author_id=actor,
+                text=text,
+                verdict=verdict,
+                now=ctx.now,
+                group_id=access.id,
+            )
+        row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
+        uow.collect(_profile_event(row, ctx))
+        await uow.commit()
+    return group_view(row, access.role)
+
+
+def _profile_event(row: Any, ctx: Ctx) -> GroupProfileChanged:
+    return GroupProfileChanged(
+        group_id=row.id,
+        group_code=row.code,
+        name=row.name,
+        description=row.description,
+        announcement=row.announcement,
+        ts_ms=_ms(ctx),
+    )
 
 
 async def transfer_ownership(db: Database, *, actor: int, code: str, to_user: int, ctx: Ctx) -> GroupView:

@@ -51,8 +51,6 @@ def message_payload(view: MessageView) -> dict[str, Any]:
     }
 
 
-
-
 def stored_view(row: Any, code: str, role: GroupRole | None) -> MessageView:
     """A stored message as members see it: deleted ones and those of cancelled accounts without text (D9)."""
     cancelled = getattr(row, "sender_status", "active") == "cancelled"

@@ -8,13 +8,15 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from qunzu.domain.accounts import removed_nickname
 from qunzu.domain.content import Disposition, check_reason_code, content_rejected, profile_disposition
+from qunzu.domain.groups import PROFILE_KINDS, removed_name
 from qunzu.domain.roles import GroupRole
 from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS, require_staff_role
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from qunzu.review import Lexicon, ScanResult
 from qunzu.services.context import Ctx
-from qunzu.services.events import MessageDeleted, MessagePosted, ReviewDecided
+from qunzu.services.events import GroupProfileChanged, MessageDeleted, MessagePosted, ReviewDecided
 from qunzu.services.messages import message_payload, stored_view
 from qunzu.services.review_runtime import ReviewRuntime
 from qunzu.services.views import UserView
@@ -157,8 +159,11 @@ async def decide_item(
             raise NotFound("No such review item")
         if item.state != "pending":
             raise Conflict("This item has already been decided", code=ErrorCode.ALREADY_DECIDED)
+        removed = False
         if item.kind == "message":
             await _decide_message(uow, item, approve=approve, staff=staff, reason=reason_code, ctx=ctx)
+        elif not approve:
+            removed = await _remove_profile_text(uow, item, ctx)
         await uow.conn.execute(
             update(review_items)
             .where(review_items.c.id == item_id)
@@ -192,9 +197,49 @@ async def decide_item(
             group_id=item.group_id,
             ip=ctx.ip,
             port=ctx.port,
-            details={"item": item_id, "reason": reason_code, "lexicon": lexicon_version},
+            details={"item": item_id, "reason": reason_code, "lexicon": lexicon_version}
+            | ({"removed": item.text} if removed else {}),
         )
         await uow.commit()
+
+
+_GROUP_FIELDS = {kind: field for field, kind in PROFILE_KINDS.items()}
+
+
+async def _remove_profile_text(uow: UnitOfWork, item: Any, ctx: Ctx) -> bool:
+    """A rejected group name, description or announcement, or nickname, is taken down where it is still in
+    place (an edit since then has already replaced it): a name gives way to the group's code, a description or
+    announcement to nothing, a nickname to 用户<id>. The text itself stays in the review record."""
+    field = _GROUP_FIELDS.get(item.kind)
+    if field is not None:
+        row = (await uow.conn.execute(select(groups).where(groups.c.code == item.target_id))).one_or_none()
+        if row is None or getattr(row, field) != item.text:
+            return False
+        values: dict[str, Any] = {field: removed_name(row.code) if field == "name" else ""}
+        if field == "announcement":
+            values["announcement_at"] = None
+        await uow.conn.execute(update(groups).where(groups.c.id == row.id).values(**values))
+        row = (await uow.conn.execute(select(groups).where(groups.c.id == row.id))).one()
+        uow.collect(
+            GroupProfileChanged(
+                group_id=row.id,
+                group_code=row.code,
+                name=row.name,
+                description=row.description,
+                announcement=row.announcement,
+                ts_ms=int(ctx.now.timestamp() * 1000),
+            )
+        )
+        return True
+    if item.kind == "nickname":
+        user_id = int(item.target_id)
+        result = await uow.conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.nickname == item.text)
+            .values(nickname=removed_nickname(user_id))
+        )
+        return bool(result.rowcount)
+    return False
 
 
 async def _decide_message(
@@ -263,9 +308,7 @@ async def _decide_message(
         )
     )
     if msg.deleted_at is None:
-        uow.collect(
-            MessageDeleted(group_id=msg.group_id, group_code=code, message_id=msg.id, seq=msg.seq, ts_ms=ts_ms)
-        )
+        uow.collect(MessageDeleted(group_id=msg.group_id, group_code=code, message_id=msg.id, seq=msg.seq, ts_ms=ts_ms))
         tell_author("rejected", msg.seq)
 
 

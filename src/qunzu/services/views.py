@@ -33,6 +33,8 @@ class GroupView:
     owner_id: int
     created_at: datetime
     my_role: GroupRole | None = None
+    announcement: str = ""
+    announcement_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,8 @@ groups = Table(
     Column("name", String(200), nullable=False),
     Column("category", String(32), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
+    Column("announcement", Text, nullable=False, server_default=""),  # 群公告, set by the creator or a manager
+    Column("announcement_at", UTCDateTime(), nullable=True),
     Column("status", String(16), nullable=False, server_default="active"),
     Column("creator_id", BigId, ForeignKey("users.id"), nullable=False),  # original creator of record (建立者)
     Column("owner_id", BigId, ForeignKey("users.id"), nullable=False),  # current 群主
