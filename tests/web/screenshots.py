@@ -1,6 +1,6 @@
 """Screenshots of every page at desktop and phone widths, for a design review (not a test).
 
-    .venv/bin/python -m tests.web.screenshots [out_dir]      # default /tmp/qunzu-shots
+.venv/bin/python -m tests.web.screenshots [out_dir]      # default /tmp/qunzu-shots
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ def main(out: Path) -> None:
         me.page.wait_for_timeout(400)
         shoot(me.page, out, "members")
 
+        _settings_pages(out, me, code)
         _review_pages(browser, server, out, me, code, friend)
         _identity_pages(browser, server, out)
 
@@ -179,6 +180,24 @@ def _identity_pages(browser: Browser, server: Server, out: Path) -> None:
     anon.goto("/staff")
     new.goto("/staff")
     shoot(new.page, out, "staff-forbidden")
+
+
+def _settings_pages(out: Path, me: Person, code: str) -> None:
+    """群设置 (with a refusal) and the chat with its announcement banner (群公告)."""
+    me.goto(f"/g/{code}/settings")
+    shoot(me.page, out, "group-settings", full=True)
+    me.page.get_by_label("群组名称").fill("QZ-TEST-BLOCK 读书会")
+    me.page.get_by_role("button", name="保存").click()
+    shoot(me.page, out, "group-settings-error", full=True)
+    me.page.get_by_label("群组名称").fill("周末读书会 · 第三季")
+    me.page.get_by_label("群公告").fill(
+        "本周五晚上八点线上讨论第四章，腾讯会议号会提前发在群里。\n"
+        "请大家先读完「沉默的螺旋」一节，每人准备一个问题。\n"
+        "下周六下午两点在市图书馆三楼集合，一起去看展。"
+    )
+    me.page.get_by_role("button", name="保存").click()
+    me.wait_live()
+    shoot(me.page, out, "chat-announcement")
 
 
 def _review_pages(browser: Browser, server: Server, out: Path, me: Person, code: str, friend: dict[str, str]) -> None:

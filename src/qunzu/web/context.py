@@ -55,9 +55,9 @@ class Web:
     def t(self, key: str, **values: Any) -> str:
         return translator(self.lang)(key, **values)
 
-    def forbidden(self) -> HTMLResponse:
-        """The page for a signed-in person whose (staff) role may not see this."""
-        return self.page("forbidden.html", status_code=403)
+    def forbidden(self, message_key: str = "forbidden.text", back: tuple[str, str] | None = None) -> HTMLResponse:
+        """The page for a signed-in person whose (staff or group) role may not see this; `back` is (link, text key)."""
+        return self.page("forbidden.html", status_code=403, message_key=message_key, back=back)
 
     def not_found(self, message_key: str = "notfound.text", status_code: int = 404) -> HTMLResponse:
         return self.page("not_found.html", status_code=status_code, message_key=message_key)

@@ -7,7 +7,7 @@ from typing import Any
 
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import error_text
-from qunzu.web import i18n_identity, i18n_review
+from qunzu.web import i18n_groups, i18n_identity, i18n_review
 
 TEXTS: dict[str, dict[str, str]] = {
     "zh-CN": {
@@ -248,6 +248,8 @@ TEXTS["zh-CN"].update(i18n_identity.ZH)
 TEXTS["en"].update(i18n_identity.EN)
 TEXTS["zh-CN"].update(i18n_review.ZH)
 TEXTS["en"].update(i18n_review.EN)
+TEXTS["zh-CN"].update(i18n_groups.ZH)
+TEXTS["en"].update(i18n_groups.EN)
 
 # Keys the browser scripts need (sent to the page as JSON, never as markup).
 SCRIPT_KEYS = [k for k in TEXTS["en"] if k.startswith(("chat.", "members.", "verify.", "content.", "reason."))]
@@ -258,6 +260,7 @@ FIELD_ERRORS_ZH: dict[str, str] = {
     "nickname": "昵称需为 1–20 个字，且不能包含控制字符",
     "name": "群组名称需为 1–{max_length} 个字，且不能包含控制字符",
     "description": "群组简介最多 {max_length} 个字",
+    "announcement": "群公告最多 {max_length} 个字",
     "category": "请选择一个类别",
 }
 
@@ -304,7 +307,8 @@ def content_rejected_text(exc: QunzuError, language: str) -> str:
     return t("content.rejected", categories=categories)
 
 
-CONTENT_FIELDS = {"group_name": "name", "group_description": "description"}  # review's field → the form's
+# review's field → the form's
+CONTENT_FIELDS = {"group_name": "name", "group_description": "description", "group_announcement": "announcement"}
 
 
 def error_field(exc: QunzuError) -> str | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.groupcode import format_group_code
-from qunzu.domain.roles import role_label
+from qunzu.domain.roles import GroupRole, role_label
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
 from qunzu.services import documents
@@ -45,7 +45,7 @@ async def groups_page(
     return w.page(
         "groups.html",
         status_code=status_code,
-        groups=[_card(v, w.lang) for v in views],
+        groups=[group_card(v, w.lang) for v in views],
         join_code=join_code,
         join_error=join_error,
         join_action=join_action,
@@ -59,7 +59,7 @@ async def my_groups(w: WebDep) -> Response:
     return await groups_page(w)
 
 
-def _card(v: GroupView, lang: str) -> dict[str, Any]:
+def group_card(v: GroupView, lang: str) -> dict[str, Any]:
     return {
         "code": v.code,
         "code_display": format_group_code(v.code),
@@ -74,7 +74,7 @@ def _card(v: GroupView, lang: str) -> dict[str, Any]:
     }
 
 
-async def _group(w: Web, code: str) -> GroupView | Response:
+async def group_for_page(w: Web, code: str) -> GroupView | Response:
     """The group for a /g/{code} page, or the response to send instead (sign in, or not found)."""
     if w.session is None:
         return w.to_login()
@@ -102,23 +102,36 @@ def _page_data(w: Web, group: GroupView) -> dict[str, Any]:
 
 @router.get("/g/{code}")
 async def chat(code: str, w: WebDep) -> Response:
-    group = await _group(w, code)
+    group = await group_for_page(w, code)
     if not isinstance(group, GroupView):
         return group
     if code != group.code:
         return RedirectResponse(f"/g/{group.code}", status_code=308)
-    card = _card(group, w.lang)
+    card = group_card(group, w.lang)
     if group.my_role is None:
         return w.page("not_member.html", group=card)
-    return w.page("chat.html", group=card, page_data=_page_data(w, group))
+    return w.page(
+        "chat.html",
+        group=card,
+        page_data=_page_data(w, group),
+        announcement=group.announcement,
+        announcement_at=group.announcement_at,
+        can_edit=can_edit_profile(group),
+        saved=w.request.query_params.get("saved") == "1",
+    )
+
+
+def can_edit_profile(group: GroupView) -> bool:
+    """Whether the page offers 群设置: the creator and managers edit the name, description and announcement."""
+    return group.my_role in (GroupRole.CREATOR, GroupRole.MANAGER)
 
 
 @router.get("/g/{code}/members")
 async def members(code: str, w: WebDep) -> Response:
-    group = await _group(w, code)
+    group = await group_for_page(w, code)
     if not isinstance(group, GroupView):
         return group
-    card = _card(group, w.lang)
+    card = group_card(group, w.lang)
     if group.my_role is None:
         return w.page("not_member.html", group=card)
     return w.page("members.html", group=card, page_data=_page_data(w, group))

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from qunzu.bootstrap import Container
 from qunzu.i18n import LANGUAGES
-from qunzu.web import account, forms, pages, staff, staff_review
+from qunzu.web import account, forms, group_settings, pages, staff, staff_review
 from qunzu.web.context import get_web
 from qunzu.web.render import STATIC, Renderer
 from qunzu.web.session import safe_next, set_language_cookie
@@ -29,6 +29,7 @@ def install_web(app: FastAPI, container: Container) -> None:
     app.include_router(pages.router)
     app.include_router(forms.router)
     app.include_router(account.router)
+    app.include_router(group_settings.router)
     app.include_router(staff.router)
     app.include_router(staff_review.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -6,6 +6,7 @@ import {
 } from "./common.js";
 import { LiveSocket, bindStatus } from "./live.js";
 import { bindCopy } from "./copy.js";
+import { applyGroupUpdate, fitAnnouncement, settleFlash, syncSettingsLink } from "./profile.js";
 
 const PAGE = 50;
 const SEND_ATTEMPTS = 6;
@@ -428,8 +429,12 @@ function onFrame(frame) {
       if (frame.user?.id === me.id) {
         myRole = frame.role;
         refreshActions();
+        syncSettingsLink(code, myRole);
       }
       refreshBadges(frame.user?.id, frame.role);
+      break;
+    case "group_updated":
+      applyGroupUpdate(frame, announceText);
       break;
     default:
       break;
@@ -451,6 +456,9 @@ input.addEventListener("keydown", (event) => {
 input.addEventListener("input", autosize);
 olderButton.addEventListener("click", loadOlder);
 bindCopy();
+settleFlash();
+fitAnnouncement();
+window.addEventListener("resize", fitAnnouncement);
 
 const socket = new LiveSocket({
   groups: () => ({ [code]: newestSeq }),
