@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import WebSocketRoute, expect
 from tests.web.browser import Person
 from tests.web.test_chat_browser import _group_of_two
 
@@ -59,3 +59,35 @@ def test_an_announcement_set_in_settings_appears_live_for_a_member(person: MakeP
     expect(owner.page).to_have_url(re.compile(rf"/g/{code}$"))
     expect(guest.page.locator("#announcement")).to_be_hidden()  # cleared live as well
     assert owner.errors == [] and guest.errors == []  # no script errors, nothing refused by the CSP
+
+
+def test_a_change_made_while_a_member_was_offline_shows_when_the_page_reconnects(person: MakePerson) -> None:
+    """Profile changes are not replayed like messages: the page reads the profile again when it is back."""
+    owner, guest, code = _group_of_two(person)
+    routes: list[WebSocketRoute] = []
+    blocked = {"now": False}
+
+    def through_proxy(ws: WebSocketRoute) -> None:
+        if blocked["now"]:
+            ws.close(code=1013, reason="try again later")
+            return
+        ws.connect_to_server()
+        routes.append(ws)
+
+    guest.page.route_web_socket(re.compile(r"/api/v1/ws$"), through_proxy)
+    guest.goto(f"/g/{code}")
+    guest.wait_live()
+    blocked["now"] = True
+    routes[-1].close(code=1001, reason="going away")
+    expect(guest.page.locator("#conn-status")).to_have_attribute("data-state", "reconnecting")
+    owner.goto(f"/g/{code}/settings")
+    owner.page.get_by_label("群组名称").fill("读书会·夜场")
+    owner.page.get_by_label("群公告").fill("改到晚上七点")
+    owner.page.get_by_role("button", name="保存").click()
+    expect(owner.page).to_have_url(re.compile(rf"/g/{code}$"))
+    expect(guest.page.locator("#announcement")).to_be_hidden()  # still offline: nothing arrived
+    blocked["now"] = False
+    guest.wait_live()
+    expect(guest.page.locator("#announcement-text")).to_have_text("改到晚上七点")
+    expect(guest.page.locator(".chat-title h1")).to_have_text("读书会·夜场")
+    assert owner.errors == [] and guest.errors == []

@@ -460,11 +460,36 @@ settleFlash();
 fitAnnouncement();
 window.addEventListener("resize", fitAnnouncement);
 
+// Profile changes are not replayed on reconnect (only messages and deletions are): after being offline, read the
+// group's profile again and apply what changed meanwhile.
+const showState = bindStatus(document.getElementById("conn-status"), t);
+let wasLive = false;
+async function refreshProfile() {
+  try {
+    const group = await api("GET", `/api/v1/groups/${code}`);
+    const at = group.announcement_at ? Date.parse(group.announcement_at) : undefined;
+    applyGroupUpdate({ name: group.name, announcement: group.announcement ?? "", ts: at }, announceText);
+    if (group.my_role && group.my_role !== myRole) {
+      myRole = group.my_role;
+      refreshActions();
+      syncSettingsLink(code, myRole);
+    }
+  } catch {
+    // the next reconnect tries again; the page itself still works
+  }
+}
+
 const socket = new LiveSocket({
   groups: () => ({ [code]: newestSeq }),
   since: () => since,
   onFrame,
-  onState: bindStatus(document.getElementById("conn-status"), t),
+  onState: (state) => {
+    showState(state);
+    if (state === "live") {
+      if (wasLive) refreshProfile();
+      wasLive = true;
+    }
+  },
   onAuthLost: () => showError(errorBox, t("chat.session_expired")),
 });
 
