@@ -46,6 +46,11 @@ class GroupProfileChanged:
     announcement: str
     ts_ms: int
 
+    @classmethod
+    def of(cls, row: Any, ts_ms: int) -> GroupProfileChanged:
+        """From a `groups` row as it now stands."""
+        return cls(row.id, row.code, row.name, row.description, row.announcement, ts_ms)
+
 
 @dataclass(frozen=True, slots=True)
 class ReviewDecided:

@@ -452,20 +452,9 @@ async def update_profile(
                 group_id=access.id,
             )
         row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
-        uow.collect(_profile_event(row, ctx))
+        uow.collect(GroupProfileChanged.of(row, _ms(ctx)))
         await uow.commit()
     return group_view(row, access.role)
-
-
-def _profile_event(row: Any, ctx: Ctx) -> GroupProfileChanged:
-    return GroupProfileChanged(
-        group_id=row.id,
-        group_code=row.code,
-        name=row.name,
-        description=row.description,
-        announcement=row.announcement,
-        ts_ms=_ms(ctx),
-    )
 
 
 async def transfer_ownership(db: Database, *, actor: int, code: str, to_user: int, ctx: Ctx) -> GroupView:

@@ -220,16 +220,7 @@ async def _remove_profile_text(uow: UnitOfWork, item: Any, ctx: Ctx) -> bool:
             values["announcement_at"] = None
         await uow.conn.execute(update(groups).where(groups.c.id == row.id).values(**values))
         row = (await uow.conn.execute(select(groups).where(groups.c.id == row.id))).one()
-        uow.collect(
-            GroupProfileChanged(
-                group_id=row.id,
-                group_code=row.code,
-                name=row.name,
-                description=row.description,
-                announcement=row.announcement,
-                ts_ms=int(ctx.now.timestamp() * 1000),
-            )
-        )
+        uow.collect(GroupProfileChanged.of(row, int(ctx.now.timestamp() * 1000)))
         return True
     if item.kind == "nickname":
         user_id = int(item.target_id)
