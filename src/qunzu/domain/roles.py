@@ -57,10 +57,15 @@ def check_can_delete_message(actor: GroupRole, *, is_author: bool) -> None:
     raise _refuse("delete other members' messages", actor)
 
 
+def may_edit_profile(role: GroupRole | None) -> bool:
+    """The creator and managers edit the group's name, description and announcement (what pages offer)."""
+    return role in (GroupRole.CREATOR, GroupRole.MANAGER)
+
+
 @rule("R-9.3-1", ErrorCode.FORBIDDEN_ROLE)
 def check_can_edit_profile(actor: GroupRole) -> None:
     """The creator and managers edit the group's name, description and announcement."""
-    if actor not in (GroupRole.CREATOR, GroupRole.MANAGER):
+    if not may_edit_profile(actor):
         raise _refuse("edit the group's name, description or announcement", actor)
 
 

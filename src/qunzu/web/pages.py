@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.groupcode import format_group_code
-from qunzu.domain.roles import GroupRole, role_label
+from qunzu.domain.roles import may_edit_profile, role_label
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
 from qunzu.services import documents
@@ -122,8 +122,8 @@ async def chat(code: str, w: WebDep) -> Response:
 
 
 def can_edit_profile(group: GroupView) -> bool:
-    """Whether the page offers 群设置: the creator and managers edit the name, description and announcement."""
-    return group.my_role in (GroupRole.CREATOR, GroupRole.MANAGER)
+    """Whether the page offers 群设置 (the domain's rule: the creator and managers)."""
+    return may_edit_profile(group.my_role)
 
 
 @router.get("/g/{code}/members")
