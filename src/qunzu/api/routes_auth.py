@@ -11,7 +11,7 @@ from qunzu.api.responses import AUTHED, errors
 from qunzu.api.schemas import GroupPublic, LoginIn, RegisterIn, TokenOut, UserPublic
 from qunzu.services import accounts
 from qunzu.services import groups as group_service
-from qunzu.services.review import screen_profile_field
+from qunzu.services.review import profile_screen
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -31,7 +31,7 @@ async def register(body: RegisterIn, c: ContainerDep, ctx: CtxDep) -> UserPublic
         accepted=body.accept,
         reserved_words=c.settings.identity.reserved_nickname_words,
         nickname_max_length=c.settings.identity.nickname_max_length,
-        screen=lambda text, field: screen_profile_field(c.review, text, field=field),
+        screen=profile_screen(c.review),
     )
     return UserPublic.of(user)
 

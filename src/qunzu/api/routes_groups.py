@@ -20,7 +20,7 @@ from qunzu.api.schemas import (
 )
 from qunzu.i18n import category_label
 from qunzu.services import groups as svc
-from qunzu.services.review import screen_profile_field
+from qunzu.services.review import profile_screen
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
 Code = Annotated[str, Path(min_length=1, max_length=32, description="group code, 10 digits")]
@@ -44,7 +44,7 @@ async def create_group(body: GroupCreate, user: UserDep, c: ContainerDep, ctx: C
         description=body.description,
         ctx=ctx,
         limits=c.settings.groups,
-        screen=lambda text, field: screen_profile_field(c.review, text, field=field),
+        screen=profile_screen(c.review),
     )
     return GroupPublic.of(view, ctx.language)
 
@@ -71,7 +71,7 @@ async def update_profile(
         announcement=body.announcement,
         ctx=ctx,
         limits=c.settings.groups,
-        screen=lambda text, field: screen_profile_field(c.review, text, field=field),
+        screen=profile_screen(c.review),
     )
     return GroupPublic.of(view, ctx.language)
 

@@ -27,7 +27,7 @@ from qunzu.api.schemas import (
 from qunzu.errors import ValidationFailed
 from qunzu.services import account_data, documents, identity
 from qunzu.services.identity import IdentityView
-from qunzu.services.review import screen_profile_field
+from qunzu.services.review import profile_screen
 
 router = APIRouter(prefix="/api/v1/me", tags=["identity"])
 
@@ -119,7 +119,7 @@ async def change_nickname(body: NicknameIn, user: UserDep, c: ContainerDep, ctx:
         reserved=c.settings.identity.reserved_nickname_words,
         max_length=c.settings.identity.nickname_max_length,
         ctx=ctx,
-        screen=lambda text, field: screen_profile_field(c.review, text, field=field),
+        screen=profile_screen(c.review),
     )
     return UserPublic.of(view)
 

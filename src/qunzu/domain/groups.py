@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from qunzu.domain.rules import rule
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
@@ -70,6 +73,28 @@ def check_profile_change(
 
 # the review kind of each profile field (what a reviewer sees, and what a rejection removes)
 PROFILE_KINDS = {"name": "group_name", "description": "group_description", "announcement": "group_announcement"}
+PROFILE_FIELDS = {kind: field for field, kind in PROFILE_KINDS.items()}
+
+
+def changed_fields(change: ProfileChange, current: Mapping[Any, Any]) -> dict[str, str]:
+    """The fields an edit really changes (an unchanged field is neither reviewed nor recorded again)."""
+    return {field: text for field, text in change.fields().items() if current[field] != text}
+
+
+def profile_values(changed: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """The columns an edit sets: the changed fields, and when the announcement was posted (none once cleared)."""
+    values: dict[str, Any] = dict(changed)
+    if "announcement" in changed:
+        values["announcement_at"] = now if changed["announcement"] else None
+    return values
+
+
+def takedown_values(field: str, code: str) -> dict[str, Any]:
+    """What replaces a name, description or announcement a reviewer rejected: a name gives way to the group's code
+    (every group has one), a description or announcement to nothing."""
+    if field == "name":
+        return {"name": removed_name(code)}
+    return {field: ""} | ({"announcement_at": None} if field == "announcement" else {})
 
 
 def removed_name(code: str) -> str:

@@ -70,17 +70,15 @@ class Rules:
         orders: tuple[Sequence[str], Sequence[str]] | None = None,
     ) -> None:
         """`orders`, when given, is the words sorted and the words reversed and sorted (computed once with the
-        base tables, so that each process need not sort them)."""
+        base tables, so that each process need not sort them); without it they are sorted here."""
         self.words = words
         self.syllables = syllables
         self._splits: dict[str, tuple[Split, ...]] = {}
-        self._starts: Sequence[str] | None = None  # words of at most MAX_WORD characters, sorted
-        self._ends: Sequence[str] | None = None  # the same words reversed, sorted
-        if orders is not None:
-            starts, ends = orders
-            if any(len(w) > MAX_WORD for w in starts):
-                starts, ends = [w for w in starts if len(w) <= MAX_WORD], [w for w in ends if len(w) <= MAX_WORD]
-            self._starts, self._ends = starts, ends
+        starts, ends = orders if orders is not None else (sorted(words), sorted(w[::-1] for w in words))
+        if any(len(w) > MAX_WORD for w in starts):
+            starts, ends = [w for w in starts if len(w) <= MAX_WORD], [w for w in ends if len(w) <= MAX_WORD]
+        self._starts: Sequence[str] = starts  # words of at most MAX_WORD characters, sorted
+        self._ends: Sequence[str] = ends  # the same words reversed, sorted
         self._next_chars: dict[str, frozenset[str]] = {}
         self._prev_chars: dict[str, frozenset[str]] = {}
 
@@ -118,8 +116,6 @@ class Rules:
         found = self._next_chars.get(frag)
         if found is None:
             starts = self._starts
-            if starts is None:
-                starts = self._starts = sorted(w for w in self.words if len(w) <= MAX_WORD)
             # the words that extend frag sort right after it, up to the first string past every such word
             i, n = bisect_right(starts, frag), len(frag)
             found = self._next_chars[frag] = frozenset(w[n] for w in starts[i : bisect_left(starts, _past(frag), i)])
@@ -130,8 +126,6 @@ class Rules:
         found = self._prev_chars.get(frag)
         if found is None:
             ends = self._ends
-            if ends is None:
-                ends = self._ends = sorted(w[::-1] for w in self.words if len(w) <= MAX_WORD)
             rev = frag[::-1]
             i, n = bisect_right(ends, rev), len(frag)
             found = self._prev_chars[frag] = frozenset(w[n] for w in ends[i : bisect_left(ends, _past(rev), i)])
@@ -149,8 +143,6 @@ class Rules:
             return found
         out = []
         starts = self._starts
-        if starts is None:
-            starts = self._starts = sorted(w for w in self.words if len(w) <= MAX_WORD)
         n = len(starts)
         for k in range(1, len(term)):
             suffix = term[k:]

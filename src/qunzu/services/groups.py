@@ -414,7 +414,7 @@ async def update_profile(
         rules.check_group_open(access.status)
         await _require_verified(uow, actor, "edit_group")
         row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
-        changed = {field: text for field, text in change.fields().items() if getattr(row, field) != text}
+        changed = rules.changed_fields(change, row._mapping)
         flagged = []
         if screen is not None:
             for field, text in changed.items():
@@ -424,10 +424,9 @@ async def update_profile(
         if not changed:
             await uow.commit()
             return group_view(row, access.role)
-        values: dict[str, Any] = dict(changed)
-        if "announcement" in changed:
-            values["announcement_at"] = ctx.now if changed["announcement"] else None
-        await uow.conn.execute(update(groups).where(groups.c.id == access.id).values(**values))
+        old = row
+        stmt = update(groups).where(groups.c.id == access.id).values(**rules.profile_values(changed, ctx.now))
+        row = (await uow.conn.execute(stmt.returning(groups))).one()
         await oplog.append(
             uow.conn,
             ts=ctx.now,
@@ -438,7 +437,7 @@ async def update_profile(
             group_id=access.id,
             ip=ctx.ip,
             port=ctx.port,
-            details={field: {"old": getattr(row, field), "new": text} for field, text in changed.items()},
+            details={field: {"old": getattr(old, field), "new": text} for field, text in changed.items()},
         )
         for field, text, verdict in flagged:
             await queue_item(
@@ -451,7 +450,6 @@ async def update_profile(
                 now=ctx.now,
                 group_id=access.id,
             )
-        row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
         uow.collect(GroupProfileChanged.of(row, _ms(ctx)))
         await uow.commit()
     return group_view(row, access.role)

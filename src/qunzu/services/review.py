@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 
 from qunzu.domain.accounts import removed_nickname
 from qunzu.domain.content import Disposition, check_reason_code, content_rejected, profile_disposition
-from qunzu.domain.groups import PROFILE_KINDS, removed_name
+from qunzu.domain.groups import PROFILE_FIELDS, takedown_values
 from qunzu.domain.roles import GroupRole
 from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS, require_staff_role
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
@@ -49,6 +50,11 @@ class Verdict:
 
 def screen(runtime: ReviewRuntime, text: str) -> Verdict:
     return Verdict.of(runtime.scan(text), runtime.lexicon_version)
+
+
+def profile_screen(runtime: ReviewRuntime) -> Callable[[str, str], Verdict | None]:
+    """The `screen(text, field)` the profile services take: `screen_profile_field` over this runtime."""
+    return lambda text, field: screen_profile_field(runtime, text, field=field)
 
 
 def screen_profile_field(runtime: ReviewRuntime, text: str, *, field: str) -> Verdict | None:
@@ -203,23 +209,21 @@ async def decide_item(
         await uow.commit()
 
 
-_GROUP_FIELDS = {kind: field for field, kind in PROFILE_KINDS.items()}
-
-
 async def _remove_profile_text(uow: UnitOfWork, item: Any, ctx: Ctx) -> bool:
     """A rejected group name, description or announcement, or nickname, is taken down where it is still in
     place (an edit since then has already replaced it): a name gives way to the group's code, a description or
     announcement to nothing, a nickname to 用户<id>. The text itself stays in the review record."""
-    field = _GROUP_FIELDS.get(item.kind)
+    field = PROFILE_FIELDS.get(item.kind)
     if field is not None:
-        row = (await uow.conn.execute(select(groups).where(groups.c.code == item.target_id))).one_or_none()
-        if row is None or getattr(row, field) != item.text:
+        stmt = (
+            update(groups)
+            .where(groups.c.code == item.target_id, groups.c[field] == item.text)
+            .values(**takedown_values(field, item.target_id))
+            .returning(groups)
+        )
+        row = (await uow.conn.execute(stmt)).one_or_none()
+        if row is None:  # gone, or edited since: the text is no longer shown
             return False
-        values: dict[str, Any] = {field: removed_name(row.code) if field == "name" else ""}
-        if field == "announcement":
-            values["announcement_at"] = None
-        await uow.conn.execute(update(groups).where(groups.c.id == row.id).values(**values))
-        row = (await uow.conn.execute(select(groups).where(groups.c.id == row.id))).one()
         uow.collect(GroupProfileChanged.of(row, int(ctx.now.timestamp() * 1000)))
         return True
     if item.kind == "nickname":

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.services import account_data, documents, identity
 from qunzu.services.identity import IdentityView
-from qunzu.services.review import screen_profile_field
+from qunzu.services.review import profile_screen
 from qunzu.web.context import FORM_FIELD_MAX, Web, form_fields, get_web
 from qunzu.web.devcode import dev_code
 from qunzu.web.i18n import error_field, form_error
@@ -84,7 +84,7 @@ async def change_nickname(w: WebDep) -> Response:
             w.container.tokens,
             actor=w.session.user.id,
             nickname=f["nickname"],
-            screen=lambda text, field: screen_profile_field(w.container.review, text, field=field),
+            screen=profile_screen(w.container.review),
             reserved=s.reserved_nickname_words,
             max_length=s.nickname_max_length,
             ctx=w.ctx,

@@ -17,7 +17,7 @@ from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
 from qunzu.services import accounts, documents
 from qunzu.services import groups as group_service
-from qunzu.services.review import screen_profile_field
+from qunzu.services.review import profile_screen
 from qunzu.web.context import Web, form_fields, get_web
 from qunzu.web.i18n import error_action, error_field, form_error
 from qunzu.web.pages import groups_page
@@ -102,7 +102,7 @@ async def signup(w: WebDep) -> Response:
             accepted=_accepted(f),
             reserved_words=identity.reserved_nickname_words,
             nickname_max_length=identity.nickname_max_length,
-            screen=lambda text, field: screen_profile_field(w.container.review, text, field=field),
+            screen=profile_screen(w.container.review),
         )
     except QunzuError as exc:
         return await _signup_page(w, kept, exc)
@@ -220,7 +220,7 @@ async def create(w: WebDep) -> Response:
             description=f["description"],
             ctx=w.ctx,
             limits=g,
-            screen=lambda text, field: screen_profile_field(w.container.review, text, field=field),
+            screen=profile_screen(w.container.review),
         )
     except QunzuError as exc:
         return _create_page(w, kept, exc)

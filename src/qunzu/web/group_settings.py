@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.services import groups as group_service
-from qunzu.services.review import screen_profile_field
+from qunzu.services.review import profile_screen
 from qunzu.services.views import GroupView
 from qunzu.web.context import Web, form_fields, get_web
 from qunzu.web.i18n import error_action, error_field, form_error
@@ -93,7 +93,7 @@ async def save_settings(code: str, w: WebDep) -> Response:
             announcement=f["announcement"],
             ctx=w.ctx,
             limits=w.container.settings.groups,
-            screen=lambda text, field: screen_profile_field(w.container.review, text, field=field),
+            screen=profile_screen(w.container.review),
         )
     except QunzuError as exc:
         if exc.code in REFUSED_ROLE:  # the role changed since the page was loaded

@@ -399,6 +399,13 @@ function announceText(text) {
   while (announcer.childElementCount > 5) announcer.firstElementChild.remove();
 }
 
+/** My role changed (a manager appointed or removed, a transfer): the actions and the 群设置 link follow. */
+function setMyRole(role) {
+  myRole = role;
+  refreshActions();
+  syncSettingsLink(code, myRole);
+}
+
 function onFrame(frame) {
   if (typeof frame.ts === "number") since = Math.max(since, frame.ts);
   if (frame.group !== code) return;
@@ -426,11 +433,7 @@ function onFrame(frame) {
       if (frame.type === "member_left" && frame.user?.id === me.id) location.assign("/groups");
       break;
     case "role_changed":
-      if (frame.user?.id === me.id) {
-        myRole = frame.role;
-        refreshActions();
-        syncSettingsLink(code, myRole);
-      }
+      if (frame.user?.id === me.id) setMyRole(frame.role);
       refreshBadges(frame.user?.id, frame.role);
       break;
     case "group_updated":
@@ -469,11 +472,7 @@ async function refreshProfile() {
     const group = await api("GET", `/api/v1/groups/${code}`);
     const at = group.announcement_at ? Date.parse(group.announcement_at) : undefined;
     applyGroupUpdate({ name: group.name, announcement: group.announcement ?? "", ts: at }, announceText);
-    if (group.my_role && group.my_role !== myRole) {
-      myRole = group.my_role;
-      refreshActions();
-      syncSettingsLink(code, myRole);
-    }
+    if (group.my_role && group.my_role !== myRole) setMyRole(group.my_role);
   } catch {
     // the next reconnect tries again; the page itself still works
   }
