@@ -6,7 +6,9 @@ import {
 } from "./common.js";
 import { LiveSocket, bindStatus } from "./live.js";
 import { bindCopy } from "./copy.js";
-import { applyGroupUpdate, fitAnnouncement, settleFlash, syncSettingsLink } from "./profile.js";
+import {
+  applyGroupUpdate, fitAnnouncement, localizeAnnouncementTime, settleFlash, syncSettingsLink,
+} from "./profile.js";
 
 const PAGE = 50;
 const SEND_ATTEMPTS = 6;
@@ -460,6 +462,7 @@ input.addEventListener("input", autosize);
 olderButton.addEventListener("click", loadOlder);
 bindCopy();
 settleFlash();
+localizeAnnouncementTime();
 fitAnnouncement();
 window.addEventListener("resize", fitAnnouncement);
 

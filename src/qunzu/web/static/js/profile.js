@@ -14,15 +14,22 @@ const bannerTime = document.getElementById("announcement-time");
 const membersLink = document.getElementById("members-link");
 const moreButton = document.getElementById("announcement-more");
 
-const beijing = new Intl.DateTimeFormat("en-GB", {
-  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
-  hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+// In the reader's own time zone, like the messages' times; the page arrives with Beijing time (the server's
+// when(), for pages without JavaScript) and is rewritten on load.
+const local = new Intl.DateTimeFormat("en-GB", {
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
 });
 
-/** A time as the server's when() writes it: Beijing time, to the minute ("2026-11-28 17:31"). */
-export function beijingTime(ms) {
-  const p = Object.fromEntries(beijing.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
+/** "2026-11-28 17:31", to the minute, in the browser's time zone. */
+export function localTime(ms) {
+  const p = Object.fromEntries(local.formatToParts(new Date(ms)).map((part) => [part.type, part.value]));
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+/** The server-rendered announcement time, in the reader's time zone. */
+export function localizeAnnouncementTime() {
+  const at = Date.parse(bannerTime?.getAttribute("datetime") ?? "");
+  if (!Number.isNaN(at)) bannerTime.textContent = localTime(at);
 }
 
 function firstChar(text) {
@@ -49,7 +56,7 @@ export function applyGroupUpdate(frame, say) {
   }
   const at = typeof frame.ts === "number" ? frame.ts : Date.now();
   bannerText.textContent = text;
-  bannerTime.textContent = beijingTime(at);
+  bannerTime.textContent = localTime(at);
   bannerTime.setAttribute("datetime", new Date(at).toISOString());
   banner.hidden = false;
   fitAnnouncement();
