@@ -6,6 +6,8 @@ import gc
 import itertools
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qunzu.review import Action, Category, Lexicon, LexiconEntry, ReviewEngine
 
@@ -258,3 +260,41 @@ def test_rules_with_the_kept_word_orders_agree_with_rules_that_sort_for_themselv
     for term in terms:
         assert kept.word_splits(term) == own.word_splits(term), term
     assert build_base().word_orders() == base.word_orders()
+
+
+def test_the_context_of_a_split_character_comes_from_the_terms_around_it() -> None:
+    from qunzu.review import split
+
+    table = split.contexts(["强奸", "加强", "强", "abc"], {"强", "奸", "嫖"})
+    assert table == {"强": ("加", "奸", True), "奸": ("强", "", False)}  # 嫖 is in no term: no context
+    found = [(0, "强"), (5, "奸"), (9, "强")]
+    # 弓虽 at 0 before 奸, 女干 at 5 after 强, 弓虽 at 9 a term alone
+    assert split.plausible("弓虽奸好强女干坏坏弓虽", found, table) == found
+    table = split.contexts(["强奸", "加强"], {"强", "奸"})
+    found = [(0, "强"), (5, "奸"), (10, "强")]
+    assert split.plausible("弓虽坏好好女干坏坏加弓虽", found, table) == [(10, "强")]  # only 加 before 强 fits
+    assert split.plausible("弓虽女干", [(0, "强"), (2, "奸")], table) == [(0, "强"), (2, "奸")]  # pairs side by side
+
+
+_PIECES = ["弓虽", "女干", "木仓", "女票", "衣果", "强", "奸", "枪", "支", "聊", "子", "女", "人", "好", "的", "，", " ", "部"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_PIECES), max_size=24))
+def test_the_cheap_look_at_split_triggers_never_loses_a_hit(monkeypatch: pytest.MonkeyPatch, pieces: list[str]) -> None:
+    """split.plausible is only a shortcut: what the engine finds with it is what it finds without it."""
+    from qunzu.review import split
+
+    text = "".join(pieces)
+    with_filter = [(h.term, h.start, h.end, h.via) for h in _SPLIT_ENGINE.scan(text).hits]
+    with monkeypatch.context() as patch:
+        patch.setattr(split, "plausible", lambda folded, found, table: found)
+        without = [(h.term, h.start, h.end, h.via) for h in _SPLIT_ENGINE.scan(text).hits]
+    assert with_filter == without
+
+
+_SPLIT_ENGINE = ReviewEngine.build(
+    Lexicon.from_entries(
+        [LexiconEntry(t) for t in ("强奸", "枪支", "嫖", "裸聊", "好强", "奸人", "女子好")]
+    )
+)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import marshal
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import opencc
@@ -113,9 +114,10 @@ def _word_form(c: str, homo: dict[str, str], t2s: dict[str, str]) -> str:
     return "".join(out)
 
 
-def _ranges(cps: list[int]) -> list[tuple[int, int]]:
+def ranges(cps: Iterable[int]) -> list[tuple[int, int]]:
+    """Inclusive ranges of consecutive code points, in order."""
     out: list[tuple[int, int]] = []
-    for cp in cps:
+    for cp in sorted(cps):
         if out and out[-1][1] == cp - 1:
             out[-1] = (out[-1][0], cp)
         else:
@@ -159,4 +161,4 @@ def build_char_tables() -> CharTables:
                 break
             form = again
         fold[cp] = form
-    return CharTables(fold, _ranges(removed), _ranges(ignorable))
+    return CharTables(fold, ranges(removed), ranges(ignorable))

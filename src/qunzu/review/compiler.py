@@ -31,7 +31,7 @@ from qunzu.review.lexicon import Lexicon
 from qunzu.review.model import LexiconEntry
 from qunzu.review.textview import Normalizer
 
-FORMAT_VERSION = 13
+FORMAT_VERSION = 14
 KIND_TEXT, KIND_PINYIN, KIND_INITIALS, KIND_EXCEPTION = 0, 1, 2, 3
 VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials"}
 
@@ -246,13 +246,14 @@ class Compiled:
     max_han: int  # most syllables in a pinyin spelling: how far the mixed view looks around a Latin run
     skipped: tuple[str, ...]  # terms that normalise to nothing (only separators): they can never match
     splits: dict[int, str] = field(default_factory=dict)  # pattern id of a component pair -> its character
+    split_contexts: dict[str, split.Context] = field(default_factory=dict)  # split.contexts of those characters
     head: bytes = field(default=b"", compare=False, repr=False)  # _head(), when computed ahead
 
     def _head(self) -> bytes:
         return marshal.dumps(
             (
                 FORMAT_VERSION, self.version, self.entries, self.patterns, self.targets, self.fold_base,
-                self.extra_words, self.max_han, self.skipped, self.splits,
+                self.extra_words, self.max_han, self.skipped, self.splits, self.split_contexts,
             )
         )  # fmt: skip
 
@@ -269,8 +270,9 @@ class Compiled:
         fmt, *rest = marshal.loads(memoryview(data)[8 : 8 + size])
         if fmt != FORMAT_VERSION:
             raise ValueError("stale compiled lexicon")
-        version, entries, patterns, targets, fold_base, extra, max_han, skipped, splits = rest
-        return cls(version, entries, patterns, targets, fold_base, data[8 + size :], extra, max_han, skipped, splits)
+        version, entries, patterns, targets, fold_base, extra, max_han, skipped, splits, contexts = rest
+        automaton = data[8 + size :]
+        return cls(version, entries, patterns, targets, fold_base, automaton, extra, max_han, skipped, splits, contexts)
 
 
 _ALNUM_RUN = re.compile("[0-9A-Za-z]*").match
@@ -421,6 +423,7 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
     if builder is not None:
         builder.start()
     try:  # while the automaton builds: each pattern's targets, and the marshalled fields for the cache
+        contexts = split.contexts([row[1] for row in rows], set(pairs.values()))
         entries: list[EntryInfo] = []
         targets: list[tuple[Target, ...]] = [()] * fold_base
         max_han = 1  # syllable bounds: one more than the syllables
@@ -445,12 +448,12 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
                     targets[pid] += ((idx, KIND_EXCEPTION, ()),)
         compiled = Compiled(
             lexicon.content_hash, entries, patterns, targets, fold_base, b"", extra, min(max_han - 1, 16),
-            tuple(skipped), splits,
+            tuple(skipped), splits, contexts,
         )  # fmt: skip
         head = compiled._head() if builder is not None else b""
     finally:
         automaton = builder.wait() if builder is not None else b""
     return Compiled(
         compiled.version, entries, patterns, targets, fold_base, automaton, extra, compiled.max_han,
-        compiled.skipped, splits, head,
+        compiled.skipped, splits, contexts, head,
     )  # fmt: skip

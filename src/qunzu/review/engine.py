@@ -89,6 +89,7 @@ class ReviewEngine:
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
         self._find = ac.find_overlapping if ac is not None else None
         self._splits = compiled.splits  # pattern id of a component pair -> its character (split.py)
+        self._split_contexts = compiled.split_contexts
         self._entry_of: dict[tuple[str, str, str], int] | None = None  # for hits found through pairs
 
     @classmethod
@@ -192,6 +193,8 @@ class ReviewEngine:
         written as their characters in a window around them, and matched again there with every rule."""
         splits = self._splits
         found = [(s, splits[pid]) for s, _, pid in raw if pid in splits]
+        if found:
+            found = split.plausible(view.folded, found, self._split_contexts)
         if not found:
             return []
         norm, find, fold_base, targets = self._norm, self._find, self._fold_base, self._targets

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
+from qunzu.review.charmap import ranges
 from qunzu.review.pinyin import HAN
+from qunzu.review.textview import char_class
 from qunzu.review.words import MAX_WORD
 
 _ONE_HAN = re.compile(f"[{HAN}]").fullmatch
@@ -77,6 +79,61 @@ def _explained(folded: str, s: int, words: frozenset[str]) -> bool:
 
 _APART = "\x00"  # removed by normalisation, so in no pattern: keeps the windows apart
 Match = tuple[int, int, int]  # what the automaton reports: (start, end, pattern id)
+Context = tuple[str, str, bool]  # what comes before a character in a term, what comes after, is it a term alone
+
+
+def contexts(terms: Sequence[str], chars: Collection[str]) -> dict[str, Context]:
+    """For each of `chars` that occurs in the folded `terms`: the characters next to it there, before and
+    after (as sorted strings), and whether it is a term by itself. A pair read as its character can only
+    complete a term when the text around it agrees with one of these (see `plausible`). Two regex passes
+    over the joined terms find the bigrams that start with one of `chars`, forwards and backwards."""
+    if not chars:
+        return {}
+    joined = _APART.join(terms)
+    bigrams = re.compile(f"(?=([{char_class(ranges(map(ord, chars)))}][^{_APART}]))").findall
+    after, before = _neighbours(bigrams(joined)), _neighbours(bigrams(joined[::-1]))
+    alone = {t for t in terms if len(t) == 1 and t in chars}
+    return {
+        ch: (before.get(ch, ""), after.get(ch, ""), ch in alone) for ch in sorted(set(before) | set(after) | alone)
+    }
+
+
+def _neighbours(bigrams: list[str]) -> dict[str, str]:
+    """First character -> the second characters of its distinct bigrams, sorted. Grouped in C: the distinct
+    bigrams sorted and joined, then one regex pass over their first characters finds each one's run."""
+    joined = "".join(sorted(set(bigrams)))
+    firsts, seconds = joined[::2], joined[1::2]
+    return {m.group(1): seconds[m.start() : m.end()] for m in _RUNS(firsts)}
+
+
+_RUNS = re.compile(r"(.)\1*", re.DOTALL).finditer
+
+
+def plausible(folded: str, found: list[tuple[int, str]], table: dict[str, Context]) -> list[tuple[int, str]]:
+    """The pair triggers (folded offset, character) whose character, written in their place, could be part
+    of a term: the character is a term alone, or the folded character before the pair may precede it in a
+    term, or the one after may follow it. A pair next to another pair (which may be rewritten too) is kept
+    for the closer look of `promising`. In ordinary text this drops nearly every trigger before the second
+    automaton pass (it keeps 108 of 3,609 in the benchmark's 10 MB with 100,000 terms)."""
+    starts = {s for s, _ in found}
+    last = len(folded) - 2
+    out = []
+    for s, ch in found:
+        context = table.get(ch)
+        if context is None:
+            continue
+        ahead, behind, alone = context
+        if (
+            alone
+            or (s and folded[s - 1] in ahead)
+            or (s < last and folded[s + 2] in behind)
+            or s - 2 in starts
+            or s + 2 in starts
+        ):
+            out.append((s, ch))
+    return out
+
+
 
 
 def promising(

@@ -29,7 +29,7 @@ import sys
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
-from qunzu.review.charmap import CharTables
+from qunzu.review.charmap import CharTables, ranges
 
 HARD = "，。！？；：、…“”‘’「」『』《》（）【】〔〕〈〉"
 _HARD_SET = frozenset(HARD)
@@ -53,16 +53,6 @@ def char_class(ranges: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def _ranges(cps: list[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for cp in sorted(cps):
-        if out and out[-1][1] == cp - 1:
-            out[-1] = (out[-1][0], cp)
-        else:
-            out.append((cp, cp))
-    return out
-
-
 def _in(ranges: list[tuple[int, int]], cp: int) -> bool:
     i = bisect_right(ranges, (cp, 0x10FFFF)) - 1
     return i >= 0 and ranges[i][0] <= cp <= ranges[i][1]
@@ -78,7 +68,7 @@ class Normalizer:
         bmp = [(lo, min(hi, 0xFFFF)) for lo, hi in tables.removed if lo <= 0xFFFF]
         ign = [(lo, min(hi, 0xFFFF)) for lo, hi in tables.ignorable if lo <= 0xFFFF]
         hard = {ord(c) for c in HARD}
-        soft = _ranges([cp for lo, hi in bmp for cp in range(lo, hi + 1) if cp not in hard])
+        soft = ranges([cp for lo, hi in bmp for cp in range(lo, hi + 1) if cp not in hard])
         every = char_class(bmp)
         soft_class, hard_class = char_class(soft), re.escape(HARD)
         # `[x][x]*` rather than `[x]+`: a pattern that starts with a class lets the regex engine skip ahead
