@@ -30,7 +30,7 @@ from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
 from qunzu.review.model import Action, Category, Hit, ScanResult, gc_paused, new_hit, new_result
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.rules import MAX_GAP, MAX_SYMBOL_GAP, NATURAL_GAP, Rules
-from qunzu.review.textview import Normalizer, TextView
+from qunzu.review.textview import FLAG_AT_DOLLAR, FLAG_LATIN, Normalizer, TextView
 from qunzu.review.words import MAX_WORD
 
 _HAS_LATIN = re.compile("[a-z]").search
@@ -161,17 +161,22 @@ class ReviewEngine:
         compact = view.compact
         if find is None or not compact:
             return new_result(Action.ALLOW, [], compact)
-        # capitals first (safe before matching); whatever else needs folding the matcher reports as a trigger
-        low = compact.lower() if _HAS_UPPER(compact) else compact
-        raw = find(low)
-        fold_base = self._fold_base
-        if raw and (len(low) != len(compact) or raw[-1][2] >= fold_base or any(m[2] >= fold_base for m in raw)):
-            raw = self._fold_and_rescan(view, low, raw)
-        elif low is not compact:
-            view.set_folded(low)
+        if view.final:  # the C pass folded it
+            raw = find(view.folded)
+        else:
+            # capitals first (safe before matching); whatever else needs folding the matcher reports as a
+            # trigger
+            low = compact.lower() if _HAS_UPPER(compact) else compact
+            raw = find(low)
+            fold_base = self._fold_base
+            if raw and (len(low) != len(compact) or raw[-1][2] >= fold_base or any(m[2] >= fold_base for m in raw)):
+                raw = self._fold_and_rescan(view, low, raw)
+            elif low is not compact:
+                view.set_folded(low)
         folded = view.folded
         splits = self._split_rescan(view, raw) if raw and self._splits else ()
-        if not _HAS_LATIN(folded):  # no Latin letter: no pinyin, no digits inside words
+        flags = view.flags
+        if not (_HAS_LATIN(folded) if flags is None else flags & FLAG_LATIN):  # no pinyin, no digits in words
             return self._decide(view, raw, [], [], splits) if raw else new_result(Action.ALLOW, [], folded)
         targets = self._targets
         runs, tones, leet = self._latin_words(folded.encode("latin-1", "replace"))
@@ -182,7 +187,10 @@ class ReviewEngine:
             if tones:
                 mixed += digits.tone_candidates(view, tones, find, targets)
         extra: list[digits.Extra] = []
-        if leet or (len(view.compact) != len(view.text) and _AT_OR_DOLLAR(view.removed())):
+        if leet or (
+            len(view.compact) != len(view.text)
+            and (_AT_OR_DOLLAR(view.removed()) if flags is None else flags & FLAG_AT_DOLLAR)
+        ):
             extra = digits.leet_candidates(view, find, targets)
         if not raw and not mixed and not extra:
             return new_result(Action.ALLOW, [], folded)
@@ -218,7 +226,8 @@ class ReviewEngine:
             olo, ohi = view.span(lo, hi)
             rewrite = split.Rewrite(text, olo, ohi, chosen)
             window = norm.view(rewrite.text)
-            window.set_folded(norm.fold(window.compact))
+            if not window.final:
+                window.set_folded(norm.fold(window.compact))
             found_raw = [m for m in find(window.folded) if m[2] < fold_base]
             for hit in self._decide(window, found_raw, [], []).hits:
                 span = None if hit.excepted else rewrite.original(hit.start, hit.end)

@@ -53,7 +53,7 @@ def lexicon_pairs(
     pair that is a common word (`女子`, `日月`: it always reads as written, see `_explained`), and a pair
     with `一` (a stroke rather than a component anyone writes apart; `一大`, `了一` are everywhere)."""
     out: dict[str, str] = {}
-    for ch in set(hans):
+    for ch in sorted(set(hans)):  # sorted: a pair of two characters goes to the same one in every process
         found = table.get(ch)
         if not found:
             continue

@@ -15,6 +15,11 @@ removed too. Every regex that scans a whole text starts with a single character 
 `[x]+`) so that the regex engine skips over characters that cannot start a match in its tight prefix loop
 instead of trying a full match at every position.
 
+With the optional C module `_native` (built at installation from `_native.c`), the whole of `view` is one
+loop of C instead: it writes the compact text, its folded form and the offset map together, so the engine
+needs no `str.lower` and no second matcher pass for characters that fold. Both paths give the same views
+(tests/review/test_review_native.py); the Python one runs where the module is not built.
+
 Astral characters would make the separator regex slow for every character; a text that has any is first
 rewritten, one astral character at a time, into a same-length text where removed astral characters become a
 U+FFFC (a symbol separator) or a zero-width space (ignorable). Whether a text can hold an astral character
@@ -26,10 +31,28 @@ from __future__ import annotations
 
 import re
 import sys
+from array import array
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
+from types import ModuleType
 
 from qunzu.review.charmap import CharTables, ranges
+
+NATIVE_VERSION = 2  # the _native.c this code was written for (its VERSION)
+FLAG_LATIN = 1  # _native.fold_view's flags: the folded text holds an ASCII letter a-z
+FLAG_AT_DOLLAR = 2  # "@" or "$" was removed
+
+
+def _load_native() -> ModuleType | None:
+    try:
+        from qunzu.review import _native
+    except ImportError:  # not built: the Python path
+        return None
+    same = (_native.VERSION, _native.FLAG_LATIN, _native.FLAG_AT_DOLLAR) == (NATIVE_VERSION, FLAG_LATIN, FLAG_AT_DOLLAR)
+    return _native if same else None  # a stale build (pip install -e . again rebuilds it) is not used
+
+
+NATIVE = _load_native()
 
 HARD = "，。！？；：、…“”‘’「」『』《》（）【】〔〕〈〉"
 _HARD_SET = frozenset(HARD)
@@ -61,7 +84,7 @@ def _in(ranges: list[tuple[int, int]], cp: int) -> bool:
 class Normalizer:
     """Compiled from `CharTables`: the per-text normalisation, in a handful of C-level passes."""
 
-    def __init__(self, tables: CharTables) -> None:
+    def __init__(self, tables: CharTables, *, native: bool = True) -> None:
         self._fold = tables.fold
         self._removed = tables.removed
         self._ignorable = tables.ignorable
@@ -90,6 +113,29 @@ class Normalizer:
                 table[cp] = form
         self._table = table
         self._astral_fold = {cp: form for cp, form in tables.fold.items() if cp >= 0x10000}
+        self._native: tuple[bytes, bytes] | None = None
+        if native and NATIVE is not None and array("I").itemsize == 4 and all(_in(bmp, cp) for cp in hard):
+            self._native = self._native_tables(bmp, hard, tables.fold)
+
+    @staticmethod
+    def _native_tables(bmp: list[tuple[int, int]], hard: set[int], fold: dict[int, str]) -> tuple[bytes, bytes]:
+        """The tables of _native.fold_view: a class per BMP code point (1 soft separator, 2 clause mark, 0
+        kept) and its fold when it is one character (0 when it folds to more)."""
+        classes = bytearray(0x10000)
+        for lo, hi in bmp:
+            classes[lo : hi + 1] = b"\x01" * (hi + 1 - lo)
+        for cp in hard:
+            classes[cp] = 2
+        folds = array("I", range(0x10000))  # 32-bit: checked in __init__
+        for cp, form in fold.items():
+            if cp < 0x10000:
+                folds[cp] = ord(form) if len(form) == 1 else 0
+        return bytes(classes), folds.tobytes()
+
+    @property
+    def native(self) -> bool:
+        """Whether `view` runs the C pass."""
+        return self._native is not None
 
     def invisible(self, removed: str) -> bool:
         """A removed run made only of invisible characters (it is no gap). Remembered: the same few runs
@@ -140,16 +186,30 @@ class Normalizer:
         return self.fold(self._all_sub("", self.bmp_safe(text)))
 
     def view(self, text: str) -> TextView:
+        """The text as the matcher sees it. From the C pass the view is folded already (`final`); from the
+        Python path `folded` is the compact text, and the engine folds what needs it."""
         safe = self.bmp_safe(text)
+        if self._native is not None and NATIVE is not None:
+            found = NATIVE.fold_view(safe, *self._native)
+            if found is not None:  # None: a text with astral characters left (the Python path)
+                compact, folded, cuts, shifts, flags = found
+                view = TextView(self, safe, compact, cuts=cuts, shifts=shifts)
+                if folded is None:  # something expands (ß -> ss)
+                    view.set_folded(self.fold(compact))
+                else:
+                    view.folded = folded
+                    view.flags = flags
+                view.final = True
+                return view
         parts = self._soft_split(safe)
         if (len(parts) > 1 and not _HARD_SET.isdisjoint(parts[1::2])) or self._spaced_start(safe):
             parts = self._all_split(safe)
-        return TextView(self, safe, parts)
+        return TextView.of_parts(self, safe, parts)
 
     def full_view(self, text: str) -> TextView:
         """A view with every separator removed, clause punctuation included (for lexicon terms)."""
         safe = self.bmp_safe(text)
-        return TextView(self, safe, self._all_split(safe))
+        return TextView.of_parts(self, safe, self._all_split(safe))
 
     def fold_char(self, ch: str) -> str:
         return self._fold.get(ord(ch), ch)
@@ -158,22 +218,44 @@ class Normalizer:
 class TextView:
     """One text as the matcher sees it (`folded`), with lazy maps back to the original offsets.
 
-    `parts` is the text split at removed runs: kept, removed, kept, ..., kept. Compact offset `ccum[k]` is
-    where removed run k sits (between compact characters ccum[k] - 1 and ccum[k]).
+    The offset map: compact offset `cuts[k]` is where removed run k sits (between compact characters
+    cuts[k] - 1 and cuts[k]), and `shifts[k]` is how many characters were removed before it, so the run is
+    text[cuts[k] + shifts[k] : cuts[k] + shifts[k + 1]]. The Python path keeps the regex split (kept,
+    removed, kept, ..., kept) and works the map out from it when it is first needed.
     """
 
-    __slots__ = ("_ccum", "_norm", "_parts", "_shift", "_src", "_visible", "compact", "folded", "text")
+    __slots__ = (
+        "_ccum", "_norm", "_parts", "_shift", "_src", "_visible", "compact", "final", "flags", "folded", "text",
+    )  # fmt: skip
 
-    def __init__(self, norm: Normalizer, text: str, parts: list[str]) -> None:
+    def __init__(
+        self,
+        norm: Normalizer,
+        text: str,
+        compact: str,
+        *,
+        cuts: list[int] | None = None,
+        shifts: list[int] | None = None,
+        parts: list[str] | None = None,
+    ) -> None:
         self._norm = norm
         self.text = text  # same length and offsets as the user's text
+        self.compact = compact
+        self.folded = compact
+        self.final = False  # folded is the whole fold of compact (the C pass), not yet (the Python path)
+        self.flags: int | None = None  # the C pass's facts about folded (_native.FLAG_*), when it gave them
         self._parts = parts
-        self.compact = text if len(parts) == 1 else "".join(parts[::2])
-        self.folded = self.compact
+        self._ccum = cuts
+        self._shift: list[int] = shifts if shifts is not None else []
         self._src: list[int] | None = None
-        self._ccum: list[int] | None = None
-        self._shift: list[int] = []
         self._visible: list[int] | None = None
+
+    @classmethod
+    def of_parts(cls, norm: Normalizer, text: str, parts: list[str]) -> TextView:
+        """A view from a split of the text at removed runs: kept, removed, kept, ..., kept."""
+        if len(parts) == 1:
+            return cls(norm, text, text)
+        return cls(norm, text, "".join(parts[::2]), parts=parts)
 
     def set_folded(self, folded: str) -> None:
         self.folded = folded
@@ -195,13 +277,27 @@ class TextView:
         ccum = self._ccum
         if ccum is None:
             parts = self._parts
-            ccum = self._ccum = list(accumulate(map(len, parts[::2])))
-            self._shift = [0, *accumulate(map(len, parts[1::2]))]  # removed characters before each piece
+            if parts is None:  # nothing removed
+                ccum = self._ccum = [len(self.compact)]
+                self._shift = [0]
+            else:
+                ccum = self._ccum = list(accumulate(map(len, parts[::2])))
+                self._shift = [0, *accumulate(map(len, parts[1::2]))]  # removed characters before each piece
         return ccum, self._shift
+
+    def run(self, k: int) -> str:
+        """The k-th removed run."""
+        if self._parts is not None:
+            return self._parts[2 * k + 1]
+        ccum, shift = self.cuts()
+        return self.text[ccum[k] + shift[k] : ccum[k] + shift[k + 1]]
 
     def removed(self) -> str:
         """Every removed character, run after run."""
-        return "".join(self._parts[1::2])
+        if self._parts is not None:
+            return "".join(self._parts[1::2])
+        ccum, _ = self.cuts()
+        return "".join(map(self.run, range(len(ccum) - 1)))
 
     def folded_index(self, o: int) -> int:
         """Offset in the original text of a kept character -> its folded offset."""
@@ -233,12 +329,11 @@ class TextView:
         """Visible separator runs inside a folded span: (folded offset where the gap sits, its text)."""
         if len(self.compact) == len(self.text):
             return []
-        parts = self._parts
         ccum, _ = self.cuts()
         k0, k1 = bisect_right(ccum, self._c(fs)), bisect_right(ccum, self._c(fe - 1))
         out = []
         for k in range(k0, k1):
-            gap = parts[2 * k + 1]
+            gap = self.run(k)
             if not self._norm.invisible(gap):
                 out.append((self._f(ccum[k]), gap))
         return out
@@ -261,6 +356,6 @@ class TextView:
     def _visible_cuts(self) -> list[int]:
         """Compact offsets of the removed runs that are visible (not only zero-width characters)."""
         ccum, _ = self.cuts()
-        parts, invisible = self._parts, self._norm.invisible
-        self._visible = visible = [ccum[k] for k in range(len(ccum) - 1) if not invisible(parts[2 * k + 1])]
+        invisible, run = self._norm.invisible, self.run
+        self._visible = visible = [ccum[k] for k in range(len(ccum) - 1) if not invisible(run(k))]
         return visible

@@ -1,0 +1,271 @@
+/* The review engine's per-text normalisation pass in one loop of C (textview.Normalizer.view).
+ *
+ * The pure-Python path does the same work in several C passes of the standard library (a regex split at
+ * removed runs, a join, str.lower, then a translate of what still needs folding); this module reads the
+ * text once and writes the compact text, its folded form and the offset map together. It is optional:
+ * without it (no compiler at install time, another Python implementation) the Python path runs, and the
+ * tests check that both give the same views (tests/review/test_review_native.py).
+ *
+ * fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags) | None
+ *   text     a str without astral characters (None is returned for a str stored 4 bytes a character:
+ *            the caller takes the Python path)
+ *   classes  65,536 bytes, one per BMP code point: 0 kept, 1 a soft separator (always removed), 2 a
+ *            clause mark (removed only when the text uses clause marks the way evaders do, see below)
+ *   fold     65,536 native-endian uint32: the folded form of each code point (one character, astral ones
+ *            included), or 0 when it folds to more than one character (then `folded` is None and the
+ *            caller folds)
+ *   compact  the text without its removed characters (the text itself when nothing is removed)
+ *   folded   compact folded character by character (compact itself when nothing changes), or None
+ *   cuts     compact offsets where removed runs sit, then len(compact); None when nothing is removed
+ *   shifts   0, then after each removed run the number of characters removed so far; None likewise
+ *   flags    FLAG_LATIN: folded holds an ASCII letter a-z; FLAG_AT_DOLLAR: '@' or '$' was removed
+ *
+ * Clause marks: a text uses them the way evaders do when one of them opens a clause of one or two
+ * characters closed by another ("六，合，彩"), or the text starts with such a clause; then every clause
+ * mark is removed too, and removed runs merge across them. Otherwise clause marks are kept.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define NATIVE_VERSION 2
+#define CLASS_SOFT 1
+#define CLASS_HARD 2
+#define FLAG_LATIN 1
+#define FLAG_AT_DOLLAR 2
+
+typedef struct {
+    Py_ssize_t kept;     /* characters written to compact */
+    Py_ssize_t removed;  /* characters removed so far */
+    int in_run;
+    int expanded;        /* a kept character folds to more than one character */
+    int changed;         /* folded differs from compact */
+    int flags;
+    PyObject *cuts;
+    PyObject *shifts;
+} State;
+
+static int
+close_run(State *st)
+{
+    PyObject *cut = PyLong_FromSsize_t(st->kept);
+    if (cut == NULL) {
+        return -1;
+    }
+    int rc = PyList_Append(st->cuts, cut);
+    Py_DECREF(cut);
+    if (rc < 0) {
+        return -1;
+    }
+    PyObject *shift = PyLong_FromSsize_t(st->removed);
+    if (shift == NULL) {
+        return -1;
+    }
+    rc = PyList_Append(st->shifts, shift);
+    Py_DECREF(shift);
+    st->in_run = 0;
+    return rc;
+}
+
+/* One pass in one mode. Returns 1 when soft mode meets an evasive use of clause marks (start again with
+ * every clause mark removed), 0 when done, -1 on error. */
+#define DEFINE_PASS(NAME, CHAR_T)                                                                          \
+    static int NAME(const CHAR_T *src, Py_ssize_t n, const unsigned char *classes, const uint32_t *fold,    \
+                    int all, CHAR_T *compact, Py_UCS4 *folded, State *st)                                  \
+    {                                                                                                     \
+        Py_ssize_t last_hard = -1; /* a clause mark before the text: "xx，" at the start counts too */     \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                              \
+            Py_UCS4 c = src[i];                                                                           \
+            unsigned char cls = classes[c];                                                               \
+            if (cls == CLASS_HARD && !all) {                                                              \
+                Py_ssize_t gap = i - last_hard;                                                           \
+                if (gap == 2 || gap == 3) {                                                               \
+                    return 1;                                                                             \
+                }                                                                                         \
+                last_hard = i;                                                                            \
+                cls = 0; /* kept */                                                                       \
+            }                                                                                             \
+            if (cls) {                                                                                    \
+                if (!st->in_run) {                                                                        \
+                    st->in_run = 1;                                                                       \
+                }                                                                                         \
+                st->removed++;                                                                            \
+                if (c == '@' || c == '$') {                                                               \
+                    st->flags |= FLAG_AT_DOLLAR;                                                          \
+                }                                                                                         \
+                continue;                                                                                 \
+            }                                                                                             \
+            if (st->in_run && close_run(st) < 0) {                                                        \
+                return -1;                                                                                \
+            }                                                                                             \
+            Py_UCS4 f = fold[c];                                                                          \
+            if (f == 0) {                                                                                 \
+                st->expanded = 1;                                                                         \
+                f = c;                                                                                    \
+            }                                                                                             \
+            else if (f != c) {                                                                            \
+                st->changed = 1;                                                                          \
+            }                                                                                             \
+            if (f >= 'a' && f <= 'z') {                                                                   \
+                st->flags |= FLAG_LATIN;                                                                  \
+            }                                                                                             \
+            compact[st->kept] = (CHAR_T)c;                                                                \
+            folded[st->kept] = f;                                                                         \
+            st->kept++;                                                                                   \
+        }                                                                                                 \
+        return 0;                                                                                         \
+    }
+
+DEFINE_PASS(pass_ucs1, Py_UCS1)
+DEFINE_PASS(pass_ucs2, Py_UCS2)
+
+static PyObject *
+fold_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "fold_view(text, classes, fold) takes 3 arguments");
+        return NULL;
+    }
+    PyObject *text = args[0], *classes_obj = args[1], *fold_obj = args[2];
+    if (!PyUnicode_Check(text) || !PyBytes_Check(classes_obj) || !PyBytes_Check(fold_obj)) {
+        PyErr_SetString(PyExc_TypeError, "fold_view(str, bytes, bytes)");
+        return NULL;
+    }
+    if (PyBytes_GET_SIZE(classes_obj) != 0x10000 || PyBytes_GET_SIZE(fold_obj) != 0x40000) {
+        PyErr_SetString(PyExc_ValueError, "fold_view: tables of 65,536 classes and 65,536 uint32 folds");
+        return NULL;
+    }
+    if (PyUnicode_READY(text) < 0) {
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_4BYTE_KIND) {
+        Py_RETURN_NONE;
+    }
+    const unsigned char *classes = (const unsigned char *)PyBytes_AS_STRING(classes_obj);
+    const uint32_t *fold = (const uint32_t *)PyBytes_AS_STRING(fold_obj);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    void *compact = PyMem_Malloc(n ? (size_t)n * kind : 1);
+    Py_UCS4 *folded = PyMem_Malloc(n ? (size_t)n * sizeof(Py_UCS4) : 1);
+    State st = {0};
+    PyObject *result = NULL, *compact_str = NULL, *folded_str = NULL;
+    if (compact == NULL || folded == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int all = 0; all <= 1; all++) {
+        Py_CLEAR(st.cuts);
+        Py_CLEAR(st.shifts);
+        memset(&st, 0, sizeof st);
+        st.cuts = PyList_New(0);
+        st.shifts = PyList_New(0);
+        if (st.cuts == NULL || st.shifts == NULL) {
+            goto done;
+        }
+        PyObject *zero = PyLong_FromLong(0);
+        if (zero == NULL) {
+            goto done;
+        }
+        int rc = PyList_Append(st.shifts, zero);
+        Py_DECREF(zero);
+        if (rc < 0) {
+            goto done;
+        }
+        if (kind == PyUnicode_1BYTE_KIND) {
+            rc = pass_ucs1((const Py_UCS1 *)data, n, classes, fold, all, (Py_UCS1 *)compact, folded, &st);
+        }
+        else {
+            rc = pass_ucs2((const Py_UCS2 *)data, n, classes, fold, all, (Py_UCS2 *)compact, folded, &st);
+        }
+        if (rc < 0) {
+            goto done;
+        }
+        if (rc == 0) {
+            break;
+        }
+    }
+    if (st.in_run && close_run(&st) < 0) {
+        goto done;
+    }
+    PyObject *cuts = Py_None, *shifts = Py_None;
+    if (st.removed) {
+        PyObject *end = PyLong_FromSsize_t(st.kept);
+        if (end == NULL) {
+            goto done;
+        }
+        int rc = PyList_Append(st.cuts, end);
+        Py_DECREF(end);
+        if (rc < 0) {
+            goto done;
+        }
+        compact_str = PyUnicode_FromKindAndData(kind, compact, st.kept);
+        cuts = st.cuts;
+        shifts = st.shifts;
+    }
+    else {
+        compact_str = Py_NewRef(text);
+    }
+    if (compact_str == NULL) {
+        goto done;
+    }
+    if (st.expanded) {
+        folded_str = Py_NewRef(Py_None);
+    }
+    else if (!st.changed) {
+        folded_str = Py_NewRef(compact_str);
+    }
+    else {
+        folded_str = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, folded, st.kept);
+        if (folded_str == NULL) {
+            goto done;
+        }
+    }
+    result = Py_BuildValue("(OOOOi)", compact_str, folded_str, cuts, shifts, st.flags);
+done:
+    Py_XDECREF(compact_str);
+    Py_XDECREF(folded_str);
+    Py_XDECREF(st.cuts);
+    Py_XDECREF(st.shifts);
+    PyMem_Free(compact);
+    PyMem_Free(folded);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"fold_view", (PyCFunction)(void (*)(void))fold_view, METH_FASTCALL,
+     "fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags) or None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static int
+exec_module(PyObject *module)
+{
+    if (PyModule_AddIntConstant(module, "VERSION", NATIVE_VERSION) < 0 ||
+        PyModule_AddIntConstant(module, "FLAG_LATIN", FLAG_LATIN) < 0 ||
+        PyModule_AddIntConstant(module, "FLAG_AT_DOLLAR", FLAG_AT_DOLLAR) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, exec_module},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "qunzu.review._native",
+    .m_doc = "The review engine's normalisation pass in C (optional; textview.py has the same in Python).",
+    .m_size = 0,
+    .m_methods = methods,
+    .m_slots = slots,
+};
+
+PyMODINIT_FUNC
+PyInit__native(void)
+{
+    return PyModuleDef_Init(&module_def);
+}
