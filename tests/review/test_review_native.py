@@ -57,6 +57,8 @@ def _same_views(text: str) -> None:
     assert [native.run(k) for k in range(len(ccum) - 1)] == [python.run(k) for k in range(len(ccum) - 1)]
     assert native.removed() == python.removed()
     assert native.expanded == python.expanded
+    if native.words is not None:
+        assert native.words == re.findall(rb"[a-z0-9]+", native.folded.encode("latin-1", "replace"))
     if native.flags is not None:
         assert bool(native.flags & FLAG_LATIN) == bool(re.search("[a-z]", native.folded))
         assert bool(native.flags & FLAG_AT_DOLLAR) == bool(re.search("[@$]", native.removed()))

@@ -6,7 +6,7 @@
  * without it (no compiler at install time, another Python implementation) the Python path runs, and the
  * tests check that both give the same views (tests/review/test_review_native.py).
  *
- * fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags) | None
+ * fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words) | None
  *   text     a str without astral characters (None is returned for a str stored 4 bytes a character:
  *            the caller takes the Python path)
  *   classes  65,536 bytes, one per BMP code point: 0 kept, 1 a soft separator (always removed), 2 a
@@ -19,6 +19,8 @@
  *   cuts     compact offsets where removed runs sit, then len(compact); None when nothing is removed
  *   shifts   0, then after each removed run the number of characters removed so far; None likewise
  *   flags    FLAG_LATIN: folded holds an ASCII letter a-z; FLAG_AT_DOLLAR: '@' or '$' was removed
+ *   words    the runs of ASCII letters and digits of folded, as bytes, in order (what digits.LatinWords
+ *            looks at); meaningful only when folded is not None
  *
  * Clause marks: a text uses them the way evaders do when one of them opens a clause of one or two
  * characters closed by another ("六，合，彩"), or the text starts with such a clause; then every clause
@@ -29,7 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NATIVE_VERSION 2
+#define NATIVE_VERSION 3
 #define CLASS_SOFT 1
 #define CLASS_HARD 2
 #define FLAG_LATIN 1
@@ -44,6 +46,7 @@ typedef struct {
     int flags;
     PyObject *cuts;
     PyObject *shifts;
+    PyObject *words;
 } State;
 
 static int
@@ -68,6 +71,24 @@ close_run(State *st)
     return rc;
 }
 
+static int
+add_word(State *st, const Py_UCS4 *folded, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *word = PyBytes_FromStringAndSize(NULL, end - start);
+    if (word == NULL) {
+        return -1;
+    }
+    char *out = PyBytes_AS_STRING(word);
+    for (Py_ssize_t i = start; i < end; i++) {
+        out[i - start] = (char)folded[i];
+    }
+    int rc = PyList_Append(st->words, word);
+    Py_DECREF(word);
+    return rc;
+}
+
+#define IS_ALNUM(f) (((f) >= 'a' && (f) <= 'z') || ((f) >= '0' && (f) <= '9'))
+
 /* One pass in one mode. Returns 1 when soft mode meets an evasive use of clause marks (start again with
  * every clause mark removed), 0 when done, -1 on error. */
 #define DEFINE_PASS(NAME, CHAR_T)                                                                          \
@@ -75,6 +96,7 @@ close_run(State *st)
                     int all, CHAR_T *compact, Py_UCS4 *folded, State *st)                                  \
     {                                                                                                     \
         Py_ssize_t last_hard = -1; /* a clause mark before the text: "xx，" at the start counts too */     \
+        Py_ssize_t word = -1;      /* where the current run of ASCII letters and digits began in folded */ \
         for (Py_ssize_t i = 0; i < n; i++) {                                                              \
             Py_UCS4 c = src[i];                                                                           \
             unsigned char cls = classes[c];                                                               \
@@ -107,12 +129,26 @@ close_run(State *st)
             else if (f != c) {                                                                            \
                 st->changed = 1;                                                                          \
             }                                                                                             \
-            if (f >= 'a' && f <= 'z') {                                                                   \
-                st->flags |= FLAG_LATIN;                                                                  \
+            if (IS_ALNUM(f)) {                                                                            \
+                if (f >= 'a') {                                                                           \
+                    st->flags |= FLAG_LATIN;                                                              \
+                }                                                                                         \
+                if (word < 0) {                                                                           \
+                    word = st->kept;                                                                      \
+                }                                                                                         \
+            }                                                                                             \
+            else if (word >= 0) {                                                                         \
+                if (add_word(st, folded, word, st->kept) < 0) {                                           \
+                    return -1;                                                                            \
+                }                                                                                         \
+                word = -1;                                                                                \
             }                                                                                             \
             compact[st->kept] = (CHAR_T)c;                                                                \
             folded[st->kept] = f;                                                                         \
             st->kept++;                                                                                   \
+        }                                                                                                 \
+        if (word >= 0 && add_word(st, folded, word, st->kept) < 0) {                                      \
+            return -1;                                                                                    \
         }                                                                                                 \
         return 0;                                                                                         \
     }
@@ -158,10 +194,12 @@ fold_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (int all = 0; all <= 1; all++) {
         Py_CLEAR(st.cuts);
         Py_CLEAR(st.shifts);
+        Py_CLEAR(st.words);
         memset(&st, 0, sizeof st);
         st.cuts = PyList_New(0);
         st.shifts = PyList_New(0);
-        if (st.cuts == NULL || st.shifts == NULL) {
+        st.words = PyList_New(0);
+        if (st.cuts == NULL || st.shifts == NULL || st.words == NULL) {
             goto done;
         }
         PyObject *zero = PyLong_FromLong(0);
@@ -222,12 +260,13 @@ fold_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
     }
-    result = Py_BuildValue("(OOOOi)", compact_str, folded_str, cuts, shifts, st.flags);
+    result = Py_BuildValue("(OOOOiO)", compact_str, folded_str, cuts, shifts, st.flags, st.words);
 done:
     Py_XDECREF(compact_str);
     Py_XDECREF(folded_str);
     Py_XDECREF(st.cuts);
     Py_XDECREF(st.shifts);
+    Py_XDECREF(st.words);
     PyMem_Free(compact);
     PyMem_Free(folded);
     return result;
@@ -235,7 +274,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"fold_view", (PyCFunction)(void (*)(void))fold_view, METH_FASTCALL,
-     "fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags) or None"},
+     "fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words) or None"},
     {NULL, NULL, 0, NULL},
 };
 

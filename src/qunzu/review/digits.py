@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import product
 
 from qunzu.review.compiler import KIND_PINYIN, KIND_TEXT, Target
@@ -78,10 +78,14 @@ class LatinWords:
     def __call__(self, latin1: bytes) -> tuple[set[str], list[str], bool]:
         """(pinyin runs, tone words, look-alike digits) of a folded text given as its Latin-1 form
         (`folded.encode("latin-1", "replace")`)."""
+        return self.of_words(latin1.translate(_ALNUM).split())
+
+    def of_words(self, words: Iterable[bytes]) -> tuple[set[str], list[str], bool]:
+        """The same from the text's runs of ASCII letters and digits (as the C pass gives them)."""
         runs: set[str] = set()
         tones: list[str] = []
         leet = False
-        for word in set(latin1.translate(_ALNUM).split()).difference(self._plain):
+        for word in set(words).difference(self._plain):
             info = self._known.get(word)
             if info is None:
                 info = self._look_at(word.decode("ascii"))

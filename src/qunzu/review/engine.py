@@ -179,7 +179,11 @@ class ReviewEngine:
         if not (_HAS_LATIN(folded) if flags is None else flags & FLAG_LATIN):  # no pinyin, no digits in words
             return self._decide(view, raw, [], [], splits) if raw else new_result(Action.ALLOW, [], folded)
         targets = self._targets
-        runs, tones, leet = self._latin_words(folded.encode("latin-1", "replace"))
+        words = view.words
+        if words is not None:
+            runs, tones, leet = self._latin_words.of_words(words)
+        else:
+            runs, tones, leet = self._latin_words(folded.encode("latin-1", "replace"))
         mixed: list[Candidate] = []
         if self._has_pinyin:
             if runs and _HAS_HAN(folded):

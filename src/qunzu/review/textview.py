@@ -38,7 +38,7 @@ from types import ModuleType
 
 from qunzu.review.charmap import CharTables, ranges
 
-NATIVE_VERSION = 2  # the _native.c this code was written for (its VERSION)
+NATIVE_VERSION = 3  # the _native.c this code was written for (its VERSION)
 FLAG_LATIN = 1  # _native.fold_view's flags: the folded text holds an ASCII letter a-z
 FLAG_AT_DOLLAR = 2  # "@" or "$" was removed
 
@@ -192,13 +192,14 @@ class Normalizer:
         if self._native is not None and NATIVE is not None:
             found = NATIVE.fold_view(safe, *self._native)
             if found is not None:  # None: a text with astral characters left (the Python path)
-                compact, folded, cuts, shifts, flags = found
+                compact, folded, cuts, shifts, flags, words = found
                 view = TextView(self, safe, compact, cuts=cuts, shifts=shifts)
                 if folded is None:  # something expands (ß -> ss)
                     view.set_folded(self.fold(compact))
                 else:
                     view.folded = folded
                     view.flags = flags
+                    view.words = words
                 view.final = True
                 return view
         parts = self._soft_split(safe)
@@ -226,6 +227,7 @@ class TextView:
 
     __slots__ = (
         "_ccum", "_norm", "_parts", "_shift", "_src", "_visible", "compact", "final", "flags", "folded", "text",
+        "words",
     )  # fmt: skip
 
     def __init__(
@@ -244,6 +246,7 @@ class TextView:
         self.folded = compact
         self.final = False  # folded is the whole fold of compact (the C pass), not yet (the Python path)
         self.flags: int | None = None  # the C pass's facts about folded (_native.FLAG_*), when it gave them
+        self.words: list[bytes] | None = None  # and its runs of ASCII letters and digits
         self._parts = parts
         self._ccum = cuts
         self._shift: list[int] = shifts if shifts is not None else []
