@@ -51,13 +51,26 @@ def is_han(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U000323af"
 
 
-def _kind(ch: str) -> str:
+def _kind_of(ch: str) -> str:
     """'d' digit, 'a' other letter (Latin, Cyrillic...), 'h' Han, '' anything else."""
     if ch.isdigit():
         return "d"
     if ch.isalpha():
         return "h" if is_han(ch) or (not ch.isascii() and ord(ch) >= 0x3000) else "a"
     return ""
+
+
+_KINDS: dict[str, str] = {}  # _kind_of, remembered: texts hold a few thousand distinct characters
+
+
+def _kind(ch: str) -> str:
+    kind = _KINDS.get(ch)
+    if kind is None:
+        kind = _kind_of(ch)
+        if len(_KINDS) >= 0x10000:
+            _KINDS.clear()
+        _KINDS[ch] = kind
+    return kind
 
 
 class Rules:

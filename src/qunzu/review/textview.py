@@ -226,7 +226,7 @@ class TextView:
     """
 
     __slots__ = (
-        "_ccum", "_norm", "_parts", "_shift", "_src", "_visible", "compact", "final", "flags", "folded", "text",
+        "_ccum", "_norm", "_parts", "_shift", "_src", "compact", "final", "flags", "folded", "text",
         "words",
     )  # fmt: skip
 
@@ -251,7 +251,6 @@ class TextView:
         self._ccum = cuts
         self._shift: list[int] = shifts if shifts is not None else []
         self._src: list[int] | None = None
-        self._visible: list[int] | None = None
 
     @classmethod
     def of_parts(cls, norm: Normalizer, text: str, parts: list[str]) -> TextView:
@@ -342,23 +341,24 @@ class TextView:
         return out
 
     def chunk(self, fs: int, fe: int) -> tuple[int, int]:
-        """Folded bounds of the text around a span that no removed visible separator interrupts."""
+        """Folded bounds of the text around a span that no removed visible separator interrupts: from the
+        nearest visible removed run at or before the span to the nearest one after it (a walk from the span
+        over the runs, which stops at the first visible one: most runs are)."""
         compact = self.compact
         if len(compact) == len(self.text):
             return 0, len(self.folded)
-        visible = self._visible if self._visible is not None else self._visible_cuts()
+        ccum, _ = self.cuts()
         src = self._src
         c0, c1 = (fs, fe - 1) if src is None else (src[fs], src[fe - 1])
-        i, j = bisect_right(visible, c0), bisect_right(visible, c1)
-        lo = visible[i - 1] if i else 0
-        hi = visible[j] if j < len(visible) else len(compact)
+        invisible, run, last = self._norm.invisible, self.run, len(ccum) - 1
+        i = bisect_right(ccum, c0, 0, last) - 1
+        while i >= 0 and invisible(run(i)):
+            i -= 1
+        j = bisect_right(ccum, c1, 0, last)
+        while j < last and invisible(run(j)):
+            j += 1
+        lo = ccum[i] if i >= 0 else 0
+        hi = ccum[j] if j < last else len(compact)
         if src is None:
             return lo, hi
         return self._f(lo), (self._f(hi) if hi < len(compact) else len(self.folded))
-
-    def _visible_cuts(self) -> list[int]:
-        """Compact offsets of the removed runs that are visible (not only zero-width characters)."""
-        ccum, _ = self.cuts()
-        invisible, run = self._norm.invisible, self.run
-        self._visible = visible = [ccum[k] for k in range(len(ccum) - 1) if not invisible(run(k))]
-        return visible
