@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NATIVE_VERSION 3
+#define NATIVE_VERSION 4
 #define CLASS_SOFT 1
 #define CLASS_HARD 2
 #define FLAG_LATIN 1
@@ -272,9 +272,197 @@ done:
     return result;
 }
 
+/* collect(raw, quick, after, folded, cuts, shifts, pairs_mask) -> (accepted, rest, pairs)
+ *
+ * The common case of the engine's decision (engine.ReviewEngine._decide), one loop over the matcher's
+ * matches (s, e, pid):
+ *   quick[pid] >= 0   the pattern is the text of that entry and needs no rule when unbroken: unless
+ *                     after[pid] (a str, or None) holds the folded character after the match, or the match
+ *                     spans a removed run (a cut), it is accepted at once: accepted[(os, oe, entry)] =
+ *                     (0, s, e) with (os, oe) its span in the original text (shifted past removed runs)
+ *   quick[pid] == -2  the pattern has no targets (a fold trigger or a component pair): nothing to decide
+ *   otherwise         (-1: targets that need rules; None: not looked at yet) the match goes to `rest`,
+ *                     for the engine's Python path
+ * and every match whose pid is set in pairs_mask (bytes, one per pattern) also goes to `pairs` as (s, pid).
+ * cuts and shifts are the view's offset map, or None for a text that maps one to one. */
+static Py_ssize_t
+bisect_right(const Py_ssize_t *a, Py_ssize_t n, Py_ssize_t x)
+{
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (x < a[mid]) {
+            hi = mid;
+        }
+        else {
+            lo = mid + 1;
+        }
+    }
+    return lo;
+}
+
+static Py_ssize_t *
+int_array(PyObject *list, Py_ssize_t *size)
+{
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "collect: cuts and shifts are lists of int");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    Py_ssize_t *out = PyMem_Malloc((n ? n : 1) * sizeof(Py_ssize_t));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        out[i] = PyLong_AsSsize_t(PyList_GET_ITEM(list, i));
+        if (out[i] == -1 && PyErr_Occurred()) {
+            PyMem_Free(out);
+            return NULL;
+        }
+    }
+    *size = n;
+    return out;
+}
+
+static PyObject *
+collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "collect(raw, quick, after, folded, cuts, shifts, pairs_mask)");
+        return NULL;
+    }
+    PyObject *raw = args[0], *quick = args[1], *after = args[2], *folded = args[3];
+    PyObject *cuts_obj = args[4], *shifts_obj = args[5], *mask_obj = args[6];
+    if (!PyList_Check(raw) || !PyList_Check(quick) || !PyList_Check(after) || !PyUnicode_Check(folded) ||
+        !PyBytes_Check(mask_obj) || (cuts_obj == Py_None) != (shifts_obj == Py_None) ||
+        PyList_GET_SIZE(after) != PyList_GET_SIZE(quick)) {
+        PyErr_SetString(PyExc_TypeError, "collect(list, list, list, str, list|None, list|None, bytes)");
+        return NULL;
+    }
+    Py_ssize_t npat = PyList_GET_SIZE(quick);
+    Py_ssize_t nmask = PyBytes_GET_SIZE(mask_obj);
+    const unsigned char *mask = (const unsigned char *)PyBytes_AS_STRING(mask_obj);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(folded);
+    int fkind = PyUnicode_KIND(folded);
+    const void *fdata = PyUnicode_DATA(folded);
+    Py_ssize_t *cuts = NULL, *shifts = NULL, ncuts = 0, nshifts = 0;
+    PyObject *accepted = NULL, *rest = NULL, *pairs = NULL, *result = NULL;
+    if (cuts_obj != Py_None) {
+        cuts = int_array(cuts_obj, &ncuts);
+        if (cuts == NULL) {
+            goto done;
+        }
+        shifts = int_array(shifts_obj, &nshifts);
+        if (shifts == NULL) {
+            goto done;
+        }
+        if (nshifts < ncuts) {
+            PyErr_SetString(PyExc_ValueError, "collect: a shift for every cut");
+            goto done;
+        }
+    }
+    accepted = PyDict_New();
+    rest = PyList_New(0);
+    pairs = PyList_New(0);
+    if (accepted == NULL || rest == NULL || pairs == NULL) {
+        goto done;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(raw);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *m = PyList_GET_ITEM(raw, i);
+        if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 3) {
+            PyErr_SetString(PyExc_TypeError, "collect: matches are (start, end, pattern id)");
+            goto done;
+        }
+        Py_ssize_t s = PyLong_AsSsize_t(PyTuple_GET_ITEM(m, 0));
+        Py_ssize_t e = PyLong_AsSsize_t(PyTuple_GET_ITEM(m, 1));
+        Py_ssize_t pid = PyLong_AsSsize_t(PyTuple_GET_ITEM(m, 2));
+        if (PyErr_Occurred()) {
+            goto done;
+        }
+        if (pid < 0 || pid >= npat || s < 0 || e <= s || e > n) {
+            PyErr_SetString(PyExc_ValueError, "collect: a match outside the text or the patterns");
+            goto done;
+        }
+        if (pid < nmask && mask[pid]) {
+            PyObject *pair = PyTuple_Pack(2, PyTuple_GET_ITEM(m, 0), PyTuple_GET_ITEM(m, 2));
+            if (pair == NULL) {
+                goto done;
+            }
+            int rc = PyList_Append(pairs, pair);
+            Py_DECREF(pair);
+            if (rc < 0) {
+                goto done;
+            }
+        }
+        PyObject *q = PyList_GET_ITEM(quick, pid);
+        Py_ssize_t entry = q == Py_None ? -1 : PyLong_AsSsize_t(q);
+        if (entry == -1 && PyErr_Occurred()) {
+            goto done;
+        }
+        if (entry == -2) {
+            continue;
+        }
+        int unbroken = entry >= 0;
+        if (unbroken && e < n) {
+            PyObject *chars = PyList_GET_ITEM(after, pid);
+            if (chars != Py_None) {
+                if (!PyUnicode_Check(chars)) {
+                    PyErr_SetString(PyExc_TypeError, "collect: after[pid] is a str or None");
+                    goto done;
+                }
+                Py_UCS4 next = PyUnicode_READ(fkind, fdata, e);
+                Py_ssize_t at = PyUnicode_FindChar(chars, next, 0, PyUnicode_GET_LENGTH(chars), 1);
+                if (at == -2) {
+                    goto done;
+                }
+                unbroken = at < 0;
+            }
+        }
+        Py_ssize_t shift = 0;
+        if (unbroken && cuts != NULL) {
+            Py_ssize_t k = bisect_right(cuts, ncuts, s);
+            unbroken = k == bisect_right(cuts, ncuts, e - 1) && k < nshifts;
+            shift = unbroken ? shifts[k] : 0;
+        }
+        if (!unbroken) {
+            if (PyList_Append(rest, m) < 0) {
+                goto done;
+            }
+            continue;
+        }
+        PyObject *key = Py_BuildValue("(nnn)", s + shift, e + shift, entry);
+        if (key == NULL) {
+            goto done;
+        }
+        PyObject *value = Py_BuildValue("(iOO)", 0, PyTuple_GET_ITEM(m, 0), PyTuple_GET_ITEM(m, 1));
+        if (value == NULL) {
+            Py_DECREF(key);
+            goto done;
+        }
+        PyObject *got = PyDict_SetDefault(accepted, key, value);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (got == NULL) {
+            goto done;
+        }
+    }
+    result = PyTuple_Pack(3, accepted, rest, pairs);
+done:
+    PyMem_Free(cuts);
+    PyMem_Free(shifts);
+    Py_XDECREF(accepted);
+    Py_XDECREF(rest);
+    Py_XDECREF(pairs);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fold_view", (PyCFunction)(void (*)(void))fold_view, METH_FASTCALL,
      "fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words) or None"},
+    {"collect", (PyCFunction)(void (*)(void))collect, METH_FASTCALL,
+     "collect(raw, quick, after, folded, cuts, shifts, pairs_mask) -> (accepted, rest, pairs)"},
     {NULL, NULL, 0, NULL},
 };
 

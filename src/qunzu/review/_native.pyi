@@ -6,3 +6,13 @@ FLAG_AT_DOLLAR: int
 def fold_view(
     text: str, classes: bytes, fold: bytes, /
 ) -> tuple[str, str | None, list[int] | None, list[int] | None, int, list[bytes]] | None: ...
+def collect(
+    raw: list[tuple[int, int, int]],
+    quick: list[int | None],
+    after: list[str | None],
+    folded: str,
+    cuts: list[int] | None,
+    shifts: list[int] | None,
+    pairs_mask: bytes,
+    /,
+) -> tuple[dict[tuple[int, int, int], tuple[int, int, int]], list[tuple[int, int, int]], list[tuple[int, int]]]: ...

@@ -30,7 +30,7 @@ from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
 from qunzu.review.model import Action, Category, Hit, ScanResult, gc_paused, new_hit, new_result
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.rules import MAX_GAP, MAX_SYMBOL_GAP, NATURAL_GAP, Rules
-from qunzu.review.textview import FLAG_AT_DOLLAR, FLAG_LATIN, Normalizer, TextView
+from qunzu.review.textview import FLAG_AT_DOLLAR, FLAG_LATIN, NATIVE, Normalizer, TextView
 from qunzu.review.words import MAX_WORD
 
 _HAS_LATIN = re.compile("[a-z]").search
@@ -78,7 +78,7 @@ class ReviewEngine:
         else:
             self._rules = Rules(base.words, syllables, base.word_orders())
         self._quick: list[int | None] = [None] * len(self._targets)  # filled in lazily, see _quick_entry
-        self._after: list[frozenset[str] | None] = [None] * len(self._targets)
+        self._after: list[str | None] = [None] * len(self._targets)
         self._gaps: dict[str, tuple[bool, bool]] = {}  # see _gap_kind
         self._fold_base = compiled.fold_base
         self._syllable_table = syllable_table(base.char_syllables)
@@ -89,6 +89,12 @@ class ReviewEngine:
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
         self._find = ac.find_overlapping if ac is not None else None
         self._splits = compiled.splits  # pattern id of a component pair -> its character (split.py)
+        mask = bytearray(len(self._targets))
+        for pid in self._splits:
+            mask[pid] = 1
+        self._pair_mask = bytes(mask)
+        # the common case of _decide in C, when the module is built (textview.NATIVE; it writes KIND_TEXT as 0)
+        self._collect = NATIVE.collect if NATIVE is not None and norm.native and KIND_TEXT == 0 else None
         self._split_contexts = compiled.split_contexts
         self._entry_of: dict[tuple[str, str, str], int] | None = None  # for hits found through pairs
 
@@ -174,10 +180,21 @@ class ReviewEngine:
             elif low is not compact:
                 view.set_folded(low)
         folded = view.folded
-        splits = self._split_rescan(view, raw) if raw and self._splits else ()
+        accepted = None
+        if raw and self._collect is not None and not view.expanded:
+            # the common case in C: unbroken matches of plain terms accepted at once; the rest stays in raw
+            cuts, shifts = (None, None) if len(view.compact) == len(view.text) else view.cuts()
+            accepted, raw, pairs = self._collect(raw, self._quick, self._after, folded, cuts, shifts, self._pair_mask)
+            found = [(s, self._splits[pid]) for s, pid in pairs]
+        else:
+            splits_of = self._splits
+            found = [(s, splits_of[pid]) for s, _, pid in raw if pid in splits_of] if splits_of else []
+        splits = self._split_rescan(view, found) if found else ()
         flags = view.flags
         if not (_HAS_LATIN(folded) if flags is None else flags & FLAG_LATIN):  # no pinyin, no digits in words
-            return self._decide(view, raw, [], [], splits) if raw else new_result(Action.ALLOW, [], folded)
+            if raw or accepted or splits:
+                return self._decide(view, raw, [], [], splits, accepted)
+            return new_result(Action.ALLOW, [], folded)
         targets = self._targets
         words = view.words
         if words is not None:
@@ -196,17 +213,15 @@ class ReviewEngine:
             and (_AT_OR_DOLLAR(view.removed()) if flags is None else flags & FLAG_AT_DOLLAR)
         ):
             extra = digits.leet_candidates(view, find, targets)
-        if not raw and not mixed and not extra:
+        if not raw and not accepted and not mixed and not extra and not splits:
             return new_result(Action.ALLOW, [], folded)
-        return self._decide(view, raw, mixed, extra, splits)
+        return self._decide(view, raw, mixed, extra, splits, accepted)
 
-    def _split_rescan(self, view: TextView, raw: list[tuple[int, int, int]]) -> list[digits.Extra]:
-        """Terms with a character written as its components (split.py): the pairs the matcher found are
-        written as their characters in a window around them, and matched again there with every rule."""
-        splits = self._splits
-        found = [(s, splits[pid]) for s, _, pid in raw if pid in splits]
-        if found:
-            found = split.plausible(view.folded, found, self._split_contexts)
+    def _split_rescan(self, view: TextView, found: list[tuple[int, str]]) -> list[digits.Extra]:
+        """Terms with a character written as its components (split.py): the pairs the matcher found (folded
+        offset, character) are written as their characters in a window around them, and matched again there
+        with every rule."""
+        found = split.plausible(view.folded, found, self._split_contexts)
         if not found:
             return []
         norm, find, fold_base, targets = self._norm, self._find, self._fold_base, self._targets
@@ -283,7 +298,10 @@ class ReviewEngine:
         mixed: list[Candidate],
         extra: list[digits.Extra],
         splits: Iterable[digits.Extra] = (),
+        accepted: dict[tuple[int, int, int], tuple[int, int, int]] | None = None,
     ) -> ScanResult:
+        """The decision over every candidate. `accepted`, when the C pass collected the common case, holds the
+        matches it accepted, and `raw` is what it left."""
         targets, entries, quick, after = self._targets, self._entries, self._quick, self._after
         folded = view.folded
         n = len(folded)
@@ -293,7 +311,8 @@ class ReviewEngine:
         # such a match maps to the original text by one shift
         cuts, shifts = (None, None) if plain or view.expanded else view.cuts()
         exceptions: dict[int, list[tuple[int, int]]] = {}
-        accepted: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # (start, end, entry) -> (kind, fs, fe)
+        if accepted is None:
+            accepted = {}  # (start, end, entry) -> (kind, folded start, folded end)
         for s, e, pid in raw:
             entry = quick[pid]
             if entry is None:
@@ -356,17 +375,20 @@ class ReviewEngine:
 
     def _quick_entry(self, pid: int) -> int:
         """Fill in `_quick[pid]`: the entry when the pattern's only target is the text of one entry with no
-        Latin edge (rule R4), else -1; and `_after[pid]`: the characters after which rule R2 could split an
-        unbroken match of it (None when R2 never can, see Rules.word_splits). An unbroken match of a quick
-        entry not followed by one of those characters is a hit without any further check."""
+        Latin edge (rule R4), -2 when the pattern has no target at all (a fold trigger, a component pair),
+        else -1; and `_after[pid]`: the characters after which rule R2 could split an unbroken match of it,
+        as a sorted str (None when R2 never can, see Rules.word_splits). An unbroken match of a quick entry
+        not followed by one of those characters is a hit without any further check."""
         entry, chars = -1, None
         found = self._targets[pid]
-        if len(found) == 1 and found[0][1] == KIND_TEXT:
+        if not found:
+            entry = -2
+        elif len(found) == 1 and found[0][1] == KIND_TEXT:
             _, _, _, term, _, lead, trail, _ = self._entries[found[0][0]]
             if not lead and not trail:
                 entry = found[0][0]
                 splits = self._rules.word_splits(term)
-                chars = frozenset().union(*(split[4] for split in splits)) if splits else None
+                chars = "".join(sorted(frozenset().union(*(split[4] for split in splits)))) if splits else None
         self._after[pid] = chars
         self._quick[pid] = entry
         return entry
