@@ -104,21 +104,41 @@ def test_the_c_pass_gives_the_python_paths_view_for_any_text(text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def engines(engine: ReviewEngine) -> tuple[ReviewEngine, ReviewEngine]:
+def engines(engine: ReviewEngine) -> list[ReviewEngine]:
+    """The session's engine (C view and C collect), one with the C view only, one all Python."""
+    assert engine._collect is not None
+    view_only = ReviewEngine(_BASE, _NATIVE_NORM, _SYLLABLES, engine._compiled)
+    view_only._collect = None
     python = ReviewEngine(_BASE, _PYTHON_NORM, _SYLLABLES, engine._compiled)
-    return engine, python
+    assert python._collect is None
+    return [engine, view_only, python]
+
+
+def _outcome(engine: ReviewEngine, text: str) -> tuple[object, ...]:
+    result = engine.scan(text)
+    hits = [(h.term, h.start, h.end, h.via, h.excepted) for h in result.hits]
+    return result.action, result.categories, result.normalized, hits
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from([*_PIECES, "sex", "viagra", "liu he cai", "da4ma2", "v1agra", "s3x"]), max_size=30))
-def test_an_engine_scans_alike_on_either_path(engines: tuple[ReviewEngine, ReviewEngine], pieces: list[str]) -> None:
-    native, python = engines
+def test_an_engine_scans_alike_on_every_path(engines: list[ReviewEngine], pieces: list[str]) -> None:
     text = "".join(pieces)
-    a, b = native.scan(text), python.scan(text)
-    assert a.action == b.action and a.normalized == b.normalized, text
-    assert [(h.term, h.start, h.end, h.via, h.excepted) for h in a.hits] == [
-        (h.term, h.start, h.end, h.via, h.excepted) for h in b.hits
-    ], text
+    first, *others = (_outcome(engine, text) for engine in engines)
+    for other in others:
+        assert other == first, text
+
+
+def test_the_labelled_set_scans_alike_on_every_path(engines: list[ReviewEngine]) -> None:
+    import json
+    from pathlib import Path
+
+    lines = (Path(__file__).parent / "data" / "labelled.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    assert len(texts) > 100
+    for text in texts:
+        first, *others = (_outcome(engine, text) for engine in engines)
+        assert all(other == first for other in others), text
 
 
 def test_bad_tables_are_refused() -> None:
@@ -127,3 +147,11 @@ def test_bad_tables_are_refused() -> None:
         NATIVE.fold_view("x", b"", b"")
     with pytest.raises(TypeError):
         NATIVE.fold_view(b"x", bytes(0x10000), bytes(0x40000))
+    with pytest.raises(TypeError):
+        NATIVE.collect([(0, 1)], [0], [None], "ab", None, None, b"")
+    with pytest.raises(ValueError):
+        NATIVE.collect([(0, 5, 0)], [0], [None], "ab", None, None, b"")  # past the end of the text
+    with pytest.raises(ValueError):
+        NATIVE.collect([(0, 1, 7)], [0], [None], "ab", None, None, b"")  # no such pattern
+    accepted, rest, pairs = NATIVE.collect([(0, 1, 0), (1, 2, 1)], [5, None], [None, None], "ab", None, None, b"\1")
+    assert accepted == {(0, 1, 5): (0, 0, 1)} and rest == [(1, 2, 1)] and pairs == [(0, 0)]
