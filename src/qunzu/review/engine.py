@@ -80,6 +80,7 @@ class ReviewEngine:
         self._quick: list[int | None] = [None] * len(self._targets)  # filled in lazily, see _quick_entry
         self._after: list[str | None] = [None] * len(self._targets)
         self._gaps: dict[str, tuple[bool, bool]] = {}  # see _gap_kind
+        self._hit_info: dict[int, tuple[str, Category, Action, int]] = {}  # see _info
         self._fold_base = compiled.fold_base
         self._syllable_table = syllable_table(base.char_syllables)
         self._reach = max(0, compiled.max_han - 1)
@@ -302,7 +303,7 @@ class ReviewEngine:
     ) -> ScanResult:
         """The decision over every candidate. `accepted`, when the C pass collected the common case, holds the
         matches it accepted, and `raw` is what it left."""
-        targets, entries, quick, after = self._targets, self._entries, self._quick, self._after
+        targets, quick, after = self._targets, self._quick, self._after
         folded = view.folded
         n = len(folded)
         # a text without removed characters or expansions maps one to one: no offset map, no gaps
@@ -358,9 +359,9 @@ class ReviewEngine:
             accepted.setdefault((os, oe, entry), (KIND_SPLIT, s, e))
         hits: list[Hit] = []
         best, decisive = 0, []  # the strongest action of the hits no exception covers, and their categories
+        info, info_of = self._hit_info, self._info
         for (os, oe, entry), (kind, s, e) in sorted(accepted.items()):
-            term, cat, act, _, _, _, _, strength = entries[entry]
-            category, action = _CATEGORIES[cat], _ACTIONS[act]
+            term, category, action, strength = info.get(entry) or info_of(entry)
             if exceptions and (spans := exceptions.get(entry)) and any(xs <= s and e <= xe for xs, xe in spans):
                 hits.append(new_hit(term, category, action, os, oe, True, _VIA[kind]))
                 continue
@@ -372,6 +373,15 @@ class ReviewEngine:
         if not best:
             return new_result(Action.ALLOW, hits, folded)
         return new_result(_BY_STRENGTH[best], hits, folded, tuple(dict.fromkeys(decisive)))
+
+    def _info(self, entry: int) -> tuple[str, Category, Action, int]:
+        """What a hit of the entry says (term, category, action, strength), remembered for the entries that
+        turn up (a few thousand tuples holding enum members, which the collector may traverse; not 100,000)."""
+        term, cat, act, _, _, _, _, strength = self._entries[entry]
+        found = self._hit_info[entry] = (term, _CATEGORIES[cat], _ACTIONS[act], strength)
+        if len(self._hit_info) > 50_000:
+            self._hit_info.clear()
+        return found
 
     def _quick_entry(self, pid: int) -> int:
         """Fill in `_quick[pid]`: the entry when the pattern's only target is the text of one entry with no

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from qunzu.errors import ValidationFailed
 
@@ -174,9 +175,11 @@ _set_term, _set_category, _set_action, _set_exceptions, _set_initials = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A lexicon term found in a text; start/end index the ORIGINAL text (`text[start:end]`)."""
+class Hit(NamedTuple):
+    """A lexicon term found in a text; start/end index the ORIGINAL text (`text[start:end]`).
+
+    A named tuple: the engine builds one for every match (hundreds per MB of ordinary text with a large
+    lexicon), and a tuple is built in one step (`new_hit`)."""
 
     term: str
     category: Category
@@ -184,7 +187,7 @@ class Hit:
     start: int
     end: int
     excepted: bool = False
-    via: str = "text"  # "text", "pinyin" (full spelling) or "initials"
+    via: str = "text"  # "text", "pinyin" (full spelling), "initials", "leet" or "split"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,24 +214,14 @@ class ScanResult:
         return list(seen)
 
 
-_HIT_FIELDS = ("term", "category", "action", "start", "end", "excepted", "via")
-_hit_setters = tuple(getattr(Hit, name).__set__ for name in _HIT_FIELDS)
 _result_setters = tuple(getattr(ScanResult, name).__set__ for name in ("action", "hits", "normalized", "categories"))
+_tuple_new = tuple.__new__
 
 
 def new_hit(term: str, category: Category, action: Action, start: int, end: int, excepted: bool, via: str) -> Hit:
-    """`Hit(...)` through the slots' own setters, as `LexiconEntry.plain` does: the engine builds one for every
-    match, and the frozen dataclass's __init__ costs four times as much."""
-    hit = _new(Hit)
-    s_term, s_category, s_action, s_start, s_end, s_excepted, s_via = _hit_setters
-    s_term(hit, term)
-    s_category(hit, category)
-    s_action(hit, action)
-    s_start(hit, start)
-    s_end(hit, end)
-    s_excepted(hit, excepted)
-    s_via(hit, via)
-    return hit
+    """`Hit(...)` without the keyword handling of the named tuple's __new__ (the engine builds one for every
+    match)."""
+    return _tuple_new(Hit, (term, category, action, start, end, excepted, via))
 
 
 def new_result(action: Action, hits: list[Hit], normalized: str, categories: tuple[Category, ...] = ()) -> ScanResult:
