@@ -148,10 +148,13 @@ def test_bad_tables_are_refused() -> None:
     with pytest.raises(TypeError):
         NATIVE.fold_view(b"x", bytes(0x10000), bytes(0x40000))
     with pytest.raises(TypeError):
-        NATIVE.collect([(0, 1)], [0], [None], "ab", None, None, b"")
+        NATIVE.collect([(0, 1)], [0], [None], "ab", None, None, [None], {})
     with pytest.raises(ValueError):
-        NATIVE.collect([(0, 5, 0)], [0], [None], "ab", None, None, b"")  # past the end of the text
+        NATIVE.collect([(0, 5, 0)], [0], [None], "ab", None, None, [None], {})  # past the end of the text
     with pytest.raises(ValueError):
-        NATIVE.collect([(0, 1, 7)], [0], [None], "ab", None, None, b"")  # no such pattern
-    accepted, rest, pairs = NATIVE.collect([(0, 1, 0), (1, 2, 1)], [5, None], [None, None], "ab", None, None, b"\1")
-    assert accepted == {(0, 1, 5): (0, 0, 1)} and rest == [(1, 2, 1)] and pairs == [(0, 0)]
+        NATIVE.collect([(0, 1, 7)], [0], [None], "ab", None, None, [None], {})  # no such pattern
+    raw = [(0, 1, 0), (1, 2, 1), (0, 2, 2), (3, 5, 2)]
+    contexts = {"强": ("", "奸", False)}
+    accepted, rest, pairs = NATIVE.collect(raw, [5, None, -2], [None] * 3, "弓虽奸弓虽", None, None, [None, None, "强"], contexts)
+    assert accepted == {(0, 1, 5): (0, 0, 1)} and rest == [(1, 2, 1)]
+    assert pairs == [(0, "强")]  # 弓虽 before 奸 could be 强奸; at the end of the text it could not

@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NATIVE_VERSION 4
+#define NATIVE_VERSION 5
 #define CLASS_SOFT 1
 #define CLASS_HARD 2
 #define FLAG_LATIN 1
@@ -272,7 +272,7 @@ done:
     return result;
 }
 
-/* collect(raw, quick, after, folded, cuts, shifts, pairs_mask) -> (accepted, rest, pairs)
+/* collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts) -> (accepted, rest, pairs)
  *
  * The common case of the engine's decision (engine.ReviewEngine._decide), one loop over the matcher's
  * matches (s, e, pid):
@@ -283,7 +283,9 @@ done:
  *   quick[pid] == -2  the pattern has no targets (a fold trigger or a component pair): nothing to decide
  *   otherwise         (-1: targets that need rules; None: not looked at yet) the match goes to `rest`,
  *                     for the engine's Python path
- * and every match whose pid is set in pairs_mask (bytes, one per pattern) also goes to `pairs` as (s, pid).
+ * Every match whose pattern is a component pair (pair_chars[pid], the character it composes, or None) is
+ * also a pair trigger; those that split.plausible keeps (with `contexts`, split.contexts of the lexicon) go
+ * to `pairs` as (s, character), in text order.
  * cuts and shifts are the view's offset map, or None for a text that maps one to one. */
 static Py_ssize_t
 bisect_right(const Py_ssize_t *a, Py_ssize_t n, Py_ssize_t x)
@@ -325,24 +327,90 @@ int_array(PyObject *list, Py_ssize_t *size)
     return out;
 }
 
+/* 1 when `chars` (a str) holds the character, 0 when not, -1 on error */
+static int
+holds(PyObject *chars, Py_UCS4 ch)
+{
+    if (!PyUnicode_Check(chars)) {
+        PyErr_SetString(PyExc_TypeError, "collect: a context is (str, str, bool)");
+        return -1;
+    }
+    Py_ssize_t at = PyUnicode_FindChar(chars, ch, 0, PyUnicode_GET_LENGTH(chars), 1);
+    return at == -2 ? -1 : at >= 0;
+}
+
+/* split.plausible over the pair triggers found (offsets in order, their patterns): appends (s, character)
+ * to `out` for those whose character could be part of a term there. */
+static int
+plausible_pairs(PyObject *folded, const Py_ssize_t *found_s, const Py_ssize_t *found_pid, Py_ssize_t count,
+                PyObject *pair_chars, PyObject *contexts, PyObject *out)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(folded);
+    int kind = PyUnicode_KIND(folded);
+    const void *data = PyUnicode_DATA(folded);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t s = found_s[i];
+        PyObject *ch = PyList_GET_ITEM(pair_chars, found_pid[i]);
+        PyObject *context = PyDict_GetItemWithError(contexts, ch);
+        if (context == NULL) {
+            if (PyErr_Occurred()) {
+                return -1;
+            }
+            continue;
+        }
+        if (!PyTuple_Check(context) || PyTuple_GET_SIZE(context) != 3) {
+            PyErr_SetString(PyExc_TypeError, "collect: a context is (str, str, bool)");
+            return -1;
+        }
+        int keep = PyObject_IsTrue(PyTuple_GET_ITEM(context, 2));
+        if (keep < 0) {
+            return -1;
+        }
+        if (!keep && s > 0) {
+            keep = holds(PyTuple_GET_ITEM(context, 0), PyUnicode_READ(kind, data, s - 1));
+        }
+        if (!keep && s < n - 2) {
+            keep = holds(PyTuple_GET_ITEM(context, 1), PyUnicode_READ(kind, data, s + 2));
+        }
+        if (keep < 0) {
+            return -1;
+        }
+        if (!keep) { /* a pair right next to another pair: kept for the closer look */
+            keep = (i >= 1 && found_s[i - 1] == s - 2) || (i >= 2 && found_s[i - 2] == s - 2) ||
+                   (i + 1 < count && found_s[i + 1] == s + 2) || (i + 2 < count && found_s[i + 2] == s + 2);
+        }
+        if (keep) {
+            PyObject *pair = Py_BuildValue("(nO)", s, ch);
+            if (pair == NULL) {
+                return -1;
+            }
+            int rc = PyList_Append(out, pair);
+            Py_DECREF(pair);
+            if (rc < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError, "collect(raw, quick, after, folded, cuts, shifts, pairs_mask)");
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts)");
         return NULL;
     }
     PyObject *raw = args[0], *quick = args[1], *after = args[2], *folded = args[3];
-    PyObject *cuts_obj = args[4], *shifts_obj = args[5], *mask_obj = args[6];
+    PyObject *cuts_obj = args[4], *shifts_obj = args[5], *pair_chars = args[6], *contexts = args[7];
     if (!PyList_Check(raw) || !PyList_Check(quick) || !PyList_Check(after) || !PyUnicode_Check(folded) ||
-        !PyBytes_Check(mask_obj) || (cuts_obj == Py_None) != (shifts_obj == Py_None) ||
-        PyList_GET_SIZE(after) != PyList_GET_SIZE(quick)) {
-        PyErr_SetString(PyExc_TypeError, "collect(list, list, list, str, list|None, list|None, bytes)");
+        !PyList_Check(pair_chars) || !PyDict_Check(contexts) || (cuts_obj == Py_None) != (shifts_obj == Py_None) ||
+        PyList_GET_SIZE(after) != PyList_GET_SIZE(quick) || PyList_GET_SIZE(pair_chars) != PyList_GET_SIZE(quick)) {
+        PyErr_SetString(PyExc_TypeError, "collect(list, list, list, str, list|None, list|None, list, dict)");
         return NULL;
     }
     Py_ssize_t npat = PyList_GET_SIZE(quick);
-    Py_ssize_t nmask = PyBytes_GET_SIZE(mask_obj);
-    const unsigned char *mask = (const unsigned char *)PyBytes_AS_STRING(mask_obj);
+    Py_ssize_t *found_s = NULL, *found_pid = NULL, nfound = 0, cap = 0;
     Py_ssize_t n = PyUnicode_GET_LENGTH(folded);
     int fkind = PyUnicode_KIND(folded);
     const void *fdata = PyUnicode_DATA(folded);
@@ -385,16 +453,25 @@ collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyErr_SetString(PyExc_ValueError, "collect: a match outside the text or the patterns");
             goto done;
         }
-        if (pid < nmask && mask[pid]) {
-            PyObject *pair = PyTuple_Pack(2, PyTuple_GET_ITEM(m, 0), PyTuple_GET_ITEM(m, 2));
-            if (pair == NULL) {
-                goto done;
+        if (PyList_GET_ITEM(pair_chars, pid) != Py_None) {
+            if (nfound == cap) {
+                cap = cap ? 2 * cap : 16;
+                Py_ssize_t *more_s = PyMem_Realloc(found_s, cap * sizeof(Py_ssize_t));
+                if (more_s == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                found_s = more_s;
+                Py_ssize_t *more_pid = PyMem_Realloc(found_pid, cap * sizeof(Py_ssize_t));
+                if (more_pid == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                found_pid = more_pid;
             }
-            int rc = PyList_Append(pairs, pair);
-            Py_DECREF(pair);
-            if (rc < 0) {
-                goto done;
-            }
+            found_s[nfound] = s;
+            found_pid[nfound] = pid;
+            nfound++;
         }
         PyObject *q = PyList_GET_ITEM(quick, pid);
         Py_ssize_t entry = q == Py_None ? -1 : PyLong_AsSsize_t(q);
@@ -448,8 +525,13 @@ collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
     }
+    if (plausible_pairs(folded, found_s, found_pid, nfound, pair_chars, contexts, pairs) < 0) {
+        goto done;
+    }
     result = PyTuple_Pack(3, accepted, rest, pairs);
 done:
+    PyMem_Free(found_s);
+    PyMem_Free(found_pid);
     PyMem_Free(cuts);
     PyMem_Free(shifts);
     Py_XDECREF(accepted);
@@ -462,7 +544,7 @@ static PyMethodDef methods[] = {
     {"fold_view", (PyCFunction)(void (*)(void))fold_view, METH_FASTCALL,
      "fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words) or None"},
     {"collect", (PyCFunction)(void (*)(void))collect, METH_FASTCALL,
-     "collect(raw, quick, after, folded, cuts, shifts, pairs_mask) -> (accepted, rest, pairs)"},
+     "collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts) -> (accepted, rest, pairs)"},
     {NULL, NULL, 0, NULL},
 };
 

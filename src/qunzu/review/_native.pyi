@@ -13,6 +13,7 @@ def collect(
     folded: str,
     cuts: list[int] | None,
     shifts: list[int] | None,
-    pairs_mask: bytes,
+    pair_chars: list[str | None],
+    contexts: dict[str, tuple[str, str, bool]],
     /,
-) -> tuple[dict[tuple[int, int, int], tuple[int, int, int]], list[tuple[int, int, int]], list[tuple[int, int]]]: ...
+) -> tuple[dict[tuple[int, int, int], tuple[int, int, int]], list[tuple[int, int, int]], list[tuple[int, str]]]: ...

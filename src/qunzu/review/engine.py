@@ -90,10 +90,9 @@ class ReviewEngine:
         ac = daachorse.CharwiseDoubleArrayAhoCorasick.deserialize(compiled.automaton) if compiled.patterns else None
         self._find = ac.find_overlapping if ac is not None else None
         self._splits = compiled.splits  # pattern id of a component pair -> its character (split.py)
-        mask = bytearray(len(self._targets))
-        for pid in self._splits:
-            mask[pid] = 1
-        self._pair_mask = bytes(mask)
+        self._pair_chars: list[str | None] = [None] * len(self._targets)
+        for pid, ch in self._splits.items():
+            self._pair_chars[pid] = ch
         # the common case of _decide in C, when the module is built (textview.NATIVE; it writes KIND_TEXT as 0)
         self._collect = NATIVE.collect if NATIVE is not None and norm.native and KIND_TEXT == 0 else None
         self._split_contexts = compiled.split_contexts
@@ -185,11 +184,14 @@ class ReviewEngine:
         if raw and self._collect is not None and not view.expanded:
             # the common case in C: unbroken matches of plain terms accepted at once; the rest stays in raw
             cuts, shifts = (None, None) if len(view.compact) == len(view.text) else view.cuts()
-            accepted, raw, pairs = self._collect(raw, self._quick, self._after, folded, cuts, shifts, self._pair_mask)
-            found = [(s, self._splits[pid]) for s, pid in pairs]
+            accepted, raw, found = self._collect(
+                raw, self._quick, self._after, folded, cuts, shifts, self._pair_chars, self._split_contexts
+            )  # found: the plausible pair triggers
         else:
             splits_of = self._splits
             found = [(s, splits_of[pid]) for s, _, pid in raw if pid in splits_of] if splits_of else []
+            if found:
+                found = split.plausible(folded, found, self._split_contexts)
         splits = self._split_rescan(view, found) if found else ()
         flags = view.flags
         if not (_HAS_LATIN(folded) if flags is None else flags & FLAG_LATIN):  # no pinyin, no digits in words
@@ -219,12 +221,9 @@ class ReviewEngine:
         return self._decide(view, raw, mixed, extra, splits, accepted)
 
     def _split_rescan(self, view: TextView, found: list[tuple[int, str]]) -> list[digits.Extra]:
-        """Terms with a character written as its components (split.py): the pairs the matcher found (folded
-        offset, character) are written as their characters in a window around them, and matched again there
-        with every rule."""
-        found = split.plausible(view.folded, found, self._split_contexts)
-        if not found:
-            return []
+        """Terms with a character written as its components (split.py): the plausible pairs the matcher found
+        (folded offset, character) are written as their characters in a window around them, and matched
+        again there with every rule."""
         norm, find, fold_base, targets = self._norm, self._find, self._fold_base, self._targets
         folded, text = view.folded, view.text
         out: list[digits.Extra] = []

@@ -38,7 +38,7 @@ from types import ModuleType
 
 from qunzu.review.charmap import CharTables, ranges
 
-NATIVE_VERSION = 4  # the _native.c this code was written for (its VERSION)
+NATIVE_VERSION = 5  # the _native.c this code was written for (its VERSION)
 FLAG_LATIN = 1  # _native.fold_view's flags: the folded text holds an ASCII letter a-z
 FLAG_AT_DOLLAR = 2  # "@" or "$" was removed
 
@@ -331,13 +331,17 @@ class TextView:
         """Visible separator runs inside a folded span: (folded offset where the gap sits, its text)."""
         if len(self.compact) == len(self.text):
             return []
-        ccum, _ = self.cuts()
+        ccum, shift = self.cuts()
         k0, k1 = bisect_right(ccum, self._c(fs)), bisect_right(ccum, self._c(fe - 1))
+        if k0 == k1:
+            return []
+        parts, text, invisible, src = self._parts, self.text, self._norm.invisible, self._src
         out = []
         for k in range(k0, k1):
-            gap = self.run(k)
-            if not self._norm.invisible(gap):
-                out.append((self._f(ccum[k]), gap))
+            cut = ccum[k]
+            gap = parts[2 * k + 1] if parts is not None else text[cut + shift[k] : cut + shift[k + 1]]
+            if not invisible(gap):
+                out.append((cut if src is None else bisect_left(src, cut), gap))
         return out
 
     def chunk(self, fs: int, fe: int) -> tuple[int, int]:
