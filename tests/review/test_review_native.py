@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qunzu.review import ReviewEngine
+from qunzu.review import Hit, ReviewEngine
 from qunzu.review.engine import _runtime
 from qunzu.review.textview import FLAG_AT_DOLLAR, FLAG_LATIN, NATIVE, Normalizer, TextView
 
@@ -105,12 +105,12 @@ def test_the_c_pass_gives_the_python_paths_view_for_any_text(text: str) -> None:
 
 @pytest.fixture(scope="module")
 def engines(engine: ReviewEngine) -> list[ReviewEngine]:
-    """The session's engine (C view and C collect), one with the C view only, one all Python."""
-    assert engine._collect is not None
+    """The session's engine (C view, collect and hits), one with the C view only, one all Python."""
+    assert engine._collect is not None and engine._hits_of is not None
     view_only = ReviewEngine(_BASE, _NATIVE_NORM, _SYLLABLES, engine._compiled)
-    view_only._collect = None
+    view_only._collect = view_only._hits_of = None
     python = ReviewEngine(_BASE, _PYTHON_NORM, _SYLLABLES, engine._compiled)
-    assert python._collect is None
+    assert python._collect is None and python._hits_of is None
     return [engine, view_only, python]
 
 
@@ -158,3 +158,7 @@ def test_bad_tables_are_refused() -> None:
     accepted, rest, pairs = NATIVE.collect(raw, [5, None, -2], [None] * 3, "弓虽奸弓虽", None, None, [None, None, "强"], contexts)
     assert accepted == {(0, 1, 5): (0, 0, 1)} and rest == [(1, 2, 1)]
     assert pairs == [(0, "强")]  # 弓虽 before 奸 could be 强奸; at the end of the text it could not
+    with pytest.raises(TypeError):
+        NATIVE.hits_of({}, {}, print, {}, list)
+    with pytest.raises(KeyError):
+        NATIVE.hits_of({(0, 1, 0): (9, 0, 1)}, {0: ("x", "c", "a", 1)}, print, {}, Hit)

@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NATIVE_VERSION 5
+#define NATIVE_VERSION 6
 #define CLASS_SOFT 1
 #define CLASS_HARD 2
 #define FLAG_LATIN 1
@@ -540,11 +540,118 @@ done:
     return result;
 }
 
+/* hits_of(accepted, info, info_of, vias, hit_type) -> (hits, best, decisive)
+ *
+ * The end of the engine's decision for a text without exception matches: the accepted matches
+ * {(os, oe, entry): (kind, s, e)} in order, each as a Hit (hit_type, a named tuple: term, category, action,
+ * start, end, excepted, via) from info[entry] = (term, category, action, strength) (info_of(entry) when
+ * info lacks it) and vias[kind]; best is the strongest strength and decisive the categories of the hits
+ * of that strength, in order. */
+static PyObject *
+hits_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "hits_of(accepted, info, info_of, vias, hit_type)");
+        return NULL;
+    }
+    PyObject *accepted = args[0], *info = args[1], *info_of = args[2], *vias = args[3], *hit_type = args[4];
+    if (!PyDict_Check(accepted) || !PyDict_Check(info) || !PyCallable_Check(info_of) || !PyDict_Check(vias) ||
+        !PyType_Check(hit_type) || !PyType_IsSubtype((PyTypeObject *)hit_type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "hits_of(dict, dict, callable, dict, a tuple type)");
+        return NULL;
+    }
+    PyTypeObject *type = (PyTypeObject *)hit_type;
+    PyObject *items = PyDict_Items(accepted);
+    PyObject *hits = NULL, *decisive = NULL, *result = NULL;
+    long best = 0;
+    if (items == NULL || PyList_Sort(items) < 0) {
+        goto done;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(items);
+    hits = PyList_New(count);
+    decisive = PyList_New(0);
+    if (hits == NULL || decisive == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        PyObject *key = PyTuple_GET_ITEM(item, 0), *value = PyTuple_GET_ITEM(item, 1);
+        if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 3 || !PyTuple_Check(value) ||
+            PyTuple_GET_SIZE(value) != 3) {
+            PyErr_SetString(PyExc_TypeError, "hits_of: accepted is {(start, end, entry): (kind, s, e)}");
+            goto done;
+        }
+        PyObject *entry = PyTuple_GET_ITEM(key, 2);
+        PyObject *found = PyDict_GetItemWithError(info, entry);
+        if (found != NULL) {
+            Py_INCREF(found);
+        }
+        else if (PyErr_Occurred()) {
+            goto done;
+        }
+        else {
+            found = PyObject_CallOneArg(info_of, entry);
+            if (found == NULL) {
+                goto done;
+            }
+        }
+        if (!PyTuple_Check(found) || PyTuple_GET_SIZE(found) != 4) {
+            Py_DECREF(found);
+            PyErr_SetString(PyExc_TypeError, "hits_of: info is (term, category, action, strength)");
+            goto done;
+        }
+        PyObject *via = PyDict_GetItemWithError(vias, PyTuple_GET_ITEM(value, 0));
+        long strength = PyLong_AsLong(PyTuple_GET_ITEM(found, 3));
+        if (via == NULL || (strength == -1 && PyErr_Occurred())) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_KeyError, "hits_of: a kind without a via");
+            }
+            Py_DECREF(found);
+            goto done;
+        }
+        PyObject *hit = type->tp_alloc(type, 7); /* as tuple.__new__ makes an instance of a tuple subclass */
+        if (hit == NULL) {
+            Py_DECREF(found);
+            goto done;
+        }
+        PyObject *fields[7] = {PyTuple_GET_ITEM(found, 0), PyTuple_GET_ITEM(found, 1), PyTuple_GET_ITEM(found, 2),
+                               PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1), Py_False, via};
+        for (int f = 0; f < 7; f++) {
+            PyTuple_SET_ITEM(hit, f, Py_NewRef(fields[f]));
+        }
+        PyList_SET_ITEM(hits, i, hit);
+        PyObject *category = PyTuple_GET_ITEM(found, 1);
+        int rc = 0;
+        if (strength > best) {
+            best = strength;
+            rc = PyList_SetSlice(decisive, 0, PyList_GET_SIZE(decisive), NULL);
+            if (rc == 0) {
+                rc = PyList_Append(decisive, category);
+            }
+        }
+        else if (strength == best && best > 0) {
+            rc = PyList_Append(decisive, category);
+        }
+        Py_DECREF(found);
+        if (rc < 0) {
+            goto done;
+        }
+    }
+    result = Py_BuildValue("(OlO)", hits, best, decisive);
+done:
+    Py_XDECREF(items);
+    Py_XDECREF(hits);
+    Py_XDECREF(decisive);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fold_view", (PyCFunction)(void (*)(void))fold_view, METH_FASTCALL,
      "fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words) or None"},
     {"collect", (PyCFunction)(void (*)(void))collect, METH_FASTCALL,
      "collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts) -> (accepted, rest, pairs)"},
+    {"hits_of", (PyCFunction)(void (*)(void))hits_of, METH_FASTCALL,
+     "hits_of(accepted, info, info_of, vias, hit_type) -> (hits, best, decisive)"},
     {NULL, NULL, 0, NULL},
 };
 

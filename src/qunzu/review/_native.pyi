@@ -1,4 +1,7 @@
 # The C module built from _native.c (optional; textview.py falls back to Python without it).
+from collections.abc import Callable
+from typing import Any
+
 VERSION: int
 FLAG_LATIN: int
 FLAG_AT_DOLLAR: int
@@ -17,3 +20,11 @@ def collect(
     contexts: dict[str, tuple[str, str, bool]],
     /,
 ) -> tuple[dict[tuple[int, int, int], tuple[int, int, int]], list[tuple[int, int, int]], list[tuple[int, str]]]: ...
+def hits_of(
+    accepted: dict[tuple[int, int, int], tuple[int, int, int]],
+    info: dict[int, tuple[Any, ...]],
+    info_of: Callable[[int], tuple[Any, ...]],
+    vias: dict[int, str],
+    hit_type: type[tuple[Any, ...]],
+    /,
+) -> tuple[list[Any], int, list[Any]]: ...

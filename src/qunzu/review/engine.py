@@ -95,6 +95,7 @@ class ReviewEngine:
             self._pair_chars[pid] = ch
         # the common case of _decide in C, when the module is built (textview.NATIVE; it writes KIND_TEXT as 0)
         self._collect = NATIVE.collect if NATIVE is not None and norm.native and KIND_TEXT == 0 else None
+        self._hits_of = NATIVE.hits_of if NATIVE is not None and norm.native else None
         self._split_contexts = compiled.split_contexts
         self._entry_of: dict[tuple[str, str, str], int] | None = None  # for hits found through pairs
 
@@ -359,6 +360,9 @@ class ReviewEngine:
         hits: list[Hit] = []
         best, decisive = 0, []  # the strongest action of the hits no exception covers, and their categories
         info, info_of = self._hit_info, self._info
+        if self._hits_of is not None and not exceptions:  # the same loop in C
+            hits, best, decisive = self._hits_of(accepted, info, info_of, _VIA, Hit)
+            accepted = {}
         for (os, oe, entry), (kind, s, e) in sorted(accepted.items()):
             term, category, action, strength = info.get(entry) or info_of(entry)
             if exceptions and (spans := exceptions.get(entry)) and any(xs <= s and e <= xe for xs, xe in spans):

@@ -38,7 +38,7 @@ from types import ModuleType
 
 from qunzu.review.charmap import CharTables, ranges
 
-NATIVE_VERSION = 5  # the _native.c this code was written for (its VERSION)
+NATIVE_VERSION = 6  # the _native.c this code was written for (its VERSION)
 FLAG_LATIN = 1  # _native.fold_view's flags: the folded text holds an ASCII letter a-z
 FLAG_AT_DOLLAR = 2  # "@" or "$" was removed
 
