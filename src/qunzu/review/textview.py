@@ -188,10 +188,15 @@ class Normalizer:
     def view(self, text: str) -> TextView:
         """The text as the matcher sees it. From the C pass the view is folded already (`final`); from the
         Python path `folded` is the compact text, and the engine folds what needs it."""
-        safe = self.bmp_safe(text)
         if self._native is not None and NATIVE is not None:
-            found = NATIVE.fold_view(safe, *self._native)
-            if found is not None:  # None: a text with astral characters left (the Python path)
+            # None for a str stored 4 bytes a character (it may hold astral characters): rewritten without the
+            # removed ones first, and if some are kept (they fold in Python), the Python path
+            found = NATIVE.fold_view(text, *self._native) if type(text) is str else None
+            safe = text
+            if found is None:
+                safe = self.bmp_safe(text)
+                found = NATIVE.fold_view(safe, *self._native)
+            if found is not None:
                 compact, folded, cuts, shifts, flags, words = found
                 view = TextView(self, safe, compact, cuts=cuts, shifts=shifts)
                 if folded is None:  # something expands (ß -> ss)
@@ -202,6 +207,8 @@ class Normalizer:
                     view.words = words
                 view.final = True
                 return view
+        else:
+            safe = self.bmp_safe(text)
         parts = self._soft_split(safe)
         if (len(parts) > 1 and not _HARD_SET.isdisjoint(parts[1::2])) or self._spaced_start(safe):
             parts = self._all_split(safe)
