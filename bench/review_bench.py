@@ -7,7 +7,8 @@ Everything is generated deterministically (bench/review_data.py); nothing is dow
 measured on the same documents, in the same run, for the engine (normalisation, pinyin, exceptions, offset
 map), raw daachorse (character-wise on str, and byte-wise on pre-encoded UTF-8) and raw pyahocorasick, each as
 the best of several interleaved passes of CPU time (time.process_time) so other work on the machine weighs
-less. Build and memory figures come from fresh processes. With --write-docs the table goes into
+less; the engine/raw ratio is the median of the ratios of passes run one after the other (they meet the machine
+in the same state). Build and memory figures come from fresh processes. With --write-docs the table goes into
 docs/benchmarks.md.
 """
 
@@ -20,6 +21,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -96,16 +98,20 @@ def throughput(engine: ReviewEngine, terms: list[str], docs: list[str], messages
     pyac.make_automaton()
     scan, cfind, bfind = engine.scan, char_ac.find_overlapping, byte_ac.find_overlapping
     t_engine = t_char = t_byte = float("inf")
-    for _ in range(repeat):  # interleaved, so that load from other work weighs on all three alike
-        t_engine = min(t_engine, cpu_pass(scan, docs))
-        t_char = min(t_char, cpu_pass(cfind, docs))
-        t_byte = min(t_byte, best_cpu(lambda: [bfind(d) for d in docs_b], 1))
+    to_char: list[float] = []  # the ratio of each round: passes next to each other meet the same machine
+    to_byte: list[float] = []
+    for _ in range(max(repeat, 5)):  # interleaved, so that load from other work weighs on all three alike
+        engine_pass, char_pass = cpu_pass(scan, docs), cpu_pass(cfind, docs)
+        byte_pass = best_cpu(lambda: [bfind(d) for d in docs_b], 1)
+        to_char.append(char_pass / engine_pass)
+        to_byte.append(byte_pass / engine_pass)
+        t_engine, t_char, t_byte = min(t_engine, engine_pass), min(t_char, char_pass), min(t_byte, byte_pass)
     t_py = best_cpu(lambda: [list(pyac.iter(d)) for d in docs], 1)
     t_msgs = min(cpu_pass(scan, messages) for _ in range(repeat))
     hits = sum(len(scan(d).hits) for d in docs)
     return (
         f"| {len(terms):,} | {megabytes / t_engine:.1f} | {megabytes / t_char:.1f} | {megabytes / t_byte:.1f} "
-        f"| {megabytes / t_py:.1f} | {t_char / t_engine:.2f} / {t_byte / t_engine:.2f} "
+        f"| {megabytes / t_py:.1f} | {statistics.median(to_char):.2f} / {statistics.median(to_byte):.2f} "
         f"| {len(messages) / t_msgs:,.0f} | {hits / megabytes:.0f} |"
     )
 
@@ -252,7 +258,10 @@ Throughput on the same documents in the same run. "Engine" is `ReviewEngine.scan
 separators, traditional->simplified, pinyin (including the mixed Han/Latin view), exceptions, precision rules
 and offsets in the original text. Raw matchers look for the terms as written in the text as it is. Every pass
 gets new string objects (a str keeps the UTF-8 copy a charwise daachorse call makes of it, so a second raw
-pass over the same objects would skip a conversion that every new text costs) and drops each result.
+pass over the same objects would skip a conversion that every new text costs) and drops each result. MB/s are
+the best of at least 5 rounds (engine, raw str, raw bytes, one after the other); the ratio column is the median
+of the rounds' own ratios, which the machine's changing speed (up to 1.5x here within minutes) moves less than
+a ratio of two best times.
 
 {HEADER}
 {chr(10).join(rows)}
