@@ -225,7 +225,8 @@ def new_hit(term: str, category: Category, action: Action, start: int, end: int,
 
 
 def new_result(action: Action, hits: list[Hit], normalized: str, categories: tuple[Category, ...] = ()) -> ScanResult:
-    """`ScanResult(...)` through the slots' own setters (one for every text scanned, see `new_hit`)."""
+    """`ScanResult(...)` through the slots' own setters: one is built for every text scanned, and the frozen
+    dataclass's __init__ costs about four times as much."""
     result = _new(ScanResult)
     s_action, s_hits, s_normalized, s_categories = _result_setters
     s_action(result, action)
