@@ -57,6 +57,11 @@ def _same_views(text: str) -> None:
     assert [native.run(k) for k in range(len(ccum) - 1)] == [python.run(k) for k in range(len(ccum) - 1)]
     assert native.removed() == python.removed()
     assert native.expanded == python.expanded
+    if native.visible is not None:
+        runs = range(len(ccum) - 1)
+        assert native.visible == [ccum[k] for k in runs if not _PYTHON_NORM.invisible(python.run(k))]
+    else:
+        assert native.compact == native.text or not native.final
     if native.words is not None:
         assert native.words == re.findall(rb"[a-z0-9]+", native.folded.encode("latin-1", "replace"))
     if native.flags is not None:
@@ -147,15 +152,19 @@ def test_bad_tables_are_refused() -> None:
         NATIVE.fold_view("x", b"", b"")
     with pytest.raises(TypeError):
         NATIVE.fold_view(b"x", bytes(0x10000), bytes(0x40000))
+    no_r2 = (None, [None], frozenset(), 6)
     with pytest.raises(TypeError):
-        NATIVE.collect([(0, 1)], [0], [None], "ab", None, None, [None], {})
+        NATIVE.collect([(0, 1)], [0], [None], "ab", None, None, [None], {}, *no_r2)
     with pytest.raises(ValueError):
-        NATIVE.collect([(0, 5, 0)], [0], [None], "ab", None, None, [None], {})  # past the end of the text
+        NATIVE.collect([(0, 5, 0)], [0], [None], "ab", None, None, [None], {}, *no_r2)  # past the end of the text
     with pytest.raises(ValueError):
-        NATIVE.collect([(0, 1, 7)], [0], [None], "ab", None, None, [None], {})  # no such pattern
+        NATIVE.collect([(0, 1, 7)], [0], [None], "ab", None, None, [None], {}, *no_r2)  # no such pattern
     raw = [(0, 1, 0), (1, 2, 1), (0, 2, 2), (3, 5, 2)]
     contexts = {"强": ("", "奸", False)}
-    accepted, rest, pairs = NATIVE.collect(raw, [5, None, -2], [None] * 3, "弓虽奸弓虽", None, None, [None, None, "强"], contexts)
+    no_r2 = (None, [None] * 3, frozenset(), 6)
+    accepted, rest, pairs = NATIVE.collect(
+        raw, [5, None, -2], [None] * 3, "弓虽奸弓虽", None, None, [None, None, "强"], contexts, *no_r2
+    )
     assert accepted == {(0, 1, 5): (0, 0, 1)} and rest == [(1, 2, 1)]
     assert pairs == [(0, "强")]  # 弓虽 before 奸 could be 强奸; at the end of the text it could not
     with pytest.raises(TypeError):

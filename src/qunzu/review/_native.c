@@ -6,11 +6,13 @@
  * without it (no compiler at install time, another Python implementation) the Python path runs, and the
  * tests check that both give the same views (tests/review/test_review_native.py).
  *
- * fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words) | None
+ * fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words, visible) | None
  *   text     a str without astral characters (None is returned for a str stored 4 bytes a character:
  *            the caller takes the Python path)
  *   classes  65,536 bytes, one per BMP code point: 0 kept, 1 a soft separator (always removed), 2 a
- *            clause mark (removed only when the text uses clause marks the way evaders do, see below)
+ *            clause mark (removed only when the text uses clause marks the way evaders do, see below), 3 an
+ *            invisible soft separator (a zero-width or format character: always removed, and a removed run
+ *            made only of them is no visible gap)
  *   fold     65,536 native-endian uint32: the folded form of each code point (one character, astral ones
  *            included), or 0 when it folds to more than one character (then `folded` is None and the
  *            caller folds)
@@ -21,6 +23,7 @@
  *   flags    FLAG_LATIN: folded holds an ASCII letter a-z; FLAG_AT_DOLLAR: '@' or '$' was removed
  *   words    the runs of ASCII letters and digits of folded, as bytes, in order (what digits.LatinWords
  *            looks at); meaningful only when folded is not None
+ *   visible  the cuts of the removed runs that hold a visible character; None when nothing is removed
  *
  * Clause marks: a text uses them the way evaders do when one of them opens a clause of one or two
  * characters closed by another ("六，合，彩"), or the text starts with such a clause; then every clause
@@ -31,9 +34,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NATIVE_VERSION 6
+#define NATIVE_VERSION 7
 #define CLASS_SOFT 1
 #define CLASS_HARD 2
+#define CLASS_INVISIBLE 3
 #define FLAG_LATIN 1
 #define FLAG_AT_DOLLAR 2
 
@@ -41,12 +45,14 @@ typedef struct {
     Py_ssize_t kept;     /* characters written to compact */
     Py_ssize_t removed;  /* characters removed so far */
     int in_run;
+    int run_visible;     /* the current removed run holds a visible character */
     int expanded;        /* a kept character folds to more than one character */
     int changed;         /* folded differs from compact */
     int flags;
     PyObject *cuts;
     PyObject *shifts;
     PyObject *words;
+    PyObject *visible;
 } State;
 
 static int
@@ -57,6 +63,9 @@ close_run(State *st)
         return -1;
     }
     int rc = PyList_Append(st->cuts, cut);
+    if (rc == 0 && st->run_visible) {
+        rc = PyList_Append(st->visible, cut);
+    }
     Py_DECREF(cut);
     if (rc < 0) {
         return -1;
@@ -68,6 +77,7 @@ close_run(State *st)
     rc = PyList_Append(st->shifts, shift);
     Py_DECREF(shift);
     st->in_run = 0;
+    st->run_visible = 0;
     return rc;
 }
 
@@ -109,8 +119,9 @@ add_word(State *st, const Py_UCS4 *folded, Py_ssize_t start, Py_ssize_t end)
                 cls = 0; /* kept */                                                                       \
             }                                                                                             \
             if (cls) {                                                                                    \
-                if (!st->in_run) {                                                                        \
-                    st->in_run = 1;                                                                       \
+                st->in_run = 1;                                                                           \
+                if (cls != CLASS_INVISIBLE) {                                                             \
+                    st->run_visible = 1;                                                                  \
                 }                                                                                         \
                 st->removed++;                                                                            \
                 if (c == '@' || c == '$') {                                                               \
@@ -195,11 +206,13 @@ fold_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_CLEAR(st.cuts);
         Py_CLEAR(st.shifts);
         Py_CLEAR(st.words);
+        Py_CLEAR(st.visible);
         memset(&st, 0, sizeof st);
         st.cuts = PyList_New(0);
         st.shifts = PyList_New(0);
         st.words = PyList_New(0);
-        if (st.cuts == NULL || st.shifts == NULL || st.words == NULL) {
+        st.visible = PyList_New(0);
+        if (st.cuts == NULL || st.shifts == NULL || st.words == NULL || st.visible == NULL) {
             goto done;
         }
         PyObject *zero = PyLong_FromLong(0);
@@ -227,7 +240,7 @@ fold_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (st.in_run && close_run(&st) < 0) {
         goto done;
     }
-    PyObject *cuts = Py_None, *shifts = Py_None;
+    PyObject *cuts = Py_None, *shifts = Py_None, *visible = Py_None;
     if (st.removed) {
         PyObject *end = PyLong_FromSsize_t(st.kept);
         if (end == NULL) {
@@ -241,6 +254,7 @@ fold_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         compact_str = PyUnicode_FromKindAndData(kind, compact, st.kept);
         cuts = st.cuts;
         shifts = st.shifts;
+        visible = st.visible;
     }
     else {
         compact_str = Py_NewRef(text);
@@ -260,26 +274,30 @@ fold_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
     }
-    result = Py_BuildValue("(OOOOiO)", compact_str, folded_str, cuts, shifts, st.flags, st.words);
+    result = Py_BuildValue("(OOOOiOO)", compact_str, folded_str, cuts, shifts, st.flags, st.words, visible);
 done:
     Py_XDECREF(compact_str);
     Py_XDECREF(folded_str);
     Py_XDECREF(st.cuts);
     Py_XDECREF(st.shifts);
     Py_XDECREF(st.words);
+    Py_XDECREF(st.visible);
     PyMem_Free(compact);
     PyMem_Free(folded);
     return result;
 }
 
-/* collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts) -> (accepted, rest, pairs)
+/* collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts, visible, r2, words, max_word)
+ *     -> (accepted, rest, pairs)
  *
  * The common case of the engine's decision (engine.ReviewEngine._decide), one loop over the matcher's
  * matches (s, e, pid):
- *   quick[pid] >= 0   the pattern is the text of that entry and needs no rule when unbroken: unless
- *                     after[pid] (a str, or None) holds the folded character after the match, or the match
- *                     spans a removed run (a cut), it is accepted at once: accepted[(os, oe, entry)] =
- *                     (0, s, e) with (os, oe) its span in the original text (shifted past removed runs)
+ *   quick[pid] >= 0   the pattern is the text of that entry and needs no rule but R2 when unbroken: unless
+ *                     the match spans a removed run (a cut), it is accepted at once, or after rule R2 when
+ *                     after[pid] (a str, or None) holds the folded character after the match (r2[pid]: the
+ *                     term's splits for r2_split; the chunk around the match from `visible`, the cuts of
+ *                     visible removed runs): accepted[(os, oe, entry)] = (0, s, e) with (os, oe) its span in
+ *                     the original text (shifted past removed runs)
  *   quick[pid] == -2  the pattern has no targets (a fold trigger or a component pair): nothing to decide
  *   otherwise         (-1: targets that need rules; None: not looked at yet) the match goes to `rest`,
  *                     for the engine's Python path
@@ -332,7 +350,7 @@ static int
 holds(PyObject *chars, Py_UCS4 ch)
 {
     if (!PyUnicode_Check(chars)) {
-        PyErr_SetString(PyExc_TypeError, "collect: a context is (str, str, bool)");
+        PyErr_SetString(PyExc_TypeError, "collect: a set of characters is a str");
         return -1;
     }
     Py_ssize_t at = PyUnicode_FindChar(chars, ch, 0, PyUnicode_GET_LENGTH(chars), 1);
@@ -394,15 +412,112 @@ plausible_pairs(PyObject *folded, const Py_ssize_t *found_s, const Py_ssize_t *f
     return 0;
 }
 
+/* Rule R2 (rules.Rules.split_by_words) for an unbroken match folded[s:e] of a term in the chunk [lo, hi):
+ * 1 when the match reads better as the end of one word and the start of the next, 0 when not, -1 on
+ * error. `splits` is the term's Rules.word_splits as (k, len(suffix), free modifier, the characters that
+ * can follow, the characters that can precede) with the character sets as str; the words a split needs are
+ * substrings of folded (the term is the match). */
+static int
+r2_split(PyObject *folded, Py_ssize_t s, Py_ssize_t e, Py_ssize_t lo, Py_ssize_t hi, PyObject *splits,
+         PyObject *words, Py_ssize_t max_word)
+{
+    if (!PyTuple_Check(splits)) {
+        PyErr_SetString(PyExc_TypeError, "collect: r2[pid] is a tuple of splits");
+        return -1;
+    }
+    Py_ssize_t right = (hi < e + max_word ? hi : e + max_word) - e;
+    Py_ssize_t left = s - (lo > s - max_word ? lo : s - max_word);
+    if (e - s < 2 || right <= 0) {
+        return 0;
+    }
+    int kind = PyUnicode_KIND(folded);
+    const void *data = PyUnicode_DATA(folded);
+    Py_UCS4 next = PyUnicode_READ(kind, data, e);
+    Py_UCS4 prev = left > 0 ? PyUnicode_READ(kind, data, s - 1) : 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(splits); i++) {
+        PyObject *split = PyTuple_GET_ITEM(splits, i);
+        if (!PyTuple_Check(split) || PyTuple_GET_SIZE(split) != 5) {
+            PyErr_SetString(PyExc_TypeError, "collect: a split is (k, len(suffix), free, after, before)");
+            return -1;
+        }
+        Py_ssize_t k = PyLong_AsSsize_t(PyTuple_GET_ITEM(split, 0));
+        Py_ssize_t suffix = PyLong_AsSsize_t(PyTuple_GET_ITEM(split, 1));
+        int free_modifier = PyObject_IsTrue(PyTuple_GET_ITEM(split, 2));
+        if (PyErr_Occurred() || free_modifier < 0) {
+            return -1;
+        }
+        int follows = holds(PyTuple_GET_ITEM(split, 3), next);
+        if (follows <= 0) {
+            if (follows < 0) {
+                return -1;
+            }
+            continue;
+        }
+        int runs_on = 0; /* a word starts inside the term and runs on to the right */
+        Py_ssize_t most = right < max_word - suffix ? right : max_word - suffix;
+        for (Py_ssize_t r = 1; r <= most && !runs_on; r++) {
+            PyObject *word = PyUnicode_Substring(folded, s + k, e + r);
+            if (word == NULL) {
+                return -1;
+            }
+            runs_on = PySet_Contains(words, word);
+            Py_DECREF(word);
+            if (runs_on < 0) {
+                return -1;
+            }
+        }
+        if (!runs_on) {
+            continue;
+        }
+        if (free_modifier) {
+            return 1;
+        }
+        if (left == 0) {
+            continue;
+        }
+        int precedes = holds(PyTuple_GET_ITEM(split, 4), prev);
+        if (precedes <= 0) {
+            if (precedes < 0) {
+                return -1;
+            }
+            continue;
+        }
+        most = left < max_word - k ? left : max_word - k;
+        for (Py_ssize_t r = 1; r <= most; r++) {
+            PyObject *word = PyUnicode_Substring(folded, s - r, s + k);
+            if (word == NULL) {
+                return -1;
+            }
+            int ends = PySet_Contains(words, word);
+            Py_DECREF(word);
+            if (ends) {
+                return ends; /* 1, or -1 on error */
+            }
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts)");
+    if (nargs != 12) {
+        PyErr_SetString(PyExc_TypeError, "collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts, "
+                                         "visible, r2, words, max_word)");
         return NULL;
     }
     PyObject *raw = args[0], *quick = args[1], *after = args[2], *folded = args[3];
     PyObject *cuts_obj = args[4], *shifts_obj = args[5], *pair_chars = args[6], *contexts = args[7];
+    PyObject *visible_obj = args[8], *r2 = args[9], *words = args[10];
+    Py_ssize_t max_word = PyLong_AsSsize_t(args[11]);
+    if (max_word == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (!PyList_Check(r2) || PyList_GET_SIZE(r2) != PyList_GET_SIZE(quick) || !PyAnySet_Check(words) ||
+        (visible_obj != Py_None && !PyList_Check(visible_obj))) {
+        PyErr_SetString(PyExc_TypeError, "collect: visible is a list or None, r2 a list, words a set");
+        return NULL;
+    }
     if (!PyList_Check(raw) || !PyList_Check(quick) || !PyList_Check(after) || !PyUnicode_Check(folded) ||
         !PyList_Check(pair_chars) || !PyDict_Check(contexts) || (cuts_obj == Py_None) != (shifts_obj == Py_None) ||
         PyList_GET_SIZE(after) != PyList_GET_SIZE(quick) || PyList_GET_SIZE(pair_chars) != PyList_GET_SIZE(quick)) {
@@ -414,7 +529,7 @@ collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t n = PyUnicode_GET_LENGTH(folded);
     int fkind = PyUnicode_KIND(folded);
     const void *fdata = PyUnicode_DATA(folded);
-    Py_ssize_t *cuts = NULL, *shifts = NULL, ncuts = 0, nshifts = 0;
+    Py_ssize_t *cuts = NULL, *shifts = NULL, *visible = NULL, ncuts = 0, nshifts = 0, nvisible = 0;
     PyObject *accepted = NULL, *rest = NULL, *pairs = NULL, *result = NULL;
     if (cuts_obj != Py_None) {
         cuts = int_array(cuts_obj, &ncuts);
@@ -428,6 +543,12 @@ collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (nshifts < ncuts) {
             PyErr_SetString(PyExc_ValueError, "collect: a shift for every cut");
             goto done;
+        }
+        if (visible_obj != Py_None) {
+            visible = int_array(visible_obj, &nvisible);
+            if (visible == NULL) {
+                goto done;
+            }
         }
     }
     accepted = PyDict_New();
@@ -481,20 +602,14 @@ collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (entry == -2) {
             continue;
         }
-        int unbroken = entry >= 0;
+        int unbroken = entry >= 0, check_r2 = 0;
         if (unbroken && e < n) {
             PyObject *chars = PyList_GET_ITEM(after, pid);
             if (chars != Py_None) {
-                if (!PyUnicode_Check(chars)) {
-                    PyErr_SetString(PyExc_TypeError, "collect: after[pid] is a str or None");
+                check_r2 = holds(chars, PyUnicode_READ(fkind, fdata, e));
+                if (check_r2 < 0) {
                     goto done;
                 }
-                Py_UCS4 next = PyUnicode_READ(fkind, fdata, e);
-                Py_ssize_t at = PyUnicode_FindChar(chars, next, 0, PyUnicode_GET_LENGTH(chars), 1);
-                if (at == -2) {
-                    goto done;
-                }
-                unbroken = at < 0;
             }
         }
         Py_ssize_t shift = 0;
@@ -503,11 +618,27 @@ collect(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             unbroken = k == bisect_right(cuts, ncuts, e - 1) && k < nshifts;
             shift = unbroken ? shifts[k] : 0;
         }
-        if (!unbroken) {
+        PyObject *splits = check_r2 ? PyList_GET_ITEM(r2, pid) : Py_None;
+        if (!unbroken || (check_r2 && (splits == Py_None || (cuts != NULL && visible == NULL)))) {
             if (PyList_Append(rest, m) < 0) {
                 goto done;
             }
             continue;
+        }
+        if (check_r2) {
+            Py_ssize_t lo = 0, hi = n; /* the chunk: between the visible removed runs around the match */
+            if (visible != NULL) {
+                Py_ssize_t i = bisect_right(visible, nvisible, s), j = bisect_right(visible, nvisible, e - 1);
+                lo = i ? visible[i - 1] : 0;
+                hi = j < nvisible ? visible[j] : n;
+            }
+            int split = r2_split(folded, s, e, lo, hi, splits, words, max_word);
+            if (split < 0) {
+                goto done;
+            }
+            if (split) {
+                continue; /* R2: not the term */
+            }
         }
         PyObject *key = Py_BuildValue("(nnn)", s + shift, e + shift, entry);
         if (key == NULL) {
@@ -534,6 +665,7 @@ done:
     PyMem_Free(found_pid);
     PyMem_Free(cuts);
     PyMem_Free(shifts);
+    PyMem_Free(visible);
     Py_XDECREF(accepted);
     Py_XDECREF(rest);
     Py_XDECREF(pairs);
@@ -647,9 +779,10 @@ done:
 
 static PyMethodDef methods[] = {
     {"fold_view", (PyCFunction)(void (*)(void))fold_view, METH_FASTCALL,
-     "fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words) or None"},
+     "fold_view(text, classes, fold) -> (compact, folded, cuts, shifts, flags, words, visible) or None"},
     {"collect", (PyCFunction)(void (*)(void))collect, METH_FASTCALL,
-     "collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts) -> (accepted, rest, pairs)"},
+     "collect(raw, quick, after, folded, cuts, shifts, pair_chars, contexts, visible, r2, words, max_word)"
+     " -> (accepted, rest, pairs)"},
     {"hits_of", (PyCFunction)(void (*)(void))hits_of, METH_FASTCALL,
      "hits_of(accepted, info, info_of, vias, hit_type) -> (hits, best, decisive)"},
     {NULL, NULL, 0, NULL},

@@ -8,7 +8,7 @@ FLAG_AT_DOLLAR: int
 
 def fold_view(
     text: str, classes: bytes, fold: bytes, /
-) -> tuple[str, str | None, list[int] | None, list[int] | None, int, list[bytes]] | None: ...
+) -> tuple[str, str | None, list[int] | None, list[int] | None, int, list[bytes], list[int] | None] | None: ...
 def collect(
     raw: list[tuple[int, int, int]],
     quick: list[int | None],
@@ -18,6 +18,10 @@ def collect(
     shifts: list[int] | None,
     pair_chars: list[str | None],
     contexts: dict[str, tuple[str, str, bool]],
+    visible: list[int] | None,
+    r2: list[tuple[tuple[int, int, bool, str, str], ...] | None],
+    words: frozenset[str],
+    max_word: int,
     /,
 ) -> tuple[dict[tuple[int, int, int], tuple[int, int, int]], list[tuple[int, int, int]], list[tuple[int, str]]]: ...
 def hits_of(

@@ -79,6 +79,7 @@ class ReviewEngine:
             self._rules = Rules(base.words, syllables, base.word_orders())
         self._quick: list[int | None] = [None] * len(self._targets)  # filled in lazily, see _quick_entry
         self._after: list[str | None] = [None] * len(self._targets)
+        self._r2: list[tuple[tuple[int, int, bool, str, str], ...] | None] = [None] * len(self._targets)
         self._gaps: dict[str, tuple[bool, bool]] = {}  # see _gap_kind
         self._hit_info: dict[int, tuple[str, Category, Action, int]] = {}  # see _info
         self._fold_base = compiled.fold_base
@@ -186,7 +187,8 @@ class ReviewEngine:
             # the common case in C: unbroken matches of plain terms accepted at once; the rest stays in raw
             cuts, shifts = (None, None) if len(view.compact) == len(view.text) else view.cuts()
             accepted, raw, found = self._collect(
-                raw, self._quick, self._after, folded, cuts, shifts, self._pair_chars, self._split_contexts
+                raw, self._quick, self._after, folded, cuts, shifts, self._pair_chars, self._split_contexts,
+                view.visible, self._r2, self._rules.words, MAX_WORD,
             )  # found: the plausible pair triggers
         else:
             splits_of = self._splits
@@ -401,7 +403,12 @@ class ReviewEngine:
             if not lead and not trail:
                 entry = found[0][0]
                 splits = self._rules.word_splits(term)
-                chars = "".join(sorted(frozenset().union(*(split[4] for split in splits)))) if splits else None
+                if splits:
+                    chars = "".join(sorted(frozenset().union(*(split[4] for split in splits))))
+                    self._r2[pid] = tuple(
+                        (k, len(suffix), free, "".join(sorted(after)), "".join(sorted(before)))
+                        for k, suffix, _, free, after, before in splits
+                    )  # for the C collect
         self._after[pid] = chars
         self._quick[pid] = entry
         return entry

@@ -38,7 +38,7 @@ from types import ModuleType
 
 from qunzu.review.charmap import CharTables, ranges
 
-NATIVE_VERSION = 6  # the _native.c this code was written for (its VERSION)
+NATIVE_VERSION = 7  # the _native.c this code was written for (its VERSION)
 FLAG_LATIN = 1  # _native.fold_view's flags: the folded text holds an ASCII letter a-z
 FLAG_AT_DOLLAR = 2  # "@" or "$" was removed
 
@@ -115,15 +115,21 @@ class Normalizer:
         self._astral_fold = {cp: form for cp, form in tables.fold.items() if cp >= 0x10000}
         self._native: tuple[bytes, bytes] | None = None
         if native and NATIVE is not None and array("I").itemsize == 4 and all(_in(bmp, cp) for cp in hard):
-            self._native = self._native_tables(bmp, hard, tables.fold)
+            self._native = self._native_tables(bmp, ign, hard, tables.fold)
 
     @staticmethod
-    def _native_tables(bmp: list[tuple[int, int]], hard: set[int], fold: dict[int, str]) -> tuple[bytes, bytes]:
-        """The tables of _native.fold_view: a class per BMP code point (1 soft separator, 2 clause mark, 0
-        kept) and its fold when it is one character (0 when it folds to more)."""
+    def _native_tables(
+        bmp: list[tuple[int, int]], ign: list[tuple[int, int]], hard: set[int], fold: dict[int, str]
+    ) -> tuple[bytes, bytes]:
+        """The tables of _native.fold_view: a class per BMP code point (1 soft separator, 3 an invisible one,
+        2 clause mark, 0 kept) and its fold when it is one character (0 when it folds to more)."""
         classes = bytearray(0x10000)
         for lo, hi in bmp:
             classes[lo : hi + 1] = b"\x01" * (hi + 1 - lo)
+        for lo, hi in ign:
+            for cp in range(lo, hi + 1):
+                if classes[cp] == 1:
+                    classes[cp] = 3
         for cp in hard:
             classes[cp] = 2
         folds = array("I", range(0x10000))  # 32-bit: checked in __init__
@@ -197,8 +203,9 @@ class Normalizer:
                 safe = self.bmp_safe(text)
                 found = NATIVE.fold_view(safe, *self._native)
             if found is not None:
-                compact, folded, cuts, shifts, flags, words = found
+                compact, folded, cuts, shifts, flags, words, visible = found
                 view = TextView(self, safe, compact, cuts=cuts, shifts=shifts)
+                view.visible = visible
                 if folded is None:  # something expands (ß -> ss)
                     view.set_folded(self.fold(compact))
                 else:
@@ -234,7 +241,7 @@ class TextView:
 
     __slots__ = (
         "_ccum", "_norm", "_parts", "_shift", "_src", "compact", "final", "flags", "folded", "text",
-        "words",
+        "visible", "words",
     )  # fmt: skip
 
     def __init__(
@@ -254,6 +261,7 @@ class TextView:
         self.final = False  # folded is the whole fold of compact (the C pass), not yet (the Python path)
         self.flags: int | None = None  # the C pass's facts about folded (_native.FLAG_*), when it gave them
         self.words: list[bytes] | None = None  # and its runs of ASCII letters and digits
+        self.visible: list[int] | None = None  # and the cuts of the removed runs that are visible
         self._parts = parts
         self._ccum = cuts
         self._shift: list[int] = shifts if shifts is not None else []
@@ -358,18 +366,24 @@ class TextView:
         compact = self.compact
         if len(compact) == len(self.text):
             return 0, len(self.folded)
-        ccum, _ = self.cuts()
         src = self._src
         c0, c1 = (fs, fe - 1) if src is None else (src[fs], src[fe - 1])
-        invisible, run, last = self._norm.invisible, self.run, len(ccum) - 1
-        i = bisect_right(ccum, c0, 0, last) - 1
-        while i >= 0 and invisible(run(i)):
-            i -= 1
-        j = bisect_right(ccum, c1, 0, last)
-        while j < last and invisible(run(j)):
-            j += 1
-        lo = ccum[i] if i >= 0 else 0
-        hi = ccum[j] if j < last else len(compact)
+        visible = self.visible
+        if visible is not None:  # from the C pass
+            i, j = bisect_right(visible, c0), bisect_right(visible, c1)
+            lo = visible[i - 1] if i else 0
+            hi = visible[j] if j < len(visible) else len(compact)
+        else:
+            ccum, _ = self.cuts()
+            invisible, run, last = self._norm.invisible, self.run, len(ccum) - 1
+            i = bisect_right(ccum, c0, 0, last) - 1
+            while i >= 0 and invisible(run(i)):
+                i -= 1
+            j = bisect_right(ccum, c1, 0, last)
+            while j < last and invisible(run(j)):
+                j += 1
+            lo = ccum[i] if i >= 0 else 0
+            hi = ccum[j] if j < last else len(compact)
         if src is None:
             return lo, hi
         return self._f(lo), (self._f(hi) if hi < len(compact) else len(self.folded))
