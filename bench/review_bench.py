@@ -320,6 +320,8 @@ daachorse MB/s on long documents ({ratio:.2f}, its rounds from {low:.2f} to {hig
 >= 50,000 chat messages/s on one core ({messages:,.0f}: {met(messages >= 50_000)}); ready from cache in <= 3 s
 ({warm:.2f} s: {met(warm <= 3)}) and a first build under a minute ({cold:.2f} s: {met(cold < 60)}); the scan
 process <= 3x the raw loop ({process:.2f}x warm, {fresh:.2f}x on a first run after installation: {met(process <= 3)}).
+The engine's first round over the documents is its slowest: it also fills in, pattern by pattern, what the
+decision needs to know of each pattern it meets (done once per process, then remembered).
 Raw daachorse is one C pass over the text. The engine makes one pass of its own C module
 over the text (compact view, fold, offset map, ASCII words), its automaton pass (about as long as the raw one:
 the automaton also holds the pinyin spellings, exceptions and trigger characters), and then works on the
