@@ -327,3 +327,22 @@ _SPLIT_ENGINE = ReviewEngine.build(
         [LexiconEntry(t) for t in ("强奸", "枪支", "嫖", "裸聊", "好强", "奸人", "女子好")]
     )
 )
+
+
+def test_chinese_numerals_written_as_digits_or_financial_forms() -> None:
+    from qunzu.review.compiler import numeral_variants
+
+    assert set(numeral_variants("六合彩")) == {"6合彩", "陆合彩"}
+    assert "64" not in numeral_variants("六四") and {"6四", "陆肆", "六4"} <= set(numeral_variants("六四"))
+    assert numeral_variants("赌博") == [] and numeral_variants("一二三四") == []  # none, or too many
+    eng = ReviewEngine.build(
+        Lexicon.from_entries([LexiconEntry("六合彩", exceptions=("六合彩票店",)), LexiconEntry("一夜情")])
+    )
+    text = "买⑥合彩，找1 夜 情"
+    hits = eng.scan(text).hits
+    assert [(h.term, text[h.start : h.end], h.via) for h in hits] == [
+        ("六合彩", "⑥合彩", "numeral"),
+        ("一夜情", "1 夜 情", "numeral"),
+    ]
+    assert [(h.term, h.excepted) for h in eng.scan("楼下的陆合彩票店").hits] == [("六合彩", True)]
+    assert eng.scan("2016合彩").terms == [] and eng.scan("一夜情").hits[0].via == "text"

@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.util import cache_from_source
-from itertools import accumulate
+from itertools import accumulate, product
 from pathlib import Path
 
 import daachorse
@@ -31,9 +31,16 @@ from qunzu.review.lexicon import Lexicon
 from qunzu.review.model import LexiconEntry
 from qunzu.review.textview import Normalizer
 
-FORMAT_VERSION = 14
-KIND_TEXT, KIND_PINYIN, KIND_INITIALS, KIND_EXCEPTION = 0, 1, 2, 3
-VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials"}
+FORMAT_VERSION = 15
+KIND_TEXT, KIND_PINYIN, KIND_INITIALS, KIND_EXCEPTION, KIND_NUMERAL = 0, 1, 2, 3, 4
+VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials", KIND_NUMERAL: "numeral"}
+
+# Chinese numerals written as digits (6合彩) or in their financial forms (陆合彩): each numeral of a term either way
+DIGIT_OF = dict(zip("〇零一二三四五六七八九", "00123456789", strict=True))
+FINANCIAL_OF = dict(zip("一二三四五六七八九", "壹贰叁肆伍陆柒捌玖", strict=True))
+MAX_NUMERALS = 3  # a term with more numerals gets no variants (3**3 - 1 = 26 at most)
+_NUMERAL = re.compile(f"[{''.join(DIGIT_OF)}]").search
+_HAN_CHAR = re.compile(f"[{pinyin.HAN}]").search
 
 # (term, category, action, normalised term, own gap offsets, leading alnum run, trailing alnum run)
 EntryInfo = tuple[str, str, str, str, tuple[int, ...], int, int]
@@ -278,6 +285,36 @@ class Compiled:
 _ALNUM_RUN = re.compile("[0-9A-Za-z]*").match
 
 
+def numeral_variants(folded: str) -> list[str]:
+    """A normalised term with its Chinese numerals written as ASCII digits or in their financial forms, each
+    numeral as written or either way (六合彩: 6合彩, 陆合彩; 一夜情: 1夜情, 壹夜情). Only for terms with one to
+    MAX_NUMERALS numerals, and a variant must keep a Han character that is not a digit: 六四 written 64 is any
+    number, 6四 or 陆肆 is not. Digits at a variant's edge must sit on a word edge like any Latin edge (rule R4:
+    16合彩 is not 6合彩)."""
+    if _NUMERAL(folded) is None:
+        return []
+    at = [i for i, ch in enumerate(folded) if ch in DIGIT_OF]
+    if len(at) > MAX_NUMERALS:
+        return []
+    out: dict[str, None] = {}
+    for choice in product((None, DIGIT_OF, FINANCIAL_OF), repeat=len(at)):
+        chars = list(folded)
+        for i, table in zip(at, choice, strict=True):
+            if table is not None:
+                chars[i] = table.get(chars[i], chars[i])
+        variant = "".join(chars)
+        if variant != folded and _HAN_CHAR(variant) is not None:
+            out[variant] = None
+    return list(out)
+
+
+def latin_edges(folded: str) -> tuple[int, int]:
+    """How many ASCII letters and digits a normalised term starts and ends with (rule R4 looks at them)."""
+    lead = _alnum_run(folded) if folded[0].isascii() else 0
+    trail = _alnum_run(folded[::-1]) if folded[-1].isascii() else 0
+    return lead, trail
+
+
 def _alnum_run(s: str) -> int:
     """How many ASCII letters and digits `s` starts with."""
     match = _ALNUM_RUN(s)
@@ -371,6 +408,7 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
     new_pattern = pattern_ids.setdefault
     rows: list[tuple[LexiconEntry, str, tuple[int, ...], list[pinyin.Spelling]]] = []
     more: dict[int, tuple[list[pinyin.Spelling], list[str]]] = {}  # initials and exceptions, when an entry has them
+    numerals: dict[int, list[str]] = {}  # numeral_variants of a term, when it has Chinese numerals
     skipped: list[str] = []
     bounds_of: dict[str, tuple[int, ...]] = {}  # reading lengths -> syllable bounds, shared
     term_spellings, normalize = pinyin.term_spellings, norm.normalize
@@ -382,6 +420,11 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
             skipped.append(entry.term)
             continue
         new_pattern(folded, len(pattern_ids))
+        variants = numeral_variants(folded) if han else []
+        if variants:
+            numerals[len(rows)] = variants
+            for variant in variants:
+                new_pattern(variant, len(pattern_ids))
         if len(han) < 2:
             spellings = no_spellings
         elif len(han) != len(folded):  # Han and other characters: rare
@@ -404,6 +447,7 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
         if entry.pinyin_initials or entry.exceptions:
             initials = pinyin.term_initials(spellings) if entry.pinyin_initials else []
             excs = [x for x in map(normalize, entry.exceptions) if x]
+            excs += [v for x in excs for v in numeral_variants(x)]  # 陆合彩票 is an exception as 六合彩票 is
             for spelled, _ in initials:
                 new_pattern(spelled, len(pattern_ids))
             for exc in excs:
@@ -428,8 +472,7 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
         targets: list[tuple[Target, ...]] = [()] * fold_base
         max_han = 1  # syllable bounds: one more than the syllables
         for idx, (entry, folded, gaps, spellings) in enumerate(rows):
-            lead = _alnum_run(folded) if folded[0].isascii() else 0
-            trail = _alnum_run(folded[::-1]) if folded[-1].isascii() else 0
+            lead, trail = latin_edges(folded)
             entries.append((entry.term, entry.category._value_, entry.action._value_, folded, gaps, lead, trail))
             pid = pattern_ids[folded]
             targets[pid] += ((idx, KIND_TEXT, gaps),)
@@ -438,6 +481,9 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
                 targets[pid] += ((idx, KIND_PINYIN, bounds),)
                 if len(bounds) > max_han:
                     max_han = len(bounds)
+            for variant in numerals.get(idx, ()):
+                pid = pattern_ids[variant]
+                targets[pid] += ((idx, KIND_NUMERAL, gaps),)
             if idx in more:
                 initials, excs = more[idx]
                 for letters, bounds in initials:

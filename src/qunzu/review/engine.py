@@ -17,6 +17,7 @@ from qunzu.review.cache import cached, load_cached, store_text
 from qunzu.review.compiler import (
     KIND_EXCEPTION,
     KIND_INITIALS,
+    KIND_NUMERAL,
     KIND_TEXT,
     VIA,
     BaseData,
@@ -24,6 +25,7 @@ from qunzu.review.compiler import (
     base_key,
     build_base,
     compile_lexicon,
+    latin_edges,
 )
 from qunzu.review.lexicon import Lexicon
 from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
@@ -428,8 +430,11 @@ class ReviewEngine:
         rules = self._rules
         gaps = view.gaps(s, e)
         lo, hi = view.chunk(s, e)
-        if kind == KIND_TEXT:
+        if kind == KIND_TEXT or kind == KIND_NUMERAL:
             _, _, _, term, _, lead, trail, _ = self._entries[entry]
+            if kind == KIND_NUMERAL:  # the term as this variant writes it, with its own edges (digits are edges)
+                term = folded[s:e]
+                lead, trail = latin_edges(term)
             if (lead or trail) and not rules.edges_ok(folded, s, e, lo, hi, lead, trail):
                 return False
             real = [(g, t) for g, t in gaps if g - s not in bounds]
