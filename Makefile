@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint bench bench-review browser clean-var
 
-$(STAMP): pyproject.toml src/qunzu/review/_native.c
+$(STAMP): pyproject.toml setup.py src/qunzu/review/_native.c
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

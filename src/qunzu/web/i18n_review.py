@@ -166,6 +166,7 @@ ZH: dict[str, str] = {
     "via.initials": "拼音首字母",
     "via.leet": "数字代字母",
     "via.split": "拆字",
+    "via.numeral": "数字改写",
 }
 
 EN: dict[str, str] = {
@@ -335,4 +336,5 @@ EN: dict[str, str] = {
     "via.initials": "pinyin initials",
     "via.leet": "digits for letters",
     "via.split": "split characters",
+    "via.numeral": "numerals as digits",
 }
