@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.util import cache_from_source
@@ -39,7 +40,8 @@ VIA = {KIND_TEXT: "text", KIND_PINYIN: "pinyin", KIND_INITIALS: "initials", KIND
 DIGIT_OF = dict(zip("〇零一二三四五六七八九", "00123456789", strict=True))
 FINANCIAL_OF = dict(zip("一二三四五六七八九", "壹贰叁肆伍陆柒捌玖", strict=True))
 MAX_NUMERALS = 3  # a term with more numerals gets no variants (3**3 - 1 = 26 at most)
-_NUMERAL = re.compile(f"[{''.join(DIGIT_OF)}]").search
+_NUMERALS = re.compile(f"[{''.join(DIGIT_OF)}]")
+_NUMERAL = _NUMERALS.search
 _HAN_CHAR = re.compile(f"[{pinyin.HAN}]").search
 
 # (term, category, action, normalised term, own gap offsets, leading alnum run, trailing alnum run)
@@ -296,16 +298,27 @@ def numeral_variants(folded: str) -> list[str]:
     at = [i for i, ch in enumerate(folded) if ch in DIGIT_OF]
     if len(at) > MAX_NUMERALS:
         return []
-    out: dict[str, None] = {}
-    for choice in product((None, DIGIT_OF, FINANCIAL_OF), repeat=len(at)):
-        chars = list(folded)
-        for i, table in zip(at, choice, strict=True):
-            if table is not None:
-                chars[i] = table.get(chars[i], chars[i])
-        variant = "".join(chars)
-        if variant != folded and _HAN_CHAR(variant) is not None:
-            out[variant] = None
-    return list(out)
+    pieces = [folded[i + 1 : j] for i, j in zip([-1, *at], [*at, len(folded)], strict=True)]  # around the numerals
+    options = [dict.fromkeys((folded[i], DIGIT_OF[folded[i]], FINANCIAL_OF.get(folded[i], folded[i]))) for i in at]
+    han_around = _HAN_CHAR("".join(pieces)) is not None
+    out = []
+    for choice in product(*options):
+        if not han_around and all(ch.isdigit() for ch in choice):
+            continue  # only digits: any number
+        variant = pieces[0] + "".join(ch + piece for ch, piece in zip(choice, pieces[1:], strict=True))
+        if variant != folded:
+            out.append(variant)
+    return out
+
+
+def _with_numerals(hans: list[str]) -> set[int]:
+    """The indexes of the strings that hold a Chinese numeral: one regex pass over them all, joined."""
+    joined = _JOINER.join(hans)
+    found = [m.start() for m in _NUMERALS.finditer(joined)]
+    if not found:
+        return set()
+    starts = list(accumulate((len(h) + 1 for h in hans), initial=0))
+    return {bisect_right(starts, at) - 1 for at in found}
 
 
 def latin_edges(folded: str) -> tuple[int, int]:
@@ -413,6 +426,7 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
     bounds_of: dict[str, tuple[int, ...]] = {}  # reading lengths -> syllable bounds, shared
     term_spellings, normalize = pinyin.term_spellings, norm.normalize
     no_spellings: list[pinyin.Spelling] = []
+    with_numerals = _with_numerals(all_hans)
     for i, (entry, folded, plain, han, letters, sizes) in enumerate(
         zip(lexicon.entries, all_folded, untouched, all_hans, all_letters, all_sizes, strict=True)
     ):
@@ -420,7 +434,7 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
             skipped.append(entry.term)
             continue
         new_pattern(folded, len(pattern_ids))
-        variants = numeral_variants(folded) if han else []
+        variants = numeral_variants(folded) if i in with_numerals else []
         if variants:
             numerals[len(rows)] = variants
             for variant in variants:
@@ -472,7 +486,8 @@ def compile_lexicon(lexicon: Lexicon, base: BaseData, norm: Normalizer, extra_wo
         targets: list[tuple[Target, ...]] = [()] * fold_base
         max_han = 1  # syllable bounds: one more than the syllables
         for idx, (entry, folded, gaps, spellings) in enumerate(rows):
-            lead, trail = latin_edges(folded)
+            lead = _alnum_run(folded) if folded[0].isascii() else 0  # latin_edges, without the call
+            trail = _alnum_run(folded[::-1]) if folded[-1].isascii() else 0
             entries.append((entry.term, entry.category._value_, entry.action._value_, folded, gaps, lead, trail))
             pid = pattern_ids[folded]
             targets[pid] += ((idx, KIND_TEXT, gaps),)
