@@ -20,7 +20,8 @@
  *   folded   compact folded character by character (compact itself when nothing changes), or None
  *   cuts     compact offsets where removed runs sit, then len(compact); None when nothing is removed
  *   shifts   0, then after each removed run the number of characters removed so far; None likewise
- *   flags    FLAG_LATIN: folded holds an ASCII letter a-z; FLAG_AT_DOLLAR: '@' or '$' was removed
+ *   flags    FLAG_LATIN: folded holds an ASCII letter a-z; FLAG_STAND_IN: a symbol that can stand for a
+ *            letter ('@' '$' '!' '|', digits.py) was removed
  *   words    the runs of ASCII letters and digits of folded, as bytes, in order (what digits.LatinWords
  *            looks at); meaningful only when folded is not None
  *   visible  the cuts of the removed runs that hold a visible character; None when nothing is removed
@@ -34,12 +35,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NATIVE_VERSION 7
+#define NATIVE_VERSION 8
 #define CLASS_SOFT 1
 #define CLASS_HARD 2
 #define CLASS_INVISIBLE 3
 #define FLAG_LATIN 1
-#define FLAG_AT_DOLLAR 2
+#define FLAG_STAND_IN 2
 
 typedef struct {
     Py_ssize_t kept;     /* characters written to compact */
@@ -124,8 +125,8 @@ add_word(State *st, const Py_UCS4 *folded, Py_ssize_t start, Py_ssize_t end)
                     st->run_visible = 1;                                                                  \
                 }                                                                                         \
                 st->removed++;                                                                            \
-                if (c == '@' || c == '$') {                                                               \
-                    st->flags |= FLAG_AT_DOLLAR;                                                          \
+                if (c == '@' || c == '$' || c == '!' || c == '|') {                                       \
+                    st->flags |= FLAG_STAND_IN;                                                          \
                 }                                                                                         \
                 continue;                                                                                 \
             }                                                                                             \
@@ -793,7 +794,7 @@ exec_module(PyObject *module)
 {
     if (PyModule_AddIntConstant(module, "VERSION", NATIVE_VERSION) < 0 ||
         PyModule_AddIntConstant(module, "FLAG_LATIN", FLAG_LATIN) < 0 ||
-        PyModule_AddIntConstant(module, "FLAG_AT_DOLLAR", FLAG_AT_DOLLAR) < 0) {
+        PyModule_AddIntConstant(module, "FLAG_STAND_IN", FLAG_STAND_IN) < 0) {
         return -1;
     }
     return 0;

@@ -4,7 +4,7 @@ from typing import Any
 
 VERSION: int
 FLAG_LATIN: int
-FLAG_AT_DOLLAR: int
+FLAG_STAND_IN: int
 
 def fold_view(
     text: str, classes: bytes, fold: bytes, /

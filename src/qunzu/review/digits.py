@@ -10,10 +10,11 @@ Both digit readings are made only where a digit cannot be an ordinary number or 
   tone digit inside it, and every tone digit inside it must fall on a syllable boundary of the spelling, as a
   separator must (rule R6). "a1b2", "mp3", "h264", "win10" or "2024" never read as pinyin ("b", "mp", "h"
   are no syllables; 6 is no tone; "10" is two digits in a row).
-* Look-alike digits (leetspeak: 0 o, 1 i or l, 3 e, 4 a, 5 s, 7 t, @ a, $ s). A word written in ASCII and
-  made only of letters and these stand-ins, with at least two letters and more letters than stand-ins, at
-  most three 1s; read with letters, the whole word must be a Latin term of the lexicon. The word's own edges
-  are the term's edges, whatever the term's length (rule R4 without its exemption for long terms):
+* Look-alike digits (leetspeak: 0 o, 1 i or l, 3 e, 4 a, 5 s, 7 t, @ a, $ s, ! i, | i or l). A word written
+  in ASCII and made only of letters and these stand-ins, with at least two letters and more letters than
+  stand-ins, at most three 1s or |s; read with letters, the whole word must be a Latin term of the lexicon.
+  The word's own edges are the term's edges, whatever the term's length (rule R4 without its exemption for
+  long terms):
   "v1agra", "c0caine", "s3x", "c@sino" are found; "a1b2" (2 stands for no letter), "2024", "b4", "5s" never
   are.
 
@@ -40,12 +41,13 @@ _DIGITS = re.compile("[0-9]+")
 _TONE_WORD = re.compile("[a-z]+(?:[0-5][a-z]+)+[0-5]?")  # a tone digit between letters, never two in a row
 _TONE_DIGIT = re.compile("[0-5]")
 
-LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}  # and 1: i or l
+LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "1"}  # 1 and |: i or l
 _LEET_TABLE = str.maketrans(LEET)
-_LEET_AT = re.compile("[013457@$](?:(?<=[A-Za-z].)|(?=[A-Za-z]))")  # a stand-in next to a letter
+_LEET_AT = re.compile("[013457@$!|](?:(?<=[A-Za-z].)|(?=[A-Za-z]))")  # a stand-in next to a letter
 _LEET_DIGIT_AT = re.compile("[013457](?:(?<=[a-z].)|(?=[a-z]))")
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@$")
-MAX_ONES = 3  # a "1" reads as i or as l: at most 2**3 readings of one word
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@$!|")
+MAX_ONES = 3  # a "1" (or "|") reads as i or as l: at most 2**3 readings of one word
+_SYMBOLS = "@$!|"  # stand-ins that normalisation removes (the folded text has no trace of them)
 
 Extra = tuple[int, int, int, int, int]  # (original start, original end, entry, folded start, folded end)
 WordInfo = tuple[tuple[str, ...], bool, bool]  # (its pinyin runs, a tone word, maybe look-alike digits)
@@ -57,7 +59,7 @@ def leet_shape(word: str) -> bool:
     return (
         2 <= letters
         and len(word) - letters < letters
-        and word.count("1") <= MAX_ONES
+        and word.count("1") + word.count("|") <= MAX_ONES
         and not any(d in word for d in "2689")
     )
 
@@ -180,9 +182,9 @@ def leet_candidates(view: TextView, find: Finder, targets: Sequence[tuple[Target
             continue
         for entry in _leet_entries(word, find, targets):
             fa, fb = a, b - 1
-            while text[fa] in "@$":
+            while text[fa] in _SYMBOLS:
                 fa += 1
-            while text[fb] in "@$":
+            while text[fb] in _SYMBOLS:
                 fb -= 1
             found.append((a, b, entry, view.folded_index(fa), view.folded_index(fb) + 1))
     return found

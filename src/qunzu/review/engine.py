@@ -32,12 +32,12 @@ from qunzu.review.mixed import Candidate, mixed_candidates, syllable_table
 from qunzu.review.model import Action, Category, Hit, ScanResult, gc_paused, new_hit, new_result
 from qunzu.review.pinyin import SyllableChecker
 from qunzu.review.rules import MAX_GAP, MAX_SYMBOL_GAP, NATURAL_GAP, Rules
-from qunzu.review.textview import FLAG_AT_DOLLAR, FLAG_LATIN, NATIVE, Normalizer, TextView
+from qunzu.review.textview import FLAG_LATIN, FLAG_STAND_IN, NATIVE, Normalizer, TextView
 from qunzu.review.words import MAX_WORD
 
 _HAS_LATIN = re.compile("[a-z]").search
 _HAS_UPPER = re.compile("[A-Z]").search
-_AT_OR_DOLLAR = re.compile("[@$]").search
+_STAND_IN = re.compile("[@$!|]").search  # symbols that can stand for letters (digits.LEET)
 _HAS_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U000323af]").search
 _COMPILED_NAME = re.compile("lexicon-[0-9a-f]{32}[.]bin")
 _BY_STRENGTH = {a.strength: a for a in Action}
@@ -218,7 +218,7 @@ class ReviewEngine:
         extra: list[digits.Extra] = []
         if leet or (
             len(view.compact) != len(view.text)
-            and (_AT_OR_DOLLAR(view.removed()) if flags is None else flags & FLAG_AT_DOLLAR)
+            and (_STAND_IN(view.removed()) if flags is None else flags & FLAG_STAND_IN)
         ):
             extra = digits.leet_candidates(view, find, targets)
         if not raw and not accepted and not mixed and not extra and not splits:

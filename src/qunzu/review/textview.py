@@ -38,9 +38,9 @@ from types import ModuleType
 
 from qunzu.review.charmap import CharTables, ranges
 
-NATIVE_VERSION = 7  # the _native.c this code was written for (its VERSION)
+NATIVE_VERSION = 8  # the _native.c this code was written for (its VERSION)
 FLAG_LATIN = 1  # _native.fold_view's flags: the folded text holds an ASCII letter a-z
-FLAG_AT_DOLLAR = 2  # "@" or "$" was removed
+FLAG_STAND_IN = 2  # a symbol that can stand for a letter ("@", "$", "!", "|"; digits.py) was removed
 
 
 def _load_native() -> ModuleType | None:
@@ -48,7 +48,7 @@ def _load_native() -> ModuleType | None:
         from qunzu.review import _native
     except ImportError:  # not built: the Python path
         return None
-    same = (_native.VERSION, _native.FLAG_LATIN, _native.FLAG_AT_DOLLAR) == (NATIVE_VERSION, FLAG_LATIN, FLAG_AT_DOLLAR)
+    same = (_native.VERSION, _native.FLAG_LATIN, _native.FLAG_STAND_IN) == (NATIVE_VERSION, FLAG_LATIN, FLAG_STAND_IN)
     return _native if same else None  # a stale build (pip install -e . again rebuilds it) is not used
 
 
