@@ -219,3 +219,41 @@ async def test_a_review_decision_reaches_only_the_author_live(api, client, conta
         await _next(ws_m, "review_decided", timeout=0.5)
     await ws_a.close()
     await ws_m.close()
+
+
+async def test_a_taken_down_profile_is_told_to_its_author_only(api, client, container, live) -> None:
+    """A reviewer's rejection of a flagged announcement or nickname takes it down; the group sees the new profile
+    (group_updated), and only the author learns why (profile_taken_down, with the reason code)."""
+    from tests.compliance.test_art06_identity import staff
+
+    author, member = await api.user(), await api.user(nickname="兼职日结QZ-TEST-FLAG")
+    reviewer = await staff(api, container, "reviewer")
+    code = await api.create_group(author)
+    await api.join(member, code)
+    ws_a, ws_m = await _connect(live, author), await _connect(live, member)
+    await _next(ws_a, "ready")
+    await _next(ws_m, "ready")
+    r = await client.patch(f"/api/v1/groups/{code}", json={"announcement": "QZ-TEST-FLAG 加群"}, headers=api.h(author))
+    assert r.status_code == 200
+    assert (await _next(ws_m, "group_updated"))["announcement"] == "QZ-TEST-FLAG 加群"
+    queue = (await client.get("/api/v1/staff/review/queue", headers=api.h(reviewer))).json()
+    by_kind = {item["kind"]: item["id"] for item in queue}
+    for kind, reason in (("group_announcement", "advertising"), ("nickname", "fraud")):
+        r = await client.post(
+            f"/api/v1/staff/review/items/{by_kind[kind]}/decide",
+            json={"approve": False, "reason_code": reason},
+            headers=api.h(reviewer),
+        )
+        assert r.status_code == 204
+    assert (await _next(ws_m, "group_updated"))["announcement"] == ""
+    frame = await _next(ws_a, "profile_taken_down")
+    assert frame == {"type": "profile_taken_down", "kind": "group_announcement", "group": code, "reason": "advertising",
+                     "ts": frame["ts"]}  # fmt: skip
+    frame = await _next(ws_m, "profile_taken_down")
+    assert (frame["kind"], frame["group"], frame["reason"]) == ("nickname", None, "fraud")
+    with pytest.raises(TimeoutError):  # the member did not write the announcement; the author's nickname stands
+        await _next(ws_m, "profile_taken_down", timeout=0.5)
+    with pytest.raises(TimeoutError):
+        await _next(ws_a, "profile_taken_down", timeout=0.5)
+    await ws_a.close()
+    await ws_m.close()

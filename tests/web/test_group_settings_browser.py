@@ -91,3 +91,30 @@ def test_a_change_made_while_a_member_was_offline_shows_when_the_page_reconnects
     expect(guest.page.locator("#announcement-text")).to_have_text("改到晚上七点")
     expect(guest.page.locator(".chat-title h1")).to_have_text("读书会·夜场")
     assert owner.errors == [] and guest.errors == []
+
+
+def test_a_rejected_announcement_is_taken_down_and_the_owner_is_told_why(person: MakePerson) -> None:
+    from tests.web.test_review_browser import reviewer
+
+    owner, guest, code = _group_of_two(person)
+    owner.goto(f"/g/{code}/settings")
+    owner.page.get_by_label("群公告").fill("周末团购 QZ-TEST-FLAG")  # flagged: shown at once, and queued
+    owner.page.get_by_role("button", name="保存").click()
+    expect(owner.page).to_have_url(re.compile(rf"/g/{code}$"))
+    expect(owner.page.locator("#announcement-text")).to_have_text("周末团购 QZ-TEST-FLAG")
+    owner.wait_live()
+    guest.goto(f"/g/{code}")
+    guest.wait_live()
+
+    staff = reviewer(person)
+    staff.goto("/staff/review")
+    item = staff.page.locator("#content-queue li.content-item").filter(has_text="周末团购")
+    expect(item).to_contain_text("群公告")
+    item.get_by_role("button", name=re.compile("^驳回")).click()
+    expect(staff.page.get_by_role("status")).to_contain_text("已处理")
+
+    expect(owner.page.locator("#announcement")).to_be_hidden()  # live, for everyone in the group
+    expect(guest.page.locator("#announcement")).to_be_hidden()
+    expect(owner.page.locator("#chat-error")).to_contain_text("你设置的群公告未通过审核（其他），已被撤下")
+    expect(guest.page.locator("#chat-error")).to_be_hidden()  # only the author is told
+    assert owner.errors == [] and guest.errors == [] and staff.errors == []

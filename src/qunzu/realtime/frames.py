@@ -39,6 +39,12 @@ def member_frame(
     return _dump({"type": type_, "group": group, "user": user, "role": role, "member_count": member_count, "ts": ts})
 
 
+def profile_taken_down_frame(kind: str, *, group: str | None, reason: str | None, ts: int) -> str:
+    """To the author only: a reviewer rejected their group name, description or announcement (`group` is the
+    group's code) or their nickname (`group` is null), and it was taken down."""
+    return _dump({"type": "profile_taken_down", "kind": kind, "group": group, "reason": reason, "ts": ts})
+
+
 def review_decided_frame(
     group: str, *, message_id: int, client_msg_id: str, decision: str, reason: str | None, seq: int | None, ts: int
 ) -> str:

@@ -19,6 +19,7 @@ from qunzu.services.events import (
     MembershipChanged,
     MessageDeleted,
     MessagePosted,
+    ProfileTakenDown,
     ReviewDecided,
 )
 from qunzu.services.messages import fetch_frames_range
@@ -51,6 +52,15 @@ def to_realtime(event: Any) -> Event | None:
             seq=event.seq,
             frame=frames.message_deleted_frame(
                 event.group_code, message_id=event.message_id, seq=event.seq, ts=event.ts_ms
+            ),
+        )
+    if isinstance(event, ProfileTakenDown):
+        return Event(
+            kind="user",
+            group_id=event.group_id or 0,  # a user event goes to the user's connections, whatever the group
+            user_id=event.author_id,
+            frame=frames.profile_taken_down_frame(
+                event.kind, group=event.group_code, reason=event.reason, ts=event.ts_ms
             ),
         )
     if isinstance(event, ReviewDecided):

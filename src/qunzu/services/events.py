@@ -53,6 +53,19 @@ class GroupProfileChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileTakenDown:
+    """A reviewer rejected a flagged group name, description or announcement, or nickname, and it was taken down;
+    told to its author only (the group sees the new profile through GroupProfileChanged)."""
+
+    author_id: int
+    kind: str  # group_name | group_description | group_announcement | nickname
+    group_id: int | None
+    group_code: str | None
+    reason: str | None
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewDecided:
     """A reviewer decided on a message; told to its author only."""
 

@@ -17,7 +17,7 @@ from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS, require_staff
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from qunzu.review import Lexicon, ScanResult
 from qunzu.services.context import Ctx
-from qunzu.services.events import GroupProfileChanged, MessageDeleted, MessagePosted, ReviewDecided
+from qunzu.services.events import GroupProfileChanged, MessageDeleted, MessagePosted, ProfileTakenDown, ReviewDecided
 from qunzu.services.messages import message_payload, stored_view
 from qunzu.services.review_runtime import ReviewRuntime
 from qunzu.services.views import UserView
@@ -169,7 +169,7 @@ async def decide_item(
         if item.kind == "message":
             await _decide_message(uow, item, approve=approve, staff=staff, reason=reason_code, ctx=ctx)
         elif not approve:
-            removed = await _remove_profile_text(uow, item, ctx)
+            removed = await _remove_profile_text(uow, item, reason_code, ctx)
         await uow.conn.execute(
             update(review_items)
             .where(review_items.c.id == item_id)
@@ -209,10 +209,12 @@ async def decide_item(
         await uow.commit()
 
 
-async def _remove_profile_text(uow: UnitOfWork, item: Any, ctx: Ctx) -> bool:
+async def _remove_profile_text(uow: UnitOfWork, item: Any, reason: str | None, ctx: Ctx) -> bool:
     """A rejected group name, description or announcement, or nickname, is taken down where it is still in
     place (an edit since then has already replaced it): a name gives way to the group's code, a description or
-    announcement to nothing, a nickname to 用户<id>. The text itself stays in the review record."""
+    announcement to nothing, a nickname to 用户<id>. The text itself stays in the review record. The author is
+    told at once, on their own connections."""
+    ts_ms = int(ctx.now.timestamp() * 1000)
     field = PROFILE_FIELDS.get(item.kind)
     if field is not None:
         stmt = (
@@ -224,7 +226,8 @@ async def _remove_profile_text(uow: UnitOfWork, item: Any, ctx: Ctx) -> bool:
         row = (await uow.conn.execute(stmt)).one_or_none()
         if row is None:  # gone, or edited since: the text is no longer shown
             return False
-        uow.collect(GroupProfileChanged.of(row, int(ctx.now.timestamp() * 1000)))
+        uow.collect(GroupProfileChanged.of(row, ts_ms))
+        uow.collect(ProfileTakenDown(item.author_id, item.kind, row.id, row.code, reason, ts_ms))
         return True
     if item.kind == "nickname":
         user_id = int(item.target_id)
@@ -233,7 +236,10 @@ async def _remove_profile_text(uow: UnitOfWork, item: Any, ctx: Ctx) -> bool:
             .where(users.c.id == user_id, users.c.nickname == item.text)
             .values(nickname=removed_nickname(user_id))
         )
-        return bool(result.rowcount)
+        if not result.rowcount:
+            return False
+        uow.collect(ProfileTakenDown(user_id, "nickname", None, None, reason, ts_ms))
+        return True
     return False
 
 

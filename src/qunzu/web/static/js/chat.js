@@ -285,6 +285,17 @@ function reviewRejected(frame) {
   }
 }
 
+/** A reviewer took down my group name, description or announcement, or my nickname (only I get this frame).
+ *  This group's page shows the new profile through group_updated; here I am told why. */
+function profileTakenDown(frame) {
+  if (frame.group !== null && frame.group !== code) return; // another group's: its own page says so
+  const reason = frame.reason ? t(`reason.${frame.reason}`) : t("reason.other");
+  const what = t(`content.field.${frame.kind}`);
+  const text = t("chat.taken_down", { what, reason });
+  showError(errorBox, text);
+  announceText(text);
+}
+
 function settle(clientId, message) {
   if (message && message.seq === null) {
     const node = pending.get(clientId);
@@ -428,6 +439,9 @@ function onFrame(frame) {
       break;
     case "review_decided":
       if (frame.decision === "rejected") reviewRejected(frame);
+      break;
+    case "profile_taken_down":
+      profileTakenDown(frame);
       break;
     case "member_joined":
     case "member_left":
