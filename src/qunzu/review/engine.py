@@ -458,10 +458,44 @@ class ReviewEngine:
     def _pinyin_valid(
         self, view: TextView, s: int, e: int, bounds: tuple[int, ...], gaps: list[tuple[int, str]]
     ) -> bool:
-        if any(g not in bounds or self._too_long(t) for g, t in gaps):
+        """R1 and R6 for a pinyin match with gaps at `gaps` (offsets from s). A match spelled letter by letter
+        ("d a m a", every letter standing alone) may have gaps inside syllables; then the letters around it,
+        spaced out or not, are what must read as whole syllables ("w o y a o d a m a" yes, "a d a m a n t" no)."""
+        if any(self._too_long(t) for _, t in gaps):
             return False
-        lo, hi = view.chunk(s, e)
+        if all(g in bounds for g, _ in gaps):
+            lo, hi = view.chunk(s, e)
+        elif len(gaps) == e - s - 1 and len(bounds) > 2:  # a gap after every letter, a term of two syllables or more
+            lo, hi = self._letter_run(view, s, e)
+        else:
+            return False
         return self._rules.pinyin_context_ok(view.folded, s, e, lo, hi)
+
+    def _letter_run(self, view: TextView, s: int, e: int) -> tuple[int, int]:
+        """The folded bounds of the letters read with a letter-spaced match: letters glued to it or to them, and
+        across a short gap (R1) a letter that stands alone ("w o y a o" before "d a m a"; not "online" after
+        "b a i j i a l e")."""
+        folded, n = view.folded, len(view.folded)
+
+        def letter(at: int) -> bool:
+            return 0 <= at < n and "a" <= folded[at] <= "z"
+
+        def gap(at: int) -> list[tuple[int, str]]:  # the visible removed run between folded[at - 1] and folded[at]
+            return view.gaps(at - 1, at + 1)
+
+        def alone(at: int) -> bool:
+            return (not letter(at - 1) or bool(gap(at))) and (not letter(at + 1) or bool(gap(at + 1)))
+
+        def joins(at: int, beyond: int) -> bool:  # may the letter at `beyond` be read with the one across `at`
+            found = gap(at)
+            return not found or (not any(self._too_long(t) for _, t in found) and alone(beyond))
+
+        lo, hi = s, e
+        while letter(lo - 1) and joins(lo, lo - 1):
+            lo -= 1
+        while letter(hi) and joins(hi, hi):
+            hi += 1
+        return lo, hi
 
     def _gap_kind(self, gap: str) -> tuple[bool, bool]:
         """(R1: the gap is too long, every visible character of it is a natural separator), remembered for

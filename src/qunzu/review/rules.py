@@ -22,7 +22,9 @@ R5 Letter spacing. Across a gap between two Latin characters, both neighbouring 
 R6 Pinyin syllables. A pinyin match must start and end on syllable boundaries: the Latin letters glued to it
    on either side must read as whole pinyin syllables ("woyaodama" yes, "adamant" no), and any gap inside it
    must fall between two syllables of the term ("da ma" yes, "Adam a" no); so must a tone digit ("da4ma2",
-   digits.py).
+   digits.py). A term of two syllables or more spelled letter by letter ("d a m a", "l-i-u-h-e-c-a-i") may have
+   gaps inside syllables; the letters around it, spaced out or not, must then read as whole syllables
+   ("w o y a o d a m a" yes, "a d a m a n t" no).
 R7 Look-alike digits ("v1agra"): read only in a whole ASCII word that is exactly a Latin term (digits.py).
 """
 
