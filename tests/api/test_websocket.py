@@ -168,16 +168,22 @@ async def test_ping_pong(api, live) -> None:
     await ws.close()
 
 
-async def test_a_review_decision_reaches_only_the_author_live(api, client, container, live) -> None:
+async def _author_member_reviewer(api, container, live, **member_fields):
+    """A group of an author and a member, both connected and ready, and a reviewer."""
     from tests.compliance.test_art06_identity import staff
 
-    author, member = await api.user(), await api.user()
+    author, member = await api.user(), await api.user(**member_fields)
     reviewer = await staff(api, container, "reviewer")
     code = await api.create_group(author)
     await api.join(member, code)
     ws_a, ws_m = await _connect(live, author), await _connect(live, member)
     await _next(ws_a, "ready")
     await _next(ws_m, "ready")
+    return author, reviewer, code, ws_a, ws_m
+
+
+async def test_a_review_decision_reaches_only_the_author_live(api, client, container, live) -> None:
+    author, reviewer, code, ws_a, ws_m = await _author_member_reviewer(api, container, live)
     held = (await api.post(author, code, "QZ-TEST-HOLD 第一条")).json()
     flagged = (await api.post(author, code, "QZ-TEST-FLAG 第二条")).json()
     assert held["seq"] is None and flagged["seq"] == 1
@@ -224,15 +230,7 @@ async def test_a_review_decision_reaches_only_the_author_live(api, client, conta
 async def test_a_taken_down_profile_is_told_to_its_author_only(api, client, container, live) -> None:
     """A reviewer's rejection of a flagged announcement or nickname takes it down; the group sees the new profile
     (group_updated), and only the author learns why (profile_taken_down, with the reason code)."""
-    from tests.compliance.test_art06_identity import staff
-
-    author, member = await api.user(), await api.user(nickname="兼职日结QZ-TEST-FLAG")
-    reviewer = await staff(api, container, "reviewer")
-    code = await api.create_group(author)
-    await api.join(member, code)
-    ws_a, ws_m = await _connect(live, author), await _connect(live, member)
-    await _next(ws_a, "ready")
-    await _next(ws_m, "ready")
+    author, reviewer, code, ws_a, ws_m = await _author_member_reviewer(api, container, live, nickname="兼职日结QZ-TEST-FLAG")
     r = await client.patch(f"/api/v1/groups/{code}", json={"announcement": "QZ-TEST-FLAG 加群"}, headers=api.h(author))
     assert r.status_code == 200
     assert (await _next(ws_m, "group_updated"))["announcement"] == "QZ-TEST-FLAG 加群"
