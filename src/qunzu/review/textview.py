@@ -346,44 +346,37 @@ class TextView:
         """Visible separator runs inside a folded span: (folded offset where the gap sits, its text)."""
         if len(self.compact) == len(self.text):
             return []
-        ccum, shift = self.cuts()
+        ccum, _ = self.cuts()
         k0, k1 = bisect_right(ccum, self._c(fs)), bisect_right(ccum, self._c(fe - 1))
         if k0 == k1:
             return []
-        parts, text, invisible, src = self._parts, self.text, self._norm.invisible, self._src
+        invisible, run = self._norm.invisible, self.run
         out = []
         for k in range(k0, k1):
-            cut = ccum[k]
-            gap = parts[2 * k + 1] if parts is not None else text[cut + shift[k] : cut + shift[k + 1]]
+            gap = run(k)
             if not invisible(gap):
-                out.append((cut if src is None else bisect_left(src, cut), gap))
+                out.append((self._f(ccum[k]), gap))
         return out
 
     def chunk(self, fs: int, fe: int) -> tuple[int, int]:
-        """Folded bounds of the text around a span that no removed visible separator interrupts: from the
-        nearest visible removed run at or before the span to the nearest one after it (a walk from the span
-        over the runs, which stops at the first visible one: most runs are)."""
+        """Folded bounds of the text around a span that no removed visible separator interrupts."""
         compact = self.compact
         if len(compact) == len(self.text):
             return 0, len(self.folded)
+        visible = self.visible if self.visible is not None else self._visible_cuts()
         src = self._src
         c0, c1 = (fs, fe - 1) if src is None else (src[fs], src[fe - 1])
-        visible = self.visible
-        if visible is not None:  # from the C pass
-            i, j = bisect_right(visible, c0), bisect_right(visible, c1)
-            lo = visible[i - 1] if i else 0
-            hi = visible[j] if j < len(visible) else len(compact)
-        else:
-            ccum, _ = self.cuts()
-            invisible, run, last = self._norm.invisible, self.run, len(ccum) - 1
-            i = bisect_right(ccum, c0, 0, last) - 1
-            while i >= 0 and invisible(run(i)):
-                i -= 1
-            j = bisect_right(ccum, c1, 0, last)
-            while j < last and invisible(run(j)):
-                j += 1
-            lo = ccum[i] if i >= 0 else 0
-            hi = ccum[j] if j < last else len(compact)
+        i, j = bisect_right(visible, c0), bisect_right(visible, c1)
+        lo = visible[i - 1] if i else 0
+        hi = visible[j] if j < len(visible) else len(compact)
         if src is None:
             return lo, hi
         return self._f(lo), (self._f(hi) if hi < len(compact) else len(self.folded))
+
+    def _visible_cuts(self) -> list[int]:
+        """The cuts of the removed runs that are visible (not only zero-width characters); the C pass gives
+        them with the view, the Python path works them out when first asked."""
+        ccum, _ = self.cuts()
+        invisible, run = self._norm.invisible, self.run
+        self.visible = visible = [ccum[k] for k in range(len(ccum) - 1) if not invisible(run(k))]
+        return visible
