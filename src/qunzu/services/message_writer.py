@@ -11,6 +11,20 @@ own few statements with the lists bound as one array parameter, so their text ne
 and their plans stay on the indexes (storage/post_batch_pg.py: unnest and ANY, on the writer's own connection and
 thread; storage/post_batch_sqlite.py: json_each, on the writer thread's sqlite3 connection). The decisions in
 between (`_plan`, `_finish`) are the same code for both.
+
+One bad post never fails the others. A post the rules refuse (not a member, group closed, ...) gets its own error
+from `_plan` and the rest of the batch goes on. A post that makes the write itself fail (the database refuses one
+of its values, as PostgreSQL refuses a NUL character in a text) fails the whole transaction, and then nothing of
+the batch was stored; the batch is then bisected (`_isolate`): each half is written as a batch of its own,
+recursively, until the failing post is alone. The others are stored and acknowledged, each after the commit of
+the half that holds it, and the failing post alone gets its error: `validation_failed` (422) when the database
+refused one of its values (a data exception, SQLSTATE class 22, told by the exception's class), else
+`service_unavailable` (503, retry with the same client_msg_id). A batch of n with one such post costs about
+2 log2(n) extra writes, at most 2n; a half that fails because the database is out of reach (storage/outage.py)
+stops the bisection and everything not yet written gets 503 at once. Sequence numbers stay gapless: a failed
+write rolled back entirely (on PostgreSQL the write is one statement, or one transaction with the review items;
+on SQLite one BEGIN IMMEDIATE ... COMMIT), and each half numbers its messages when it is written. The fast path,
+a batch that does not fail, is unchanged. `qunzu_writer_isolated_failures` counts the posts found this way.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine
 
 from qunzu.domain.documents import DocumentKind, check_agreement_current
@@ -31,13 +45,14 @@ from qunzu.domain.groupcode import parse_group_code
 from qunzu.domain.groups import check_group_open, group_closed, group_not_found
 from qunzu.domain.identity import check_verified
 from qunzu.domain.roles import GroupRole
-from qunzu.errors import Conflict, ErrorCode, Forbidden, QunzuError, Unavailable
+from qunzu.errors import Conflict, ErrorCode, Forbidden, QunzuError, Unavailable, ValidationFailed
 from qunzu.services.context import Ctx
 from qunzu.services.events import MessagePosted
 from qunzu.services.messages import message_payload, stored_view
 from qunzu.services.review import review_item_values
 from qunzu.services.views import MessageView
 from qunzu.storage.engine import create_sync_sqlite_engine
+from qunzu.storage.outage import database_unreachable, value_refused
 from qunzu.storage.post_batch_pg import PgPostStatements
 from qunzu.storage.post_batch_sqlite import SqlitePostStatements
 from qunzu.storage.uow import Database
@@ -56,6 +71,17 @@ class PostRequest:
     ctx: Ctx
     verdict: Any  # services.review.Verdict for hold / flag, else None
     future: asyncio.Future[Result] = field(repr=False)
+
+
+def _retry_later() -> Unavailable:
+    return Unavailable("The message could not be stored; retry with the same client_msg_id")
+
+
+def _alone(exc: BaseException) -> QunzuError:
+    """The outcome of a post whose write failed with nothing else in its batch."""
+    if value_refused(exc):  # the database refused a value of this post (e.g. a NUL character): retrying cannot help
+        return ValidationFailed("The message contains characters that cannot be stored", details={"field": "text"})
+    return _retry_later()
 
 
 def _settle(req: PostRequest, *, result: Result | None = None, error: BaseException | None = None) -> None:
@@ -92,12 +118,18 @@ class MessageWriter:
             registry=registry,
             buckets=(0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 1),
         )
+        self._isolated = Counter(
+            "qunzu_writer_isolated_failures",
+            "Posts that failed alone after their batch failed and was split (the other posts were stored)",
+            registry=registry,
+        )
         self.max_batch = max_batch
         self.gather_turns = gather_turns
         self._queue: asyncio.Queue[PostRequest] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.posts = 0
+        self.isolated_failures = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qunzu-sqlite-writer")
         self._sync_engine: Engine | None = None
         self._pg: PgPostStatements | None = None if db.is_sqlite else PgPostStatements(db.engine)
@@ -145,35 +177,92 @@ class MessageWriter:
             started = time.perf_counter()
             try:
                 await self._write(batch)
-            except QunzuError as exc:
-                for req in batch:
-                    _settle(req, error=exc)
-            except Exception as exc:  # the whole batch rolled back: nothing of it was stored
+            except Exception:  # after a commit (publishing its events): whoever has no outcome yet may retry
                 log.exception("message_batch_failed", size=len(batch))
                 for req in batch:
-                    _settle(
-                        req, error=Unavailable("The message could not be stored; retry with the same client_msg_id")
-                    )
-                del exc
+                    _settle(req, error=_retry_later())
             self.batches += 1
             self.posts += len(batch)
             self._batch_size.observe(len(batch))
             self._batch_seconds.observe(time.perf_counter() - started)
 
     async def _write(self, batch: list[PostRequest]) -> None:
+        """Write `batch` as one transaction; if it fails as a whole, find the posts that made it fail (`_isolate`)."""
+        try:
+            outcomes, events = await self._commit(batch)
+        except QunzuError as exc:
+            for req in batch:
+                _settle(req, error=exc)
+            return
+        except Exception as exc:  # the whole batch rolled back: nothing of it was stored
+            if len(batch) == 1:
+                log.warning("message_post_failed", error=type(exc).__name__, exc_info=not value_refused(exc))
+                _settle(batch[0], error=_alone(exc))
+            elif database_unreachable(exc):
+                log.error("message_batch_failed", size=len(batch), error=type(exc).__name__, exc_info=True)
+                for req in batch:
+                    _settle(req, error=_retry_later())
+            else:
+                log.warning("message_batch_failed_isolating", size=len(batch), error=type(exc).__name__)
+                await self._isolate(batch)
+            return
+        await self._deliver(batch, outcomes, events)
+
+    async def _isolate(self, batch: list[PostRequest]) -> bool:
+        """Bisect a failed batch: write each half as a batch of its own, recursively, so that the posts that make a
+        write fail end up alone and fail alone, and every other post is stored and acknowledged after its own
+        half's commit. One failing post in n costs about 2 log2(n) writes; at worst (all fail) 2n.
+
+        False when a half failed because the database is out of reach: what was not written yet fails at once
+        (`service_unavailable`, retry) instead of being split further; the caller stops as well."""
+        half = len(batch) // 2
+        parts = (batch[:half], batch[half:])
+        for n, part in enumerate(parts):
+            try:
+                outcomes, events = await self._commit(part)
+            except QunzuError as exc:
+                for req in part:
+                    _settle(req, error=exc)
+                continue
+            except Exception as exc:
+                if database_unreachable(exc):
+                    log.error("message_batch_failed", size=len(part), error=type(exc).__name__, exc_info=True)
+                    for rest in parts[n:]:
+                        for req in rest:
+                            _settle(req, error=_retry_later())
+                    return False
+                if len(part) == 1:
+                    self.isolated_failures += 1
+                    self._isolated.inc()
+                    log.warning("message_post_isolated", error=type(exc).__name__, exc_info=not value_refused(exc))
+                    _settle(part[0], error=_alone(exc))
+                    continue
+                if not await self._isolate(part):
+                    for req in parts[1] if n == 0 else ():
+                        _settle(req, error=_retry_later())
+                    return False
+                continue
+            await self._deliver(part, outcomes, events)
+        return True
+
+    async def _commit(self, batch: list[PostRequest]) -> tuple[dict[int, Result | QunzuError], list[Any]]:
+        """Write and commit `batch` (one transaction); each post's outcome and the events to publish. On an
+        exception nothing of the batch was stored."""
         if self.db.is_sqlite:
             # One thread hop for the whole batch (aiosqlite would hop per statement and per fetch).
             async with self.db.write_lock():
-                outcomes, events = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, self._sqlite_batch, batch
-                )
-        else:
-            # PostgreSQL: prepared array statements on the writer's own connection and thread
-            # (storage/post_batch_pg.py); write_batch_pg runs in that thread and returns plain values.
-            assert self._pg is not None
-            outcomes, events = await self._pg.run(lambda stmts: write_batch_pg(stmts, batch))
+                return await asyncio.get_running_loop().run_in_executor(self._executor, self._sqlite_batch, batch)
+        # PostgreSQL: prepared array statements on the writer's own connection and thread
+        # (storage/post_batch_pg.py); write_batch_pg runs in that thread and returns plain values.
+        assert self._pg is not None
+        return await self._pg.run(lambda stmts: write_batch_pg(stmts, batch))
+
+    async def _deliver(
+        self, batch: list[PostRequest], outcomes: dict[int, Result | QunzuError], events: list[Any]
+    ) -> None:
+        """After the commit, never before: publish the events, then give each post its outcome."""
         if events and self.db.dispatcher is not None:
-            await self.db.dispatcher(events)  # after commit, never before
+            await self.db.dispatcher(events)
         for i, req in enumerate(batch):
             outcome = outcomes[i]
             if isinstance(outcome, QunzuError):

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from qunzu.storage.outage import database_unreachable
 from qunzu.storage.post_batch import EARLIER_COLUMNS, MESSAGE_COLUMNS, REVIEW_COLUMNS
 
 T = TypeVar("T")
@@ -119,8 +120,9 @@ class PgPostStatements:
     of about one. Here the round trips are answered at once; the server's loop only hears when the batch is done
     (`run`). The work function runs in that thread, so it must not touch the server loop's objects.
 
-    Not safe for concurrent use: the one writer task of a process owns it. Any error closes the connection (the
-    next batch opens a fresh one), so a broken connection never outlives the batch that found it.
+    Not safe for concurrent use: the one writer task of a process owns it. Any error but a statement the server
+    refused closes the connection (the next batch opens a fresh one), so a broken connection never outlives the
+    batch that found it.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -199,12 +201,15 @@ class PgPostStatements:
                 conn.terminate()
 
     async def _run(self, work: Callable[[PgPostStatements], Awaitable[T]]) -> T:
-        await self._connection()
+        conn = await self._connection()
         try:
             return await work(self)
-        except BaseException:
-            # a statement error leaves the connection usable, but a lost or timed-out one does not: start afresh
-            await self._close()
+        except BaseException as exc:
+            # A statement the server refused (a bad value, a constraint) leaves the connection usable, and a batch
+            # being bisected (services/message_writer.py) keeps it; a lost or timed-out one does not: start afresh.
+            refused = isinstance(exc, asyncpg.PostgresError) and not database_unreachable(exc)
+            if not refused or conn.is_closed() or conn.is_in_transaction():
+                await self._close()
             raise
 
     def transaction(self) -> Any:
