@@ -395,6 +395,11 @@ async def run_phase(
     ph.t_end = now()
 
 
+# /metrics answers on the main listener only to the metrics token: the spawned servers get this one; for --url,
+# give the server's token in QUNZU_BENCH_METRICS_TOKEN.
+METRICS_TOKEN = os.environ.get("QUNZU_BENCH_METRICS_TOKEN") or secrets.token_urlsafe(16)
+
+
 async def writer_counters(client: httpx.AsyncClient) -> dict[str, float]:
     """The posting server's message-writer totals from /metrics (zeros when it has none)."""
     out = {"count": 0.0, "posts": 0.0, "seconds": 0.0}
@@ -404,7 +409,8 @@ async def writer_counters(client: httpx.AsyncClient) -> dict[str, float]:
         "qunzu_writer_batch_seconds_sum": "seconds",
     }
     with contextlib.suppress(httpx.HTTPError):
-        for line in (await client.get("/metrics")).text.splitlines():
+        metrics = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        for line in metrics.text.splitlines():
             name, _, value = line.partition(" ")
             if name in names:
                 out[names[name]] = float(value)
@@ -525,7 +531,8 @@ async def sign_in_staff(client: httpx.AsyncClient, username: str, password: str)
 async def connect_socket(ws_base: str, u: User, frames: Frames, ready_timeout: float) -> Sock:
     sock = Sock(u.index)
     sock.ws = await ws_connect(
-        f"{ws_base}{API}/ws?token={u.token}",
+        f"{ws_base}{API}/ws",
+        additional_headers={"Authorization": f"Bearer {u.token}"},  # never a token in the URL: URLs are logged
         compression=None,
         ping_interval=None,
         max_queue=4096,
@@ -612,6 +619,18 @@ class Spawn:
             QUNZU_DATA_DIR=str(self.tmp / "var"),
             QUNZU_PROFILE=self.args.server_profile,
             QUNZU_LOGS__LEVEL=self.args.server_log_level,
+            QUNZU_METRICS__TOKEN=METRICS_TOKEN,
+            # thousands of simulated users register and sign in from this one address
+            **{
+                f"QUNZU_THROTTLE__{name}": '{"limit": 1000000, "window_seconds": 60}'
+                for name in (
+                    "REGISTER_PER_IP",
+                    "LOGIN_PER_IP",
+                    "LOGIN_PER_ACCOUNT",
+                    "PHONE_CODE_PER_IP",
+                    "PHONE_CONFIRM_PER_IP",
+                )
+            },
             PYTHONUNBUFFERED="1",
         )
         if self.mode == "sqlite":

@@ -145,7 +145,31 @@ async def database_url(
     return pg_template
 
 
+# The suite registers and signs in dozens of users from one address: generous limits unless a module sets its own
+# (a module's `throttle` overrides are merged onto these).
+GENEROUS = {"limit": 100_000, "window_seconds": 60}
+TEST_THROTTLE: dict[str, Any] = {
+    name: GENEROUS
+    for name in (
+        "login_per_account",
+        "login_per_ip",
+        "register_per_ip",
+        "phone_code_per_account",
+        "phone_code_per_ip",
+        "phone_confirm_per_account",
+        "phone_confirm_per_ip",
+    )
+}
+
+
+# The same for server processes (tests/system, tests/web, the schemathesis run), as environment variables.
+TEST_THROTTLE_ENV = {
+    f"QUNZU_THROTTLE__{name.upper()}": '{"limit": 100000, "window_seconds": 60}' for name in TEST_THROTTLE
+}
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    overrides["throttle"] = {**TEST_THROTTLE, **overrides.get("throttle", {})}
     return load_settings(profile="test", database_url=database_url, data_dir=data_dir, **overrides)
 
 

@@ -17,7 +17,9 @@ from qunzu.services.dispatch import Dispatcher
 from qunzu.services.message_writer import MessageWriter
 from qunzu.services.passwords import Passwords
 from qunzu.services.review_runtime import ReviewRuntime, ensure_lexicon
+from qunzu.services.throttle import Throttle, make_throttle
 from qunzu.services.verifiers import IdVerifier, SmsSender, make_id_verifier, make_sms_sender
+from qunzu.services.ws_tickets import MemoryTicketStore, TicketStore, make_ticket_store
 from qunzu.storage.crypto import KeyRing, load_keyring
 from qunzu.storage.engine import create_engine
 from qunzu.storage.uow import Database
@@ -55,7 +57,9 @@ class Container:
     sms: SmsSender
     verifier: IdVerifier
     review: ReviewRuntime
+    throttle: Throttle
     extras: dict[str, Any] = field(default_factory=dict)
+    ws_tickets: TicketStore = field(default_factory=MemoryTicketStore)
 
     async def start(self) -> None:
         from qunzu.services.context import Ctx
@@ -71,6 +75,8 @@ class Container:
         await self.review.stop()
         await self.writer.stop()
         await self.dispatcher.stop()
+        await self.ws_tickets.close()
+        await self.throttle.aclose()  # after its last SMS, before the SMS sender closes
         for plugin in (self.sms, self.verifier):
             close = getattr(plugin, "aclose", None)
             if close is not None:
@@ -107,4 +113,6 @@ def build_container(settings: Settings, *, registry: CollectorRegistry | None = 
         sms=make_sms_sender(settings.identity),
         verifier=make_id_verifier(settings.identity),
         review=ReviewRuntime(db, cache_dir=Path(settings.data_dir) / "review-cache"),
+        ws_tickets=make_ticket_store(settings),
+        throttle=make_throttle(settings),
     )

@@ -64,10 +64,18 @@ def serve(
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="apply migrations first")] = True,
 ) -> None:
     """Serve the web UI, the API and the WebSocket."""
+    import os
+
     import uvicorn
 
-    from qunzu.logging import configure_logging
+    from qunzu.logging import configure_logging, uvicorn_log_config
 
+    # The app is built in uvicorn's factory from the environment: options given here are passed on to it, so the
+    # settings it sees (server.public_url follows host and port unless set) match where it listens.
+    if host is not None:
+        os.environ["QUNZU_SERVER__HOST"] = host
+    if port is not None:
+        os.environ["QUNZU_SERVER__PORT"] = str(port)
     settings = _settings()
     configure_logging(settings)
     if migrate_first:
@@ -75,12 +83,15 @@ def serve(
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         asyncio.run(upgrade(settings.effective_database_url))
+    url = settings.server.public_url.rstrip("/")
+    typer.echo(f"Qunzu 群组 serves {url} (API documentation: {url}/api/docs)")
     uvicorn.run(
         "qunzu.api.asgi:create",
         factory=True,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
+        host=settings.server.host,
+        port=settings.server.port,
         log_level=settings.logs.level.lower(),
+        log_config=uvicorn_log_config(),  # uvicorn's own, with credentials redacted from every line
         proxy_headers=False,
         ws="websockets-sansio",
         ws_max_size=1 << 20,
@@ -130,13 +141,15 @@ def admin_create(
                 nickname=nickname or username,
                 ctx=Ctx(now=datetime.now(UTC), ip="cli"),
                 password_min_length=settings.auth.password_min_length,
+                password_min_score=settings.auth.password_min_score,
                 staff_role=staff_role,
             )
         except QunzuError as exc:
             if exc.code is ErrorCode.USERNAME_TAKEN and if_missing:
                 typer.echo(f"{username} exists already; nothing changed")
                 return 0
-            typer.echo(f"refused ({exc.code.value}): {exc.message}", err=True)
+            hint = f" ({exc.details['hint']})" if exc.details.get("hint") else ""
+            typer.echo(f"refused ({exc.code.value}): {exc.message}{hint}", err=True)
             return 1
         finally:
             await container.db.dispose()

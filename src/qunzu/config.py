@@ -58,12 +58,67 @@ class AuthSettings(BaseModel):
     token_ttl_hours: int = Field(24 * 30, ge=1)
     web_session_ttl_hours: int = Field(24 * 7, ge=1)
     password_min_length: int = Field(8, ge=8, le=128)
+    password_min_score: int = Field(
+        3, ge=0, le=4, description="least zxcvbn strength score (0–4) a new password must reach; 0 turns the check off"
+    )
     cookie_secure: bool = False
+
+
+class RateLimit(BaseModel):
+    """`limit` requests per `window_seconds` (a burst of `limit`, then one every window/limit)."""
+
+    limit: int = Field(ge=1, le=1_000_000)
+    window_seconds: int = Field(ge=1, le=7 * 24 * 3600)
+
+
+DEFAULT_LOCKOUT_PERIODS = [60, 300, 900, 3600, 4 * 3600, 24 * 3600]
+LOCKOUT_CAP_SECONDS = 24 * 3600
+
+
+class ThrottleSettings(BaseModel):
+    """Sign-in, registration and phone-code throttling, and account lockout (docs/security.md)."""
+
+    login_per_account: RateLimit = Field(default_factory=lambda: RateLimit(limit=10, window_seconds=60))
+    login_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=30, window_seconds=300))
+    register_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=20, window_seconds=3600))
+    phone_code_per_account: RateLimit = Field(default_factory=lambda: RateLimit(limit=5, window_seconds=3600))
+    phone_code_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=20, window_seconds=3600))
+    phone_confirm_per_account: RateLimit = Field(default_factory=lambda: RateLimit(limit=10, window_seconds=600))
+    phone_confirm_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=30, window_seconds=600))
+    lockout_threshold: int = Field(10, ge=3, le=100, description="consecutive failed sign-ins that lock an account")
+    lockout_periods_seconds: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_LOCKOUT_PERIODS),
+        description="how long the 1st, 2nd, ... lock lasts (the last repeats); at most 24 h each",
+    )
+    lockout_forget_hours: int = Field(
+        24, ge=1, le=24 * 30, description="failures and the lock level are forgotten after this long without one"
+    )
+    ipv6_prefix: int = Field(64, ge=32, le=128, description="IPv6 sources are counted by this network prefix")
+    redis_prefix: str | None = Field(
+        None, max_length=64, description="key prefix in Redis (default: derived from the database URL)"
+    )
+
+    @field_validator("lockout_periods_seconds")
+    @classmethod
+    def _periods(cls, v: list[int]) -> list[int]:
+        if not v or len(v) > 20:
+            raise ValueError("throttle.lockout_periods_seconds needs 1–20 periods")
+        if any(p < 1 or p > LOCKOUT_CAP_SECONDS for p in v):
+            raise ValueError(f"each lockout period is 1–{LOCKOUT_CAP_SECONDS} seconds (24 h)")
+        if v != sorted(v):
+            raise ValueError("throttle.lockout_periods_seconds may not shrink (each lock lasts at least as long)")
+        return v
 
 
 class RealtimeSettings(BaseModel):
     queue_size: int = Field(1000, ge=10, description="frames buffered per WebSocket before it is a slow consumer")
     gap_grace_seconds: float = Field(0.2, gt=0, le=10)
+    max_connections_per_user: int = Field(
+        20, ge=1, le=10_000, description="open WebSockets per account and server process; the next is closed 4429"
+    )
+    ws_ticket_ttl_seconds: int = Field(
+        30, ge=1, le=300, description="lifetime of a single-use ticket from POST /api/v1/ws/ticket"
+    )
 
 
 class LogSettings(BaseModel):
@@ -128,11 +183,50 @@ class ServerSettings(BaseModel):
         default_factory=list,
         description="peers whose X-Forwarded-For / X-Forwarded-Port headers are believed",
     )
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = Field(
+        "",
+        description="the address people open; unset: http://<host>:<port> (127.0.0.1 for a wildcard host)",
+    )
+    max_body_bytes: int = Field(
+        256 * 1024, ge=4096, le=64 * 1024 * 1024, description="largest request body of most routes (413 above it)"
+    )
+    max_upload_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=64 * 1024,
+        le=256 * 1024 * 1024,
+        description="largest body of the routes that take a document (an ID card photo, a published rule text)",
+    )
+    max_lexicon_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=64 * 1024,
+        le=1024 * 1024 * 1024,
+        description="largest body of a whole-lexicon upload (staff only; the role is checked before it is read)",
+    )
     opentelemetry: bool = Field(
         False,
         description="FastAPI's OpenTelemetry spans, metrics and logs for requests (needs a configured OTel provider); "
         "off by default: /metrics already serves Prometheus figures, and the per-request checks cost CPU",
+    )
+
+    @model_validator(mode="after")
+    def _public_url_follows_the_listener(self) -> ServerSettings:
+        if not self.public_url:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            if ":" in host:  # an IPv6 address
+                host = f"[{host}]"
+            self.public_url = f"http://{host}:{self.port}"
+        return self
+
+
+class MetricsSettings(BaseModel):
+    """Where Prometheus reads this process's figures: never the public listener unless a token guards it."""
+
+    host: str = Field("127.0.0.1", description="address of the separate metrics listener")
+    port: int | None = Field(
+        None, ge=0, le=65535, description="port of the separate metrics listener (unset: no separate listener)"
+    )
+    token: SecretStr | None = Field(
+        None, description="when set, GET /metrics on the main listener answers to 'Authorization: Bearer <token>'"
     )
 
 
@@ -167,6 +261,8 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     logs: LogSettings = Field(default_factory=LogSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     master_key: SecretStr | None = Field(None, description="base64url 32-byte AES key; else the key file")
     identity_hmac_key: SecretStr | None = None
 
@@ -227,6 +323,7 @@ class Settings(BaseSettings):
         ident = data["identity"]
         ident["sms_http"]["api_key"] = "********" if self.identity.sms_http.api_key else None
         ident["verifier_http"]["secret"] = "********" if self.identity.verifier_http.secret else None
+        data["metrics"]["token"] = "********" if self.metrics.token else None
         return data
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from qunzu.errors import ErrorCode
 
@@ -79,9 +82,49 @@ def pick_language(accept_language: str | None, default: str = "zh-CN") -> str:
     return best[1] if best else default
 
 
+# validation_failed with details.reason from the text rules (qunzu.domain.text, the real name rule)
+TEXT_REASONS_ZH: dict[str, str] = {
+    "control_character": "{field}含有不允许的控制字符（{character}）",
+    "surrogate": "{field}含有无效的 Unicode 字符（{character}）",
+    "noncharacter": "{field}含有不允许的 Unicode 非字符（{character}）",
+    "line_break": "{field}只能填写一行，不能含有换行或制表符",
+    "empty": "{field}不能为空，也不能只有空白或不可见字符",
+    "real_name": "请填写身份证上的姓名：2–30 个汉字，少数民族姓名各部分之间用间隔号“·”分隔",
+}
+FIELD_LABELS_ZH: dict[str, str] = {
+    "text": "消息内容",
+    "name": "名称",
+    "description": "群组简介",
+    "announcement": "群公告",
+    "nickname": "昵称",
+    "username": "用户名",
+    "password": "密码",
+    "purpose": "查看目的",
+    "case_number": "案件编号",
+    "reason": "原因",
+    "term": "词条",
+    "exceptions": "例外短语",
+    "note": "备注",
+    "q": "搜索内容",
+    "content": "词库内容",
+}
+
+
 def error_text(code: ErrorCode, english: str, language: str, details: dict[str, Any]) -> str:
     if language != "zh-CN":
         return english
+    reason = details.get("reason")
+    if code is ErrorCode.VALIDATION_FAILED and isinstance(reason, str) and reason in TEXT_REASONS_ZH:
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            field = details.get("field")
+            label = FIELD_LABELS_ZH.get(field, f"“{field}”") if isinstance(field, str) and field else "内容"
+            return TEXT_REASONS_ZH[reason].format(**(details | {"field": label}))
+    wait = details.get("retry_after_ms")
+    if code is ErrorCode.RATE_LIMITED and isinstance(wait, int):
+        return f"尝试次数过多，请在 {wait_text(wait, language)}后再试"
+    hint = details.get("hint")
+    if code is ErrorCode.WEAK_PASSWORD and isinstance(hint, str):
+        return "密码太容易被猜到：" + password_hint(hint, language)
     template = ERROR_TEXTS_ZH.get(code)
     if template is None:
         return english
@@ -111,3 +154,90 @@ def category_label(category: str, language: str) -> str:
     if labels is None:
         return category
     return labels.get(language, labels["en"])
+
+
+def wait_text(ms: int, language: str) -> str:
+    """A wait as people say it, rounded up: "45 s", "5 min", "2 h" / "45 秒", "5 分钟", "2 小时"."""
+    seconds = max(1, -(-ms // 1000))
+    zh = language == "zh-CN"
+    if seconds < 120:
+        return f"{seconds} 秒" if zh else f"{seconds} s"
+    minutes = -(-seconds // 60)
+    if minutes < 120:
+        return f"{minutes} 分钟" if zh else f"{minutes} min"
+    hours = -(-minutes // 60)
+    return f"{hours} 小时" if zh else f"{hours} h"
+
+
+# zxcvbn's feedback (English, in details.hint of weak_password) in zh-CN
+PASSWORD_HINTS_ZH: dict[str, str] = {
+    "This is a top-10 common password.": "这是最常见的 10 个密码之一。",
+    "This is a top-100 common password.": "这是最常见的 100 个密码之一。",
+    "This is a very common password.": "这是一个非常常见的密码。",
+    "This is similar to a commonly used password.": "这与一个常用密码很相似。",
+    "A word by itself is easy to guess.": "单独一个单词很容易被猜到。",
+    "Names and surnames by themselves are easy to guess.": "单独的姓名很容易被猜到。",
+    "Common names and surnames are easy to guess.": "常见的姓名很容易被猜到。",
+    "Straight rows of keys are easy to guess.": "键盘上连成一排的按键很容易被猜到。",
+    "Short keyboard patterns are easy to guess.": "简短的键盘图案很容易被猜到。",
+    "Use a longer keyboard pattern with more turns.": "请使用更长、转折更多的键盘图案。",
+    'Repeats like "aaa" are easy to guess.': "“aaa”这样的重复很容易被猜到。",
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': (
+        "“abcabcabc”这样的重复并不比“abc”难猜多少。"
+    ),
+    "Avoid repeated words and characters.": "避免重复的单词和字符。",
+    'Sequences like "abc" or "6543" are easy to guess.': "“abc”或“6543”这样的序列很容易被猜到。",
+    "Avoid sequences.": "避免使用序列。",
+    "Recent years are easy to guess.": "近几年的年份很容易被猜到。",
+    "Avoid recent years.": "避免使用近几年的年份。",
+    "Avoid years that are associated with you.": "避免使用与你相关的年份。",
+    "Dates are often easy to guess.": "日期通常很容易被猜到。",
+    "Avoid dates and years that are associated with you.": "避免使用与你相关的日期和年份。",
+    "Add another word or two. Uncommon words are better.": "再加一两个词，不常见的词更好。",
+    "Use a few words, avoid common phrases.": "使用几个词组合，避免常见短语。",
+    "No need for symbols, digits, or uppercase letters.": "不一定需要符号、数字或大写字母。",
+    "Capitalization doesn't help very much.": "首字母大写帮助不大。",
+    "All-uppercase is almost as easy to guess as all-lowercase.": "全部大写几乎和全部小写一样容易被猜到。",
+    "Reversed words aren't much harder to guess.": "把单词倒过来写并不会难猜多少。",
+    "Predictable substitutions like '@' instead of 'a' don't help very much.": "用“@”代替“a”这类可预料的替换帮助不大。",
+    "It contains your username or nickname.": "密码包含了你的用户名或昵称。",
+}
+
+
+def password_hint(hint: str, language: str) -> str:
+    """zxcvbn's English feedback in the page's language (unknown feedback: a general hint)."""
+    if language != "zh-CN":
+        return hint
+    return PASSWORD_HINTS_ZH.get(hint, "请使用更长、更不常见的密码，避免常见单词和规律。")
+
+
+def _china_time(at: datetime) -> str:
+    return at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def lockout_sms_text(*, failures: int, ip: str, at: datetime, until: datetime) -> str:
+    """The SMS to a locked account's verified mobile number (mainland numbers only: in zh-CN)."""
+    return (
+        f"【群组】你的账号于 {_china_time(at)} 连续 {failures} 次登录失败（来源 IP {ip}），"
+        f"已暂时锁定至 {_china_time(until)}。如非本人操作，请注意账号安全。"
+    )
+
+
+def notice_text(kind: str, details: dict[str, Any], language: str) -> str:
+    """An account notice as its owner reads it (times in China Standard Time, UTC+8)."""
+    if kind != "account_locked":
+        return kind
+    try:
+        until = _china_time(datetime.fromisoformat(str(details["locked_until"])))
+        failures, ip = int(details["failures"]), str(details["ip"])
+    except (KeyError, ValueError, TypeError):
+        return "账号曾被临时锁定" if language == "zh-CN" else "Your account was locked for a while"
+    if language == "zh-CN":
+        return (
+            f"因连续 {failures} 次登录失败（来源 IP {ip}），你的账号已暂时锁定至 {until}（北京时间）。"
+            "如非本人操作，请注意账号安全。"
+        )
+    return (
+        f"After {failures} failed sign-in attempts in a row (from IP {ip}), your account was locked until {until} "
+        "(UTC+8). If this was not you, someone may be guessing your password."
+    )

@@ -1,37 +1,24 @@
 """Real-time delivery over /api/v1/ws against a live uvicorn server, on both databases."""
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 import websockets
-from tests.conftest import free_port
-
-
-@pytest.fixture
-async def live(app: Any) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 5)
 
 
 async def _connect(live: str, user: dict, groups: dict[str, int] | None = None, since: int | None = None):  # type: ignore[no-untyped-def]
-    ws = await websockets.connect(f"ws://{live}/api/v1/ws?token={user['token']}")
+    ws = await websockets.connect(f"ws://{live}/api/v1/ws", additional_headers=bearer(user))
     hello: dict[str, Any] = {"type": "hello", "groups": groups or {}}
     if since is not None:
         hello["since"] = since
     await ws.send(json.dumps(hello))
     return ws
+
+
+def bearer(user: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user['token']}"}
 
 
 async def _next(ws, type_: str | None = None, timeout: float = 5.0) -> dict:  # type: ignore[no-untyped-def]
@@ -146,11 +133,12 @@ async def test_joining_while_connected_subscribes_the_connection(api, live) -> N
 
 
 async def test_bad_token_and_bad_hello(api, live) -> None:
-    with pytest.raises(websockets.exceptions.InvalidStatus):
-        ws = await websockets.connect(f"ws://{live}/api/v1/ws?token=qz_nope")
-        await ws.recv()
+    ws = await websockets.connect(f"ws://{live}/api/v1/ws", additional_headers={"Authorization": "Bearer qz_nope"})
+    with pytest.raises(websockets.exceptions.ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 5)
+    assert ws.close_code == 4401
     user = await api.user()
-    ws = await websockets.connect(f"ws://{live}/api/v1/ws?token={user['token']}")
+    ws = await websockets.connect(f"ws://{live}/api/v1/ws", additional_headers=bearer(user))
     await ws.send("not json")
     frame = json.loads(await ws.recv())
     assert frame["type"] == "error" and frame["error"]["code"] == "validation_failed"
@@ -230,7 +218,9 @@ async def test_a_review_decision_reaches_only_the_author_live(api, client, conta
 async def test_a_taken_down_profile_is_told_to_its_author_only(api, client, container, live) -> None:
     """A reviewer's rejection of a flagged announcement or nickname takes it down; the group sees the new profile
     (group_updated), and only the author learns why (profile_taken_down, with the reason code)."""
-    author, reviewer, code, ws_a, ws_m = await _author_member_reviewer(api, container, live, nickname="兼职日结QZ-TEST-FLAG")
+    author, reviewer, code, ws_a, ws_m = await _author_member_reviewer(
+        api, container, live, nickname="兼职日结QZ-TEST-FLAG"
+    )
     r = await client.patch(f"/api/v1/groups/{code}", json={"announcement": "QZ-TEST-FLAG 加群"}, headers=api.h(author))
     assert r.status_code == 200
     assert (await _next(ws_m, "group_updated"))["announcement"] == "QZ-TEST-FLAG 加群"

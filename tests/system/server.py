@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import httpx
-from tests.conftest import PYTHON, ROOT, free_port
+from tests.conftest import PYTHON, ROOT, TEST_THROTTLE_ENV, free_port
 
 
 class ServerProcess:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
-        self.env = {**os.environ, "QUNZU_PROFILE": "test", **env}
+        self.env = {**os.environ, "QUNZU_PROFILE": "test", **TEST_THROTTLE_ENV, **env}
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 

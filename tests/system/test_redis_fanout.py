@@ -29,7 +29,9 @@ async def test_two_processes_deliver_through_redis(server_db: str, redis_url: st
                 "code"
             ]
             await c.post(f"/api/v1/groups/{code}/join", headers={"Authorization": f"Bearer {tokens['reader']}"})
-            ws = await websockets.connect(f"ws://127.0.0.1:{b.port}/api/v1/ws?token={tokens['reader']}")
+            ws = await websockets.connect(
+                f"ws://127.0.0.1:{b.port}/api/v1/ws", additional_headers={"Authorization": f"Bearer {tokens['reader']}"}
+            )
             await ws.send(json.dumps({"type": "hello", "groups": {}}))
             while json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] != "ready":
                 pass

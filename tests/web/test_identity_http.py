@@ -52,7 +52,7 @@ def test_each_staff_role_sees_only_its_pages(web_server: Server) -> None:
         assert reviewer.get("/staff/verifications").status_code == 200
         assert reviewer.get("/staff/pii-access").status_code == 403
         assert reviewer.get("/staff/documents").status_code == 403
-        assert reviewer.get("/staff/outbox").status_code == 200  # the console sender is configured (test profile)
+        assert reviewer.get("/staff/outbox").status_code == 403  # live one-time codes: administrators only
         page = reviewer.get("/staff/users/1")
         assert page.status_code == 200 and "reveal-form" not in page.text
         assert "北京时间（UTC+8）" in page.text  # the times on staff pages say which zone they are in

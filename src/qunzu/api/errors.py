@@ -73,6 +73,15 @@ def envelope(code: ErrorCode, message: str, details: dict[str, Any] | None = Non
     return {"error": {"code": code.value, "message": message, "details": details or {}}}
 
 
+# pydantic error types that are refusals of text: ours (api/schemas.py), and pydantic's own for an unpaired surrogate
+TEXT_ERRORS = {"text_refused": "", "string_unicode": "surrogate"}
+
+
+def _printable(value: object) -> str:
+    """A location or message part as JSON can carry it (an unpaired surrogate from the request becomes "?")."""
+    return str(value).encode("utf-8", "replace").decode("utf-8")
+
+
 def _language(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"))
 
@@ -81,6 +90,9 @@ def error_response(request: Request, exc: QunzuError) -> JSONResponse:
     lang = _language(request)
     message = error_text(exc.code, exc.message, lang, exc.details)
     headers = {"WWW-Authenticate": "Bearer"} if exc.code in (ErrorCode.AUTH_REQUIRED,) else None
+    wait_ms = exc.details.get("retry_after_ms")
+    if isinstance(wait_ms, int) and wait_ms > 0:  # rate_limited: the wait in whole seconds, rounded up
+        headers = {**(headers or {}), "Retry-After": str(-(-wait_ms // 1000))}
     return JSONResponse(envelope(exc.code, message, exc.details), status_code=status_for(exc.code), headers=headers)
 
 
@@ -93,15 +105,23 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {
-                "loc": [str(p) for p in err.get("loc", ())],
+                "loc": [_printable(p) for p in err.get("loc", ())],
                 "type": str(err.get("type", "")),
-                "msg": str(err.get("msg", "")),
+                "msg": _printable(err.get("msg", "")),
             }
             for err in exc.errors()
         ]
+        details: dict[str, Any] = {"problems": problems}
+        english = "The request is not valid"
+        refused = next((e for e in exc.errors() if e.get("type") in TEXT_ERRORS), None)
+        if refused is not None:  # a text rule of qunzu.domain.text: name the field and the reason, like the domain
+            loc = [p for p in refused.get("loc", ()) if isinstance(p, str)]
+            reason = dict(refused.get("ctx") or {}) or {"reason": TEXT_ERRORS[str(refused.get("type"))]}
+            details |= {"field": _printable(loc[-1] if loc else "")} | reason
+            english = f"{details['field']}: {refused.get('msg', '')}"
         lang = _language(request)
-        message = error_text(ErrorCode.VALIDATION_FAILED, "The request is not valid", lang, {})
-        return JSONResponse(envelope(ErrorCode.VALIDATION_FAILED, message, {"problems": problems}), status_code=422)
+        message = error_text(ErrorCode.VALIDATION_FAILED, english, lang, details)
+        return JSONResponse(envelope(ErrorCode.VALIDATION_FAILED, message, details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

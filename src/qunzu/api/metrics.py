@@ -57,3 +57,22 @@ class MetricsMiddleware:
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
             if template == POST_MESSAGE and method == "POST" and status[0] == 201:
                 self.metrics.messages_posted.inc()
+
+
+class MetricsListener:
+    """The separate Prometheus listener (`metrics.host`:`metrics.port`), a small HTTP server in a thread of its own,
+    so the figures are never on the public listener and a scrape never waits for the event loop."""
+
+    def __init__(self, host: str, port: int, registry: CollectorRegistry) -> None:
+        from prometheus_client import start_http_server
+
+        self.server, self.thread = start_http_server(port, addr=host, registry=registry)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

@@ -16,10 +16,11 @@ from qunzu.services.review import profile_screen
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/auth/register", status_code=201, response_model=UserPublic, responses=errors(403, 409))
+@router.post("/auth/register", status_code=201, response_model=UserPublic, responses=errors(403, 409, 429))
 async def register(body: RegisterIn, c: ContainerDep, ctx: CtxDep) -> UserPublic:
     """Create an account (username, password, nickname), accepting the current agreement and privacy policy
-    (403 `agreement_required` when they are not accepted)."""
+    (403 `agreement_required` when they are not accepted). Common or guessable passwords are refused (422
+    `weak_password` with `details.hint`); too many registrations from one source answer 429 `rate_limited`."""
     user = await accounts.register_user(
         c.db,
         c.passwords,
@@ -28,6 +29,8 @@ async def register(body: RegisterIn, c: ContainerDep, ctx: CtxDep) -> UserPublic
         nickname=body.nickname,
         ctx=ctx,
         password_min_length=c.settings.auth.password_min_length,
+        password_min_score=c.settings.auth.password_min_score,
+        throttle=c.throttle,
         accepted=body.accept,
         reserved_words=c.settings.identity.reserved_nickname_words,
         nickname_max_length=c.settings.identity.nickname_max_length,
@@ -36,12 +39,18 @@ async def register(body: RegisterIn, c: ContainerDep, ctx: CtxDep) -> UserPublic
     return UserPublic.of(user)
 
 
-@router.post("/auth/login", response_model=TokenOut, responses=errors(401))
+@router.post("/auth/login", response_model=TokenOut, responses=errors(401, 429))
 async def login(body: LoginIn, c: ContainerDep, ctx: CtxDep) -> TokenOut:
-    """Sign in; returns an opaque bearer token for `Authorization: Bearer <access_token>`."""
+    """Sign in; returns an opaque bearer token for `Authorization: Bearer <access_token>`.
+
+    Too many attempts per source or per username, or an account locked after repeated failures, answer 429
+    `rate_limited` with `details.retry_after_ms` and a `Retry-After` header, whatever the password."""
     tok = await accounts.sign_in(
         c.db,
         c.passwords,
+        throttle=c.throttle,
+        sms=c.sms,
+        keys=c.keys,
         username=body.username,
         password=body.password,
         kind="api",

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Path, Query
 
 from qunzu.api.deps import ContainerDep, CtxDep
 from qunzu.api.responses import errors
-from qunzu.api.schemas import DocumentOut, DocumentSummary
+from qunzu.api.schemas import DocumentOut, DocumentSummary, OneLine
 from qunzu.services import documents
 from qunzu.services.documents import DocumentView
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 Kind = Annotated[
-    str, Path(min_length=1, max_length=24, description="agreement, convention, group_rules, privacy, report_guide")
+    OneLine, Path(min_length=1, max_length=24, description="agreement, convention, group_rules, privacy, report_guide")
 ]
 
 

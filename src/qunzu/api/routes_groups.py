@@ -16,6 +16,7 @@ from qunzu.api.schemas import (
     GroupPublic,
     MemberPublic,
     MembersOut,
+    OneLine,
     UserRef,
 )
 from qunzu.i18n import category_label
@@ -23,7 +24,7 @@ from qunzu.services import groups as svc
 from qunzu.services.review import profile_screen
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
-Code = Annotated[str, Path(min_length=1, max_length=32, description="group code, 10 digits")]
+Code = Annotated[OneLine, Path(min_length=1, max_length=32, description="group code, 10 digits")]
 UserIdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from qunzu.api.deps import ContainerDep, CtxDep, UserDep
 from qunzu.api.responses import AUTHED, errors
@@ -25,7 +28,8 @@ from qunzu.api.schemas import (
     VerificationRecord,
 )
 from qunzu.errors import ValidationFailed
-from qunzu.services import account_data, documents, identity
+from qunzu.i18n import notice_text
+from qunzu.services import account_data, documents, identity, notices
 from qunzu.services.identity import IdentityView
 from qunzu.services.review import profile_screen
 
@@ -58,9 +62,17 @@ async def my_identity(user: UserDep, c: ContainerDep) -> IdentityOut:
     "/verification/phone", status_code=202, response_model=PhoneChallengeOut, responses=errors(*AUTHED, 409, 429)
 )
 async def start_phone(body: PhoneStartIn, user: UserDep, c: ContainerDep, ctx: CtxDep) -> PhoneChallengeOut:
-    """Send a one-time code to a mainland mobile number (L1). Codes expire after 5 minutes."""
+    """Send a one-time code to a mainland mobile number (L1). Codes expire after 5 minutes. Codes sent per account
+    and per source are limited (429 `rate_limited` with `details.retry_after_ms` and `Retry-After`)."""
     ch = await identity.start_phone_verification(
-        c.db, c.keys, c.sms, actor=user.id, phone=body.phone, ctx=ctx, settings=c.settings.identity
+        c.db,
+        c.keys,
+        c.sms,
+        actor=user.id,
+        phone=body.phone,
+        ctx=ctx,
+        settings=c.settings.identity,
+        throttle=c.throttle,
     )
     return PhoneChallengeOut(
         phone=ch.phone,
@@ -71,11 +83,18 @@ async def start_phone(body: PhoneStartIn, user: UserDep, c: ContainerDep, ctx: C
     )
 
 
-@router.post("/verification/phone/confirm", response_model=IdentityOut, responses=errors(*AUTHED, 403, 409))
+@router.post("/verification/phone/confirm", response_model=IdentityOut, responses=errors(*AUTHED, 403, 409, 429))
 async def confirm_phone(body: PhoneConfirmIn, user: UserDep, c: ContainerDep, ctx: CtxDep) -> IdentityOut:
-    """Confirm the code; five wrong tries lock it."""
+    """Confirm the code; five wrong tries lock it. Tries per account and per source are limited (429)."""
     view = await identity.confirm_phone_code(
-        c.db, c.keys, c.sms, actor=user.id, code=body.code, ctx=ctx, settings=c.settings.identity
+        c.db,
+        c.keys,
+        c.sms,
+        actor=user.id,
+        code=body.code,
+        ctx=ctx,
+        settings=c.settings.identity,
+        throttle=c.throttle,
     )
     c.tokens.evict_user(user.id)
     return identity_out(view)
@@ -159,4 +178,37 @@ async def pending_agreements(user: UserDep, c: ContainerDep) -> dict[str, int]:
 async def accept(body: AcceptIn, user: UserDep, c: ContainerDep, ctx: CtxDep) -> Response:
     """Accept the current version of a document."""
     await documents.accept_document(c.db, actor=user.id, kind=body.kind, version=body.version, ctx=ctx)
+    return Response(status_code=204)
+
+
+class NoticeOut(BaseModel):
+    id: int
+    kind: str = Field(description="account_locked: the account was locked after repeated failed sign-ins")
+    created_at: datetime
+    read: bool
+    message: str = Field(description="the notice in the request's language")
+    details: dict[str, Any] = Field(description="account_locked: failures, ip (masked), locked_until")
+
+
+@router.get("/notices", response_model=list[NoticeOut], responses=errors(*AUTHED))
+async def my_notices(user: UserDep, c: ContainerDep, ctx: CtxDep) -> list[NoticeOut]:
+    """Notices about my account (e.g. a lock after failed sign-ins), newest first."""
+    views = await notices.my_notices(c.db, actor=user.id)
+    return [
+        NoticeOut(
+            id=v.id,
+            kind=v.kind,
+            created_at=v.created_at,
+            read=v.read_at is not None,
+            message=notice_text(v.kind, v.details, ctx.language),
+            details=v.details,
+        )
+        for v in views
+    ]
+
+
+@router.post("/notices/{notice_id}/read", status_code=204, responses=errors(*AUTHED, 404))
+async def mark_notice_read(notice_id: int, user: UserDep, c: ContainerDep, ctx: CtxDep) -> Response:
+    """Mark one of my notices read (404 `not_found` for a notice that is not mine)."""
+    await notices.mark_notice_read(c.db, actor=user.id, notice_id=notice_id, ctx=ctx)
     return Response(status_code=204)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from qunzu.api.deps import ContainerDep, CtxDep, UserDep
 from qunzu.api.responses import AUTHED, errors
@@ -103,14 +106,39 @@ async def current(
     return Response(content, media_type="text/plain; charset=utf-8")
 
 
-@router.put("/lexicon", response_model=LexiconInfoOut, responses=errors(*AUTHED, 403))
-async def replace(body: LexiconReplaceIn, user: UserDep, c: ContainerDep, ctx: CtxDep) -> LexiconInfoOut:
-    """Replace the whole lexicon (a new version; every server process uses it within 5 seconds)."""
+def _load_lexicon(raw: bytes) -> tuple[LexiconReplaceIn, Lexicon]:
+    body = LexiconReplaceIn.model_validate_json(raw)
     lexicon = (
         Lexicon.load_csv(io.StringIO(body.content, newline=""))
         if body.format == "csv"
         else Lexicon.load_text(body.content.splitlines())
     )
+    return body, lexicon
+
+
+@router.put(
+    "/lexicon",
+    response_model=LexiconInfoOut,
+    responses=errors(*AUTHED, 403, 413),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": LexiconReplaceIn.model_json_schema()}},
+        }
+    },
+)
+async def replace(request: Request, user: UserDep, c: ContainerDep, ctx: CtxDep) -> LexiconInfoOut:
+    """Replace the whole lexicon (a new version; every server process uses it within 5 seconds).
+
+    The body (up to `server.max_lexicon_bytes`) is read only once the caller's role may edit the lexicon, and
+    parsed off the event loop, so a large upload neither reaches the parser unauthorised nor stalls other requests.
+    """
+    review.check_may_edit_lexicon(staff=user)
+    raw = await request.body()
+    try:
+        body, lexicon = await asyncio.to_thread(_load_lexicon, raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
     info = await review.edit_lexicon(c.db, c.review, staff=user, replace_with=lexicon, note=body.note, ctx=ctx)
     return LexiconInfoOut(**_info(info))
 

@@ -18,6 +18,7 @@ from qunzu.api.schemas import (
     DocumentPublishIn,
     IdentityOut,
     LapseIn,
+    OneLine,
     OutboxOut,
     PendingReviewOut,
     RevealIn,
@@ -33,7 +34,7 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 @router.get("/users", response_model=list[StaffUserOut], responses=errors(*AUTHED, 403))
 async def find_users(
-    user: UserDep, c: ContainerDep, q: Annotated[str, Query(min_length=1, max_length=64)]
+    user: UserDep, c: ContainerDep, q: Annotated[OneLine, Query(min_length=1, max_length=64)]
 ) -> list[StaffUserOut]:
     """Find accounts by id, username or nickname."""
     return [StaffUserOut(**r) for r in await identity.find_users(c.db, staff=user, query=q)]

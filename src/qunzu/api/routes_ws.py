@@ -1,10 +1,21 @@
 """WebSocket /api/v1/ws: live messages, deletions and membership changes of all the user's groups.
 
-Protocol: connect (bearer token in the `token` query parameter or Authorization header, or the web session
-cookie), then send `{"type": "hello", "groups": {"<code>": <last seq seen>}, "since": <ms>}` within 10 s.
-The server replays missed messages of the listed groups (others start live), deletions since `since`, then
-sends `{"type": "ready", "groups": {...}}` and goes live. `{"type": "ping"}` gets `{"type": "pong"}`.
-A client that falls behind gets `{"type": "resume"}` and is closed with 4008: reconnect with its last seqs.
+Protocol:
+1. Connect, authenticated by one of: the web session cookie (same origin only); an `Authorization: Bearer <token>`
+   header; or `?ticket=<ticket>`, a single-use ticket from `POST /api/v1/ws/ticket` valid for a few seconds
+   (`realtime.ws_ticket_ttl_seconds`), for clients that can set neither. A bearer token in the URL (`?token=`) is
+   refused: URLs end up in logs, and a token copied from one would work for 30 days.
+2. Send `{"type": "hello", "groups": {"<code>": <last seq seen>}, "since": <ms>}` within 10 s. The server replays
+   missed messages of the listed groups (others start live), deletions since `since`, then sends
+   `{"type": "ready", "groups": {...}}` and goes live. `{"type": "ping"}` gets `{"type": "pong"}`.
+
+The socket is accepted before it is authenticated, so that every refusal reaches the client as a close code:
+- 4401 not authenticated (or `?token=` used): sign in again, or use a ticket, the header or the cookie;
+- 4400 protocol error (no hello, a malformed one);
+- 4429 the account already has `realtime.max_connections_per_user` sockets open in this server process;
+- 1013 try again later: the database (or the ticket store) was out of reach while authenticating or replaying;
+- 4008 after `{"type": "resume"}`: the client fell behind; reconnect with its last seqs;
+- 1012 service restart (shutdown, lost broker events): reconnect and replay.
 """
 
 from __future__ import annotations
@@ -18,32 +29,69 @@ from urllib.parse import urlparse
 import orjson
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
 
-from qunzu.api.deps import SESSION_COOKIE
+from qunzu.api.deps import SESSION_COOKIE, AuthedDep
+from qunzu.api.responses import AUTHED, errors
 from qunzu.bootstrap import Container
-from qunzu.errors import QunzuError
+from qunzu.errors import AuthRequired, ErrorCode, QunzuError
 from qunzu.realtime import frames
-from qunzu.realtime.hub import Connection, Subscription
-from qunzu.services import accounts, live
+from qunzu.realtime.hub import CLOSE_TOO_MANY, Connection, Subscription
+from qunzu.services import accounts, live, ws_tickets
 from qunzu.services.context import Ctx, client_address, utc_ms
+from qunzu.services.views import UserView
 from qunzu.storage import oplog
+from qunzu.storage.outage import database_unreachable
 
 router = APIRouter()
 log = structlog.get_logger(__name__)
 HELLO_TIMEOUT = 10.0
 CLOSE_AUTH = 4401
 CLOSE_PROTOCOL = 4400
+CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_INTERNAL = 1011
+REASON_TOKEN_IN_URL = (
+    "token_in_url_refused: use ?ticket= (POST /api/v1/ws/ticket), an Authorization header or the cookie"
+)
+REASON_UNAVAILABLE = "service_unavailable: try again later"
 
 
-def _token(ws: WebSocket) -> tuple[str | None, bool]:
-    """(token, from_cookie)."""
-    q = ws.query_params.get("token")
-    if q:
-        return q, False
-    auth = ws.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip(), False
-    return ws.cookies.get(SESSION_COOKIE), True
+class WsTicketOut(BaseModel):
+    ticket: str
+    expires_at: datetime
+
+
+@router.post(
+    "/api/v1/ws/ticket",
+    status_code=201,
+    response_model=WsTicketOut,
+    tags=["realtime"],
+    responses=errors(*AUTHED, 403, 429),
+)
+async def ws_ticket(a: AuthedDep) -> WsTicketOut:
+    """A single-use ticket for one WebSocket connection (`/api/v1/ws?ticket=...`), valid for a few seconds."""
+    t = await ws_tickets.issue_ticket(
+        a.c.ws_tickets, actor=a.user.id, now=a.ctx.now, ttl_seconds=a.c.settings.realtime.ws_ticket_ttl_seconds
+    )
+    return WsTicketOut(ticket=t.ticket, expires_at=t.expires_at)
+
+
+class _Refused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _refusal(exc: BaseException) -> _Refused:
+    """The close code for a failure while authenticating or replaying."""
+    if isinstance(exc, _Refused):
+        return exc
+    if database_unreachable(exc) or (isinstance(exc, QunzuError) and exc.code == ErrorCode.UNAVAILABLE):
+        return _Refused(CLOSE_TRY_AGAIN_LATER, REASON_UNAVAILABLE)
+    if isinstance(exc, QunzuError):
+        return _Refused(CLOSE_AUTH, exc.code.value)
+    log.error("ws_failed", error=type(exc).__name__, exc_info=exc)
+    return _Refused(CLOSE_INTERNAL, "internal_error")
 
 
 def _same_origin(ws: WebSocket) -> bool:
@@ -51,6 +99,24 @@ def _same_origin(ws: WebSocket) -> bool:
     if origin is None:
         return True
     return urlparse(origin).netloc == ws.headers.get("host")
+
+
+async def _authenticate(ws: WebSocket, container: Container, ctx: Ctx) -> UserView:
+    if "token" in ws.query_params:
+        raise _Refused(CLOSE_AUTH, REASON_TOKEN_IN_URL)
+    ticket = ws.query_params.get("ticket")
+    if ticket is not None:
+        return await ws_tickets.redeem_ticket(container.db, container.ws_tickets, ticket=ticket, now=ctx.now)
+    auth = ws.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+    else:
+        token = ws.cookies.get(SESSION_COOKIE) or ""
+        if token and not _same_origin(ws):  # a cookie rides along on any page's request: ours only
+            raise AuthRequired()
+    if not token:
+        raise AuthRequired()
+    return await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
 
 
 def _parse_hello(raw: str) -> tuple[dict[str, int], int | None]:
@@ -68,11 +134,15 @@ def _parse_hello(raw: str) -> tuple[dict[str, int], int | None]:
     return groups, since
 
 
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):  # the client may be gone already
+        await ws.close(code=code, reason=reason)
+
+
 @router.websocket("/api/v1/ws")
 async def websocket(ws: WebSocket) -> None:
     container: Container = ws.app.state.container
     hub = container.dispatcher.hub
-    token, from_cookie = _token(ws)
     client = ws.client
     ip, port = client_address(
         client.host if client else None,
@@ -81,18 +151,28 @@ async def websocket(ws: WebSocket) -> None:
         container.settings.server.trusted_proxies,
     )
     ctx = Ctx(now=utc_ms(datetime.now(UTC)), ip=ip, port=port)
+    await ws.accept()  # first, so that every refusal below reaches the client as a close code
     try:
-        if not token or (from_cookie and not _same_origin(ws)):
-            raise QunzuError("auth")
-        user = await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
-    except QunzuError:
-        await ws.close(code=CLOSE_AUTH, reason="auth_required")
+        user = await _authenticate(ws, container, ctx)
+    except Exception as exc:
+        refused = _refusal(exc)
+        await _close(ws, refused.code, refused.reason)
         return
-    await ws.accept()
+    if not hub.take_seat(user.id, limit=container.settings.realtime.max_connections_per_user):
+        await _close(ws, CLOSE_TOO_MANY, "too_many_connections: close another connection of this account first")
+        return
+    try:
+        await _serve(ws, container, user, ctx)
+    finally:
+        hub.free_seat(user.id)
+
+
+async def _serve(ws: WebSocket, container: Container, user: UserView, ctx: Ctx) -> None:
+    hub = container.dispatcher.hub
     try:
         raw = await asyncio.wait_for(ws.receive_text(), timeout=HELLO_TIMEOUT)
         seen, since = _parse_hello(raw)
-    except (TimeoutError, ValueError, orjson.JSONDecodeError) as exc:
+    except (TimeoutError, ValueError, KeyError, orjson.JSONDecodeError) as exc:
         with contextlib.suppress(Exception):
             await ws.send_text(frames.error_frame("validation_failed", str(exc) or "hello expected"))
             await ws.close(code=CLOSE_PROTOCOL)
@@ -103,11 +183,9 @@ async def websocket(ws: WebSocket) -> None:
     async def send(frame: str) -> None:
         await ws.send_text(frame)
 
-    async def close(code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await ws.close(code=code, reason=reason)
-
-    conn = Connection(user.id, send, close, queue_size=container.settings.realtime.queue_size)
+    conn = Connection(
+        user.id, send, lambda code, reason: _close(ws, code, reason), container.settings.realtime.queue_size
+    )
     mine: list[live.LiveGroup] = []
 
     async def subscriptions() -> list[Subscription]:
@@ -120,14 +198,22 @@ async def websocket(ws: WebSocket) -> None:
     await _record(container, user.id, "ws.connect", ctx)
     closed: asyncio.Future[None] | None = None
     try:
-        await hub.attach(conn, subscriptions)
-        if since is not None:
-            for g in mine:
-                if g.code in seen:
-                    for frame in await live.missed_deletions(
-                        container.db, group_id=g.group_id, code=g.code, since_ms=since
-                    ):
-                        conn.push(frame)
+        try:
+            await hub.attach(conn, subscriptions)
+            if since is not None:
+                for g in mine:
+                    if g.code in seen:
+                        for frame in await live.missed_deletions(
+                            container.db, group_id=g.group_id, code=g.code, since_ms=since
+                        ):
+                            conn.push(frame)
+        except (WebSocketDisconnect, RuntimeError):
+            raise
+        except Exception as exc:  # the replay could not be read: say so, instead of dropping the socket (1006)
+            refused = _refusal(exc)
+            await hub.detach(conn)
+            await _close(ws, refused.code, refused.reason)
+            return
         closed = asyncio.ensure_future(conn.wait_closed())
         while True:
             recv = asyncio.ensure_future(ws.receive_text())
@@ -151,7 +237,7 @@ async def websocket(ws: WebSocket) -> None:
         if closed is not None:
             closed.cancel()
         await hub.detach(conn)
-        await _record(container, user.id, "ws.disconnect", Ctx(now=utc_ms(datetime.now(UTC)), ip=ip, port=port))
+        await _record(container, user.id, "ws.disconnect", Ctx(now=utc_ms(datetime.now(UTC)), ip=ctx.ip, port=ctx.port))
 
 
 async def _record(container: Container, user_id: int, action: str, ctx: Ctx) -> None:
@@ -160,5 +246,7 @@ async def _record(container: Container, user_id: int, action: str, ctx: Ctx) -> 
         async with container.db.uow() as uow:
             await oplog.append(uow.conn, ts=ctx.now, actor_id=user_id, action=action, ip=ctx.ip, port=ctx.port)
             await uow.commit()
-    except QunzuError:
-        log.warning("ws_record_failed", action=action)
+    except Exception as exc:
+        if not (isinstance(exc, QunzuError) or database_unreachable(exc)):
+            raise
+        log.warning("ws_record_failed", action=action, error=type(exc).__name__)

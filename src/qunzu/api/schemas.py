@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from qunzu.config import Settings
+from qunzu.domain import text as rules
 from qunzu.domain.groupcode import format_group_code
 from qunzu.domain.roles import GroupRole, role_label
+from qunzu.errors import ValidationFailed
 from qunzu.services.views import GroupView, MemberView, MessageView, UserView
 
 MAX_ID = 2**53 - 1  # JSON-safe, and within BIGINT
+TEXT_REFUSED = "text_refused"  # the pydantic error type of a refusal by qunzu.domain.text (see api/errors.py)
+
+
+def _text_rule(check: Callable[[str], str]) -> AfterValidator:
+    """A pydantic validator running one of the domain's text rules; its refusal keeps the domain's reason."""
+
+    def validate(value: str) -> str:
+        try:
+            return check(value)
+        except ValidationFailed as exc:
+            ctx = {k: v for k, v in exc.details.items() if k in ("reason", "position", "character")}
+            raise PydanticCustomError(TEXT_REFUSED, exc.message.replace("{", "(").replace("}", ")"), ctx) from None
+
+    return AfterValidator(validate)
+
+
+# Every text field and string parameter of the API has one of these types (the field name comes from the error's
+# location): one visible line; one line that may be blank; multi-line text (LF line ends); a secret kept as typed.
+OneLine = Annotated[str, _text_rule(lambda v: rules.clean_line(v, field=""))]
+OneLineOrBlank = Annotated[str, _text_rule(lambda v: rules.clean_line(v, field="", required=False))]
+Text = Annotated[str, _text_rule(lambda v: rules.clean_text(v, field="", required=True))]
+TextOrBlank = Annotated[str, _text_rule(lambda v: rules.clean_text(v, field=""))]
+AnyText = Annotated[str, _text_rule(lambda v: rules.check_characters(v, field=""))]
+Secret = Annotated[str, _text_rule(lambda v: rules.check_secret(v, field=""))]
+MessageText = Annotated[str, _text_rule(rules.check_message_characters)]  # emptiness: message_empty, in the service
 
 
 class Strict(BaseModel):
@@ -29,9 +59,9 @@ class ErrorEnvelope(BaseModel):
 
 
 class RegisterIn(Strict):
-    username: str = Field(min_length=1, max_length=64, examples=["zhangsan"])
-    password: str = Field(min_length=1, max_length=256)
-    nickname: str = Field(min_length=1, max_length=64, examples=["小张"])
+    username: OneLine = Field(min_length=1, max_length=64, examples=["zhangsan"])
+    password: Secret = Field(min_length=1, max_length=256)
+    nickname: OneLine = Field(min_length=1, max_length=64, examples=["小张"])
     accept: dict[str, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
         default_factory=dict,
         max_length=10,
@@ -40,8 +70,8 @@ class RegisterIn(Strict):
 
 
 class LoginIn(Strict):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: OneLine = Field(min_length=1, max_length=64)
+    password: Secret = Field(min_length=1, max_length=256)
 
 
 class UserPublic(BaseModel):
@@ -74,17 +104,17 @@ class TokenOut(BaseModel):
 
 
 class GroupCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    category: str = Field(min_length=1, max_length=32)
-    description: str = Field("", max_length=5000)
+    name: OneLine = Field(min_length=1, max_length=200)
+    category: OneLine = Field(min_length=1, max_length=32)
+    description: TextOrBlank = Field("", max_length=5000)
 
 
 class GroupProfileUpdate(Strict):
     """Only the fields given change; an empty description or announcement clears it."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=5000)
-    announcement: str | None = Field(None, max_length=5000, description="群公告, shown to members in the group")
+    name: OneLine | None = Field(None, min_length=1, max_length=200)
+    description: TextOrBlank | None = Field(None, max_length=5000)
+    announcement: TextOrBlank | None = Field(None, max_length=5000, description="群公告, shown to members in the group")
 
 
 class GroupPublic(BaseModel):
@@ -151,8 +181,8 @@ class UserRef(Strict):
 
 
 class MessageCreate(Strict):
-    text: str = Field(min_length=1, max_length=100_000)
-    client_msg_id: str = Field(
+    text: MessageText = Field(min_length=1, max_length=100_000)
+    client_msg_id: OneLine = Field(
         min_length=1,
         max_length=64,
         description="chosen by the client; a retry with the same id returns the same message",
@@ -221,7 +251,7 @@ class HealthOut(BaseModel):
 
 
 class PhoneStartIn(Strict):
-    phone: str = Field(min_length=1, max_length=32, examples=["13812341234"])
+    phone: OneLine = Field(min_length=1, max_length=32, examples=["13812341234"])
 
 
 class PhoneChallengeOut(BaseModel):
@@ -233,13 +263,13 @@ class PhoneChallengeOut(BaseModel):
 
 
 class PhoneConfirmIn(Strict):
-    code: str = Field(min_length=1, max_length=12)
+    code: OneLine = Field(min_length=1, max_length=12)
 
 
 class IdVerifyIn(Strict):
-    name: str = Field(min_length=1, max_length=64)
-    id_number: str = Field(min_length=1, max_length=32)
-    document_base64: str | None = Field(None, max_length=4_000_000, description="ID card photo, for manual review")
+    name: OneLine = Field(min_length=1, max_length=64)
+    id_number: OneLine = Field(min_length=1, max_length=32)
+    document_base64: OneLine | None = Field(None, max_length=4_000_000, description="ID card photo, for manual review")
     document_type: Literal["image/jpeg", "image/png"] | None = None
 
 
@@ -266,16 +296,16 @@ class IdentityOut(BaseModel):
 
 
 class NicknameIn(Strict):
-    nickname: str = Field(min_length=1, max_length=64)
+    nickname: OneLine = Field(min_length=1, max_length=64)
 
 
 class CancelIn(Strict):
-    password: str = Field(min_length=1, max_length=256)
+    password: Secret = Field(min_length=1, max_length=256)
     confirm: Literal[True]
 
 
 class AcceptIn(Strict):
-    kind: str = Field(min_length=1, max_length=24)
+    kind: OneLine = Field(min_length=1, max_length=24)
     version: int = Field(ge=1, le=1_000_000)
 
 
@@ -305,18 +335,18 @@ class DocumentSummary(BaseModel):
 
 
 class DocumentPublishIn(Strict):
-    title_zh: str = Field(min_length=1, max_length=200)
-    title_en: str = Field(min_length=1, max_length=200)
-    body_zh: str = Field(min_length=1, max_length=200_000)
-    body_en: str = Field(min_length=1, max_length=200_000)
-    summary_zh: str = Field(min_length=1, max_length=2000)
-    summary_en: str = Field(min_length=1, max_length=2000)
+    title_zh: OneLine = Field(min_length=1, max_length=200)
+    title_en: OneLine = Field(min_length=1, max_length=200)
+    body_zh: Text = Field(min_length=1, max_length=200_000)
+    body_en: Text = Field(min_length=1, max_length=200_000)
+    summary_zh: Text = Field(min_length=1, max_length=2000)
+    summary_en: Text = Field(min_length=1, max_length=2000)
 
 
 class RevealIn(Strict):
     fields: list[Literal["phone", "name", "id_number"]] = Field(min_length=1, max_length=3)
-    purpose: str = Field(min_length=1, max_length=1000)
-    case_number: str = Field(min_length=1, max_length=64)
+    purpose: OneLineOrBlank = Field(min_length=1, max_length=1000)
+    case_number: OneLineOrBlank = Field(min_length=1, max_length=64)
 
 
 class RevealOut(BaseModel):
@@ -338,11 +368,11 @@ class PendingReviewOut(BaseModel):
 
 class DecideIn(Strict):
     approve: bool
-    reason: str = Field("", max_length=200)
+    reason: OneLineOrBlank = Field("", max_length=200)
 
 
 class LapseIn(Strict):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: OneLine = Field(min_length=1, max_length=200)
 
 
 class AccessRecordOut(BaseModel):
@@ -402,11 +432,11 @@ class ReviewItemOut(BaseModel):
 
 class ReviewDecisionIn(Strict):
     approve: bool
-    reason_code: str | None = Field(None, max_length=32, description="required to reject: fraud, gambling, …")
+    reason_code: OneLine | None = Field(None, max_length=32, description="required to reject: fraud, gambling, …")
 
 
 class TestTextIn(Strict):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: AnyText = Field(min_length=1, max_length=20_000)
 
 
 class TestHitOut(BaseModel):
@@ -437,22 +467,38 @@ class LexiconInfoOut(BaseModel):
 
 
 class LexiconEntryIn(Strict):
-    term: str = Field(min_length=1, max_length=100)
+    term: OneLine = Field(min_length=1, max_length=100)
     category: Literal[
         "fraud", "gambling", "pornography", "violence", "illegal_goods", "advertising", "politics", "custom"
     ] = "custom"
     action: Literal["block", "hold", "flag"] = "block"
-    exceptions: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
+    exceptions: list[Annotated[OneLine, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
     pinyin_initials: bool = False
 
 
 class LexiconReplaceIn(Strict):
-    content: str = Field(min_length=0, max_length=20_000_000, description="the whole lexicon, plain or CSV")
+    content: TextOrBlank = Field(min_length=0, max_length=20_000_000, description="the whole lexicon, plain or CSV")
     format: Literal["text", "csv"] = "text"
-    note: str = Field("", max_length=200)
+    note: OneLineOrBlank = Field("", max_length=200)
 
 
 class LexiconEditIn(Strict):
     add: list[LexiconEntryIn] = Field(default_factory=list, max_length=1000)
-    remove: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=1000)
-    note: str = Field("", max_length=200)
+    remove: list[Annotated[OneLine, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=1000)
+    note: OneLineOrBlank = Field("", max_length=200)
+
+
+def settings_limits(settings: Settings) -> dict[str, dict[str, int]]:
+    """The `maxLength` the OpenAPI schema shows for the fields whose real limit is a setting (schema → field →
+    limit). The models above keep a generous parse-time bound; the services enforce these, with their own codes."""
+    groups, nickname = settings.groups, settings.identity.nickname_max_length
+    profile = {"name": groups.name_max_length, "description": groups.description_max_length}
+    return {
+        "MessageCreate": {"text": settings.messages.max_length},
+        "GroupCreate": profile,
+        "GroupProfileUpdate": profile | {"announcement": groups.announcement_max_length},
+        "RegisterIn": {"nickname": nickname},
+        "NicknameIn": {"nickname": nickname},
+    }

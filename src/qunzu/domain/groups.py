@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from qunzu.domain.rules import rule
+from qunzu.domain.text import check_characters, clean_text
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 
 
@@ -103,6 +104,7 @@ def removed_name(code: str) -> str:
 
 
 def _clean_name(name: str, name_max: int) -> str:
+    check_characters(name, field="name", single_line=True)  # the API and the forms refuse these first; so does this
     clean_name = unicodedata.normalize("NFC", name).strip()
     if not clean_name or len(clean_name) > name_max:
         raise ValidationFailed(
@@ -114,7 +116,7 @@ def _clean_name(name: str, name_max: int) -> str:
 
 
 def _clean_text(text: str, field: str, max_length: int) -> str:
-    clean = unicodedata.normalize("NFC", text).strip()
+    clean = unicodedata.normalize("NFC", clean_text(text, field=field)).strip()
     if len(clean) > max_length:
         raise ValidationFailed(
             f"A {field} has at most {max_length} characters", details={"field": field, "max_length": max_length}

@@ -12,6 +12,7 @@ from datetime import date
 from enum import IntEnum
 
 from qunzu.domain.rules import rule
+from qunzu.domain.text import check_characters, clean_line, has_visible
 from qunzu.errors import Conflict, ErrorCode, Forbidden, ValidationFailed
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -103,13 +104,38 @@ def _bad_phone() -> ValidationFailed:
     )
 
 
+# Han characters of real names: CJK Unified Ideographs and their extensions A–I (after NFKC, compatibility
+# ideographs have become unified ones). U+3007 〇 is written in some names as a character, not a digit.
+_HAN = (
+    "\u3007\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002a6df\U0002a700-\U0002ebef\U0002ebf0-\U0002ee5f"
+    "\U00030000-\U0003134f\U00031350-\U000323af"
+)
+# the separator of the parts of a minority name (阿依古丽·买买提), and what people type for it: bullet, katakana middle
+# dot (also the NFKC of the half-width one), full stop (the NFKC of the full-width one), hyphenation point.
+NAME_DOT = "\u00b7"
+_DOT_VARIANTS = re.compile("[\u00b7\u2022\u2027\u30fb.]")
+_REAL_NAME = re.compile(f"[{_HAN}]+(?:{NAME_DOT}[{_HAN}]+)*")
+NAME_MIN, NAME_MAX = 2, 30
+REAL_NAME = "real_name"  # details.reason of a refused name
+
+
 def normalise_name(raw: str) -> str:
-    """A real name as written on the ID card: NFC, inner spaces and middle dots kept, 2–30 characters."""
-    name = unicodedata.normalize("NFKC", raw).strip()
-    name = re.sub(r"\s+", " ", name)
-    if not 2 <= len(name) <= 30 or any(ch.isdigit() for ch in name):
+    """A real name as written on the resident ID card: Han characters, the parts of a minority name joined by the
+    middle dot "·", 2–30 characters.
+
+    NFKC (full-width and compatibility forms fold), the other middle-dot variants become U+00B7, and spaces go
+    (张 三 is 张三), so one person's name is stored, verified and compared in one spelling. Latin letters are refused:
+    the only identity document Qunzu checks is the resident ID card (GB 11643), which carries the name in Han
+    characters; so are digits, punctuation, controls and invisible characters (张\u200b三, <script>).
+    """
+    name = unicodedata.normalize("NFKC", clean_line(raw, field="name"))
+    name = _DOT_VARIANTS.sub(NAME_DOT, "".join(name.split()))
+    if not NAME_MIN <= len(name) <= NAME_MAX or not _REAL_NAME.fullmatch(name):
         raise ValidationFailed(
-            "Give the real name as written on the ID card", code=ErrorCode.VALIDATION_FAILED, details={"field": "name"}
+            "Give the real name as written on the ID card: 2–30 Chinese characters, the parts of a minority name "
+            "joined by a middle dot (·)",
+            code=ErrorCode.VALIDATION_FAILED,
+            details={"field": "name", "reason": REAL_NAME},
         )
     return name
 
@@ -160,10 +186,10 @@ def identity_limit_error(*, cap: int, kind: str) -> Conflict:
 @rule("R-6.2-2", ErrorCode.PURPOSE_REQUIRED)
 def check_reveal_request(*, purpose: str, case_number: str, fields: list[str]) -> tuple[str, str, list[str]]:
     """Revealing personal data needs a stated purpose (≥ 10 characters), a case number, and named fields."""
-    purpose = purpose.strip()
-    case_number = case_number.strip()
+    purpose = check_characters(purpose, field="purpose", single_line=True).strip()
+    case_number = check_characters(case_number, field="case_number", single_line=True).strip()
     allowed = {"phone", "name", "id_number"}
-    if len(purpose) < 10 or not case_number or len(case_number) > 64:
+    if len(purpose) < 10 or not has_visible(purpose) or not has_visible(case_number) or len(case_number) > 64:
         raise ValidationFailed(
             "State the purpose (at least 10 characters) and the case number",
             code=ErrorCode.PURPOSE_REQUIRED,

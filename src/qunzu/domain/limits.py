@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qunzu.domain.rules import rule
+from qunzu.domain.text import check_message_characters, message_is_blank
 from qunzu.errors import Conflict, ErrorCode, ValidationFailed
 
 
@@ -23,9 +24,15 @@ def effective_member_cap(requested: int | None, *, default: int, hard: int) -> i
 
 
 def check_message_text(text: str, *, max_length: int) -> str:
-    """A message has visible text and at most `max_length` characters."""
-    stripped = text.strip()
-    if not stripped:
+    """A message has visible text, no control characters (TAB and line ends excepted) and at most `max_length`
+    characters. Returns the text with LF line ends.
+
+    Only whitespace and invisible characters (ZWSP, a lone ZWJ, variation selectors, …) count as empty
+    (`message_empty`); a control character, an unpaired surrogate or a noncharacter is `validation_failed` with
+    details.reason, so it never reaches the database (PostgreSQL refuses NUL, neither database stores a surrogate).
+    """
+    clean = check_message_characters(text)
+    if message_is_blank(clean):
         raise ValidationFailed("A message cannot be empty", code=ErrorCode.MESSAGE_EMPTY)
     if len(text) > max_length:
         raise ValidationFailed(
@@ -33,4 +40,4 @@ def check_message_text(text: str, *, max_length: int) -> str:
             code=ErrorCode.MESSAGE_TOO_LONG,
             details={"max_length": max_length, "length": len(text)},
         )
-    return text
+    return clean

@@ -16,6 +16,8 @@ VERIFICATION_REVIEWERS = frozenset(
 LAPSE_DECIDERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value})
 # Read the personal-data access record (R-6.2-2); revealing is for compliance officers alone.
 PII_RECORD_READERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value})
+# Read the development SMS outbox (live one-time codes): administrators only.
+OUTBOX_READERS = frozenset({StaffRole.ADMIN.value})
 # Decide content review items, and edit the lexicon.
 CONTENT_REVIEWERS = frozenset({StaffRole.ADMIN.value, StaffRole.REVIEWER.value})
 # Read the review queue and lexicon, use the test tool.

@@ -8,6 +8,11 @@ Replay on connect uses the same cursor, so live events that race the replay are 
 
 The hub delivers with `put_nowait` only: a connection whose bounded queue is full is told to resume and
 closed (4008) by a task of its own; it never delays the hub or other connections.
+
+An account holds at most `limit` seats in a process (`take_seat`, from authentication until the endpoint ends,
+hello and replay included): the endpoint closes the next socket with 4429. The cap is per process (with several
+server processes behind a balancer an account may hold up to `limit` in each): a count shared through Redis would
+outlive a process that died holding seats.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ SubscriptionSource = Iterable["Subscription"] | Callable[[], Awaitable[Iterable[
 
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_RESYNC = 1012  # "service restart": reconnect and replay
+CLOSE_TOO_MANY = 4429  # the account has its limit of connections open in this process
 
 
 class HubMetrics:
@@ -53,6 +59,9 @@ class HubMetrics:
         )
         self.range_fetches = Counter(
             "qunzu_ws_range_fetches", "Database range fetches for replay and gap repair", registry=reg
+        )
+        self.too_many_connections = Counter(
+            "qunzu_ws_refused_too_many", "Connections refused: the account had its limit open (4429)", registry=reg
         )
 
 
@@ -410,10 +419,32 @@ class Hub:
         self._groups: dict[int, set[Connection]] = {}
         self._users: dict[int, set[Connection]] = {}
         self._inflight: dict[tuple[int, int, int | None], _Rows] = {}
+        self._seats: dict[int, int] = {}
 
     @property
     def connection_count(self) -> int:
         return len(self._conns)
+
+    def take_seat(self, user_id: int, *, limit: int) -> bool:
+        """Count one more WebSocket of `user_id`, until `free_seat`; False (nothing counted) if `limit` are taken."""
+        held = self._seats.get(user_id, 0)
+        if held >= limit:
+            self.metrics.too_many_connections.inc()
+            return False
+        self._seats[user_id] = held + 1
+        return True
+
+    def free_seat(self, user_id: int) -> None:
+        """Give back a seat of `take_seat` (call once per seat taken, from the endpoint's `finally`)."""
+        held = self._seats.get(user_id, 0) - 1
+        if held > 0:
+            self._seats[user_id] = held
+        else:
+            self._seats.pop(user_id, None)
+
+    def seats(self, user_id: int) -> int:
+        """The seats `user_id` holds in this process."""
+        return self._seats.get(user_id, 0)
 
     def group_connection_count(self, group_id: int) -> int:
         return len(self._groups.get(group_id, ()))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,33 @@ _ACTIONS = {a.value: a for a in Action} | {"": Action.BLOCK}
 _ACTION_VALUES = {name: a.value for name, a in _ACTIONS.items()}
 
 Source = Path | str | Iterable[str]
+
+# What no text in Qunzu may hold: C0 controls but TAB, LF and CR; DEL and C1; surrogates; noncharacters. The same
+# rule as qunzu.domain.text (review may not import the domain; tests/domain/test_text.py checks that they agree on
+# every code point). A term holding one could not be stored, matched or shown. The astral noncharacters are looked
+# for separately: listing them in the class makes every search several times slower.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def forbidden_at(text: str) -> int | None:
+    """The index of the first character no lexicon line may hold (a NUL, another control, …), or None."""
+    found = _FORBIDDEN.search(text)
+    end = found.start() if found is not None else len(text)
+    if _ASTRAL.search(text, 0, end) is not None:
+        for astral in _ASTRAL.finditer(text, 0, end):
+            if ord(astral.group()) & 0xFFFE == 0xFFFE:
+                return astral.start()
+    return None if found is None else end
+
+
+def _bad_line(text: str, at: int, *, line: int) -> ValidationFailed:
+    point = ord(text[at])
+    reason = "surrogate" if 0xD800 <= point <= 0xDFFF else "control_character" if point <= 0x9F else "noncharacter"
+    return ValidationFailed(
+        f"Line {line}: a term or exception holds a control or invalid character (U+{point:04X})",
+        details={"line": line, "reason": reason, "character": f"U+{point:04X}"},
+    )
 
 
 def _flag(value: str, *, line: int, strict: bool) -> bool:
@@ -125,8 +153,18 @@ class Lexicon:
     def _load_text(cls, source: Source, *, strict: bool) -> Lexicon:
         unique: dict[str, LexiconEntry] = {}
         categories, actions, action_names, plain = _CATEGORIES, _ACTIONS, _ACTION_VALUES, LexiconEntry.plain
-        for number, raw in enumerate(_lines(source), start=1):
+        # One pass over all the lines finds nothing to refuse in an ordinary lexicon: then no line is checked alone.
+        lines = list(_lines(source)) if isinstance(source, Path | str) else source
+        whole = (
+            lines.getvalue() if isinstance(lines, io.StringIO) else "".join(lines) if isinstance(lines, list) else None
+        )
+        clean = whole is not None and forbidden_at(whole) is None
+        for number, raw in enumerate(lines, start=1):
             text = raw.rstrip("\r\n")
+            if not clean and (at := forbidden_at(text)) is not None:  # refused (strict) or dropped
+                if strict:
+                    raise _bad_line(text, at, line=number)
+                continue
             fields = text.split("\t")
             if len(fields) == 3:  # the common line, `term<TAB>category<TAB>action`, with nothing to tidy
                 term, cat_name, act_name = fields
@@ -180,6 +218,11 @@ class Lexicon:
             if not row.get("term", "").strip() or row["term"].lstrip().startswith("#"):
                 continue
             fields = [row.get(name, "") for name in CSV_FIELDS]
+            joined = "\t".join(fields)
+            if (at := forbidden_at(joined)) is not None:
+                if strict:
+                    raise _bad_line(joined, at, line=reader.line_num)
+                continue
             try:
                 entries.append(_entry(fields, line=reader.line_num, strict=strict))
             except ValidationFailed:

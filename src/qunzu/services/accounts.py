@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -15,12 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from qunzu.domain.accounts import StaffRole, check_nickname, check_password, normalise_username
 from qunzu.domain.documents import ACCEPTED_AT_REGISTRATION, check_registration_acceptance
 from qunzu.errors import AuthRequired, Conflict, ErrorCode, QunzuError
+from qunzu.services import lockout
 from qunzu.services.context import Ctx
 from qunzu.services.documents import current_versions, record_acceptance
 from qunzu.services.passwords import Passwords
 from qunzu.services.review import queue_item
+from qunzu.services.throttle import Throttle, rate_limited
+from qunzu.services.verifiers import SmsSender
 from qunzu.services.views import TokenView, UserView
 from qunzu.storage import oplog
+from qunzu.storage.crypto import KeyRing
 from qunzu.storage.tables import auth_tokens, users
 from qunzu.storage.uow import Database
 
@@ -51,6 +56,8 @@ async def register_user(
     nickname: str,
     ctx: Ctx,
     password_min_length: int = 8,
+    password_min_score: int = 3,
+    throttle: Throttle | None = None,
     staff_role: StaffRole | None = None,
     accepted: dict[str, int] | None = None,
     reserved_words: list[str] | tuple[str, ...] = (),
@@ -60,13 +67,24 @@ async def register_user(
     """Create an account; the username is unique case-insensitively; the password is stored as argon2id.
 
     Users accept the current service agreement and privacy policy as they register (R-5.2-2); staff accounts,
-    created by operators, do not.
+    created by operators, do not. Common and guessable passwords are refused (zxcvbn score below
+    `password_min_score`). With a `throttle`, registrations from one source are limited, refused ones included.
     """
+    if throttle is not None:
+        await throttle.register(ip=ctx.ip, now=ctx.now)
     name = normalise_username(username)
     nick = check_nickname(
         nickname, max_length=nickname_max_length, reserved=reserved_words if staff_role is None else ()
     )
-    check_password(password, min_length=password_min_length, username=name)
+    # zxcvbn takes a few to ~40 ms of CPU: off the event loop, like the hashing
+    await asyncio.to_thread(
+        check_password,
+        password,
+        min_length=password_min_length,
+        username=name,
+        nickname=nick,
+        min_score=password_min_score,
+    )
     verdict = screen(nick, "nickname") if screen is not None else None  # refuses prohibited content
     pw_hash = await passwords.hash(password)
     async with db.uow() as uow:
@@ -116,40 +134,55 @@ async def sign_in(
     db: Database,
     passwords: Passwords,
     *,
+    throttle: Throttle,
+    sms: SmsSender,
+    keys: KeyRing,
     username: str,
     password: str,
     kind: str,
     ttl: timedelta,
     ctx: Ctx,
 ) -> TokenView:
-    """Check the password and issue an opaque bearer token (stored hashed) with an expiry."""
+    """Check the password and issue an opaque bearer token (stored hashed) with an expiry.
+
+    Throttled per source and per name, and locked after repeated failures (services/lockout.py): every refusal is
+    429 `rate_limited` with the wait, even for the right password. A name with no account gets exactly the same
+    answers; the dummy hash in Passwords.verify keeps the timing alike too.
+    """
     try:
-        name = normalise_username(username)
+        name: str | None = normalise_username(username)
     except QunzuError:
         name = None
+    remaining = await lockout.lock_remaining(db, username=name, now=ctx.now)
+    if remaining is not None:
+        raise rate_limited(_ms(remaining))
+    await throttle.login(username=name, ip=ctx.ip, now=ctx.now)
     row = None
     if name is not None:
         async with db.uow(write=False) as uow:
             row = (await uow.conn.execute(select(users).where(users.c.username == name))).one_or_none()
     ok = await passwords.verify(row.password_hash if row is not None else None, password)
     if row is None or not ok or row.status != "active":
-        async with db.uow() as uow:
-            await oplog.append(
-                uow.conn,
-                ts=ctx.now,
-                actor_id=row.id if row is not None else None,
-                action="auth.login",
-                target_type="user",
-                target_id=name,
-                ip=ctx.ip,
-                port=ctx.port,
-                result="refused",
-            )
-            await uow.commit()
+        remaining = await lockout.note_failure(
+            db,
+            throttle,
+            sms,
+            keys,
+            username=name,
+            user_id=row.id if row is not None else None,
+            notify=row is not None and row.status == "active",
+            ctx=ctx,
+        )
+        if remaining is not None:
+            raise rate_limited(_ms(remaining))
         raise AuthRequired("Wrong username or password", code=ErrorCode.INVALID_CREDENTIALS)
+    assert name is not None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = ctx.now + ttl
     async with db.uow() as uow:
+        remaining = await lockout.clear_failures(uow, username=name, now=ctx.now)
+        if remaining is not None:  # a lock began while this password was being checked
+            raise rate_limited(_ms(remaining))
         await uow.conn.execute(
             insert(auth_tokens).values(
                 user_id=row.id,
@@ -178,6 +211,10 @@ async def sign_in(
         )
         await uow.commit()
     return TokenView(token=token, expires_at=expires, user=user_view(row))
+
+
+def _ms(span: timedelta) -> int:
+    return max(1, int(span.total_seconds() * 1000))
 
 
 class TokenCache:

@@ -22,9 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from qunzu.config import IdentitySettings
 from qunzu.domain import identity as rules
 from qunzu.domain.identity import Level
-from qunzu.domain.staff import ANY_STAFF, LAPSE_DECIDERS, VERIFICATION_REVIEWERS, require_staff_role
+from qunzu.domain.staff import (
+    ANY_STAFF,
+    LAPSE_DECIDERS,
+    OUTBOX_READERS,
+    VERIFICATION_REVIEWERS,
+    require_staff_role,
+)
+from qunzu.domain.text import check_characters, has_visible, parse_int
 from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound, QunzuError, RateLimited, ValidationFailed
 from qunzu.services.context import Ctx
+from qunzu.services.throttle import Throttle
 from qunzu.services.verifiers import IdVerifier, SmsSender
 from qunzu.services.views import UserView
 from qunzu.storage import oplog
@@ -81,9 +89,18 @@ def _today(ctx: Ctx) -> Any:
 
 
 async def start_phone_verification(
-    db: Database, keys: KeyRing, sms: SmsSender, *, actor: int, phone: str, ctx: Ctx, settings: IdentitySettings
+    db: Database,
+    keys: KeyRing,
+    sms: SmsSender,
+    *,
+    actor: int,
+    phone: str,
+    ctx: Ctx,
+    settings: IdentitySettings,
+    throttle: Throttle | None = None,
 ) -> PhoneChallengeView:
-    """Send a one-time code to a mainland mobile number. Codes expire; resending is throttled."""
+    """Send a one-time code to a mainland mobile number. Codes expire; resending is throttled, and with a
+    `throttle` the codes sent per account and per source are limited (each one is an SMS that costs money)."""
     e164 = rules.normalise_mainland_mobile(phone)
     phone_hmac = keys.blind_index("phone", e164)
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -106,6 +123,8 @@ async def start_phone_verification(
         await _check_slot(
             uow, f"phone:{phone_hmac}", actor=actor, cap=settings.accounts_per_identity, kind="mobile number"
         )
+        if throttle is not None:  # counted only when a code would really be sent
+            await throttle.phone_code(user_id=actor, ip=ctx.ip, now=ctx.now)
         expires = ctx.now + timedelta(seconds=settings.code_ttl_seconds)
         await uow.conn.execute(
             insert(phone_challenges).values(
@@ -119,15 +138,7 @@ async def start_phone_verification(
         )
         text = settings.sms_http.template.format(code=code, minutes=settings.code_ttl_seconds // 60)
         if sms.keeps_outbox:
-            await uow.conn.execute(
-                insert(sms_outbox).values(
-                    created_at=ctx.now,
-                    user_id=actor,
-                    phone_ct=keys.encrypt(e164, aad=f"sms_outbox.phone:{actor}"),
-                    phone_masked=rules.mask_phone(e164),
-                    body=text,
-                )
-            )
+            await keep_in_outbox(uow, keys, user_id=actor, e164=e164, text=text, now=ctx.now)
         await sms.send(e164, text)  # before commit: if the gateway fails, no challenge is left behind
         await oplog.append(
             uow.conn, ts=ctx.now, actor_id=actor, action="identity.phone_code_sent", ip=ctx.ip, port=ctx.port
@@ -143,9 +154,20 @@ async def start_phone_verification(
 
 
 async def confirm_phone_code(
-    db: Database, keys: KeyRing, sms: SmsSender, *, actor: int, code: str, ctx: Ctx, settings: IdentitySettings
+    db: Database,
+    keys: KeyRing,
+    sms: SmsSender,
+    *,
+    actor: int,
+    code: str,
+    ctx: Ctx,
+    settings: IdentitySettings,
+    throttle: Throttle | None = None,
 ) -> IdentityView:
-    """Check the code. Wrong codes count; after `code_max_attempts` the code is locked."""
+    """Check the code. Wrong codes count; after `code_max_attempts` the code is locked. With a `throttle`, the
+    tries per account and per source are limited too (a new code per lock would otherwise reset the count)."""
+    if throttle is not None:
+        await throttle.phone_confirm(user_id=actor, ip=ctx.ip, now=ctx.now)
     code = code.strip()
     failure: QunzuError | None = None
     async with db.uow() as uow:
@@ -747,9 +769,24 @@ async def release_identity(uow: UnitOfWork, user_id: int, *, purge_after: dateti
     )
 
 
+async def keep_in_outbox(uow: UnitOfWork, keys: KeyRing, *, user_id: int, e164: str, text: str, now: datetime) -> None:
+    """Record a text message the development (console) sender 'sent': the number encrypted and masked."""
+    await uow.conn.execute(
+        insert(sms_outbox).values(
+            created_at=now,
+            user_id=user_id,
+            phone_ct=keys.encrypt(e164, aad=f"sms_outbox.phone:{user_id}"),
+            phone_masked=rules.mask_phone(e164),
+            body=text,
+        )
+    )
+
+
 async def outbox_messages(db: Database, *, staff: UserView, user_id: int | None = None, limit: int = 100) -> list[Any]:
-    """The development SMS outbox (console sender only): what was 'sent', phone masked; optionally for one user."""
-    require_staff_role(staff.staff_role, ANY_STAFF)
+    """The development SMS outbox (console sender only): what was 'sent', phone masked; optionally for one user.
+
+    Administrators only: it holds live one-time codes, which would let a reviewer verify any number as anyone."""
+    require_staff_role(staff.staff_role, OUTBOX_READERS)
     stmt = select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)
     if user_id is not None:
         stmt = stmt.where(sms_outbox.c.user_id == user_id)
@@ -760,8 +797,8 @@ async def outbox_messages(db: Database, *, staff: UserView, user_id: int | None 
 async def find_users(db: Database, *, staff: UserView, query: str, limit: int = 20) -> list[dict[str, Any]]:
     """Staff look up accounts by id, username or nickname (identity data never matched or shown here)."""
     require_staff_role(staff.staff_role, ANY_STAFF)
-    q = query.strip()
-    if not q:
+    q = check_characters(query, field="q", single_line=True).strip()
+    if not has_visible(q):
         return []
     async with db.uow(write=False) as uow:
         stmt = select(
@@ -773,8 +810,9 @@ async def find_users(db: Database, *, staff: UserView, query: str, limit: int = 
             users.c.staff_role,
             users.c.created_at,
         )
-        if q.isdigit():
-            stmt = stmt.where(users.c.id == int(q[:18]))
+        user_id = parse_int(q, lo=1)
+        if user_id is not None:
+            stmt = stmt.where(users.c.id == user_id)
         else:
             like = f"%{q.lower()[:64]}%"
             stmt = stmt.where(users.c.username.like(like) | users.c.nickname.like(f"%{q[:64]}%"))

@@ -99,7 +99,7 @@ async def post_message(
     `hold` is stored for the author only until a reviewer approves, `flag` is published and queued for review.
     The message is acknowledged only after its transaction has committed (group commit: see message_writer).
     """
-    check_message_text(text, max_length=max_length)
+    text = check_message_text(text, max_length=max_length)  # line ends as LF, control characters refused
     check_client_msg_id(client_msg_id)
     verdict = screen(text)
     disposition = message_disposition(verdict.action)

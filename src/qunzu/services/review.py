@@ -357,6 +357,11 @@ async def current_lexicon(db: Database, *, staff: UserView | None) -> tuple[int,
     return (0, "") if row is None else (row.version, row.content)
 
 
+def check_may_edit_lexicon(*, staff: UserView) -> None:
+    """Only content reviewers and administrators edit the lexicon; asked before a large upload is even read."""
+    require_staff_role(staff.staff_role, CONTENT_REVIEWERS)
+
+
 async def save_lexicon(db: Database, *, staff: UserView | None, lexicon: Lexicon, note: str, ctx: Ctx) -> LexiconInfo:
     """Store a new lexicon version (every process picks it up within seconds). The CLI passes staff=None."""
     if staff is not None:

@@ -306,3 +306,28 @@ violations = Table(
     Column("reason_code", String(32), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+
+# --- sign-in throttling and account notices -----------------------------------------------------------------------
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    # keyed by the normalised username, known or not, so counting and locking cannot tell which names exist
+    Column("username", String(32), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),  # consecutive, since the last lock or success
+    Column("lock_level", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("last_failure_at", UTCDateTime(), nullable=False, index=True),
+)
+
+account_notices = Table(
+    "account_notices",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),  # account_locked
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("read_at", UTCDateTime(), nullable=True),
+    Column("details", JSON, nullable=False),  # account_locked: failures, ip (masked), locked_until
+)

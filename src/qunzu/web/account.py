@@ -12,8 +12,11 @@ from fastapi import APIRouter, Depends
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
+from qunzu.domain.staff import OUTBOX_READERS
+from qunzu.domain.text import clean_line, parse_int
 from qunzu.errors import ErrorCode, QunzuError
-from qunzu.services import account_data, documents, identity
+from qunzu.i18n import notice_text
+from qunzu.services import account_data, documents, identity, notices
 from qunzu.services.identity import IdentityView
 from qunzu.services.review import profile_screen
 from qunzu.web.context import FORM_FIELD_MAX, Web, form_fields, get_web
@@ -39,7 +42,7 @@ def _dev(w: Web) -> dict[str, Any]:
     return {
         "dev_sms": w.container.sms.name == "console",
         "dev_verifier": w.container.verifier.name == "format-only",
-        "outbox_link": bool(w.session and w.session.user.staff_role and w.container.sms.keeps_outbox),
+        "outbox_link": bool(w.session and w.session.user.staff_role in OUTBOX_READERS and w.container.sms.keeps_outbox),
     }
 
 
@@ -49,8 +52,10 @@ def _dev(w: Web) -> dict[str, Any]:
 async def _account_page(w: Web, *, nickname: str | None = None, error: QunzuError | None = None) -> Response:
     assert w.session is not None
     view = await identity.my_identity(w.container.db, w.container.keys, actor=w.session.user.id)
+    mine = await notices.my_notices(w.container.db, actor=w.session.user.id, limit=20)
     return w.page(
         "me.html",
+        notices=[(n, notice_text(n.kind, n.details, w.lang)) for n in mine],
         status_code=422 if error else 200,
         tab="profile",
         ident=view,
@@ -83,7 +88,7 @@ async def change_nickname(w: WebDep) -> Response:
             w.container.db,
             w.container.tokens,
             actor=w.session.user.id,
-            nickname=f["nickname"],
+            nickname=clean_line(f["nickname"], field="nickname", required=False),
             screen=profile_screen(w.container.review),
             reserved=s.reserved_nickname_words,
             max_length=s.nickname_max_length,
@@ -92,6 +97,20 @@ async def change_nickname(w: WebDep) -> Response:
     except QunzuError as exc:
         return await _account_page(w, nickname=f["nickname"], error=exc)
     return _see_other("/me?saved=1")
+
+
+@router.post("/me/notices/{notice_id}/read")
+async def read_notice(notice_id: int, w: WebDep) -> Response:
+    if w.session is None:
+        return w.to_login()
+    f = await form_fields(w.request, "csrf")
+    try:
+        if not session_csrf_ok(w.container, w.session, f["csrf"]):
+            raise _csrf_error()
+        await notices.mark_notice_read(w.container.db, actor=w.session.user.id, notice_id=notice_id, ctx=w.ctx)
+    except QunzuError as exc:
+        return await _account_page(w, error=exc)
+    return _see_other("/me#notices")
 
 
 # --- the verification flow ------------------------------------------------------------------------------------
@@ -164,6 +183,7 @@ async def send_code(w: WebDep) -> Response:
             phone=f["phone"],
             ctx=w.ctx,
             settings=w.container.settings.identity,
+            throttle=w.container.throttle,
         )
     except QunzuError as exc:
         return _verify_page(w, "phone", status_code=422, values={"phone": f["phone"][:32]}, **_refusal(w, exc))
@@ -196,6 +216,7 @@ async def confirm_code(w: WebDep) -> Response:
             code=f["code"][:16],
             ctx=w.ctx,
             settings=w.container.settings.identity,
+            throttle=w.container.throttle,
         )
     except QunzuError as exc:
         return _verify_page(w, "code", status_code=422, challenge=state, **_refusal(w, exc))
@@ -276,7 +297,7 @@ async def accept(w: WebDep) -> Response:
     try:
         if not session_csrf_ok(w.container, w.session, f["csrf"]):
             raise _csrf_error()
-        version = int(f["version"]) if f["version"].isdigit() and len(f["version"]) < 8 else 0
+        version = parse_int(f["version"], lo=1, hi=9_999_999) or 0
         await documents.accept_document(
             w.container.db, actor=w.session.user.id, kind=f["kind"][:24], version=version, ctx=w.ctx
         )

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends
 from starlette.responses import RedirectResponse, Response
 
+from qunzu.domain.text import check_secret, clean_line, clean_text, parse_int
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
 from qunzu.services import accounts, documents
@@ -24,6 +25,7 @@ from qunzu.web.pages import groups_page
 from qunzu.web.session import (
     AnonCsrf,
     clear_session_cookie,
+    retry_after,
     safe_next,
     session_csrf_ok,
     set_session_cookie,
@@ -50,7 +52,7 @@ async def _signup_page(w: WebDep, values: dict[str, str], error: QunzuError | No
     current = {d.kind: d for d in await documents.list_current(w.container.db)}
     response = w.page(
         "signup.html",
-        status_code=422 if error else 200,
+        status_code=(429 if error.code is ErrorCode.RATE_LIMITED else 422) if error else 200,
         anon_csrf=anon.token,
         values=values,
         error=form_error(error, w.lang) if error else None,
@@ -59,6 +61,7 @@ async def _signup_page(w: WebDep, values: dict[str, str], error: QunzuError | No
         nickname_max=w.container.settings.identity.nickname_max_length,
         to_accept=[(k, current[k].title(w.lang), current[k].version) for k in ACCEPT_AT_SIGN_UP if k in current],
     )
+    retry_after(response, error)
     anon.attach(response)
     return response
 
@@ -76,9 +79,9 @@ def _accepted(f: dict[str, str]) -> dict[str, int]:
         return {}
     out = {}
     for kind in ACCEPT_AT_SIGN_UP:
-        raw = f[f"version_{kind}"]
-        if raw.isdigit() and len(raw) < 8:
-            out[kind] = int(raw)
+        version = parse_int(f[f"version_{kind}"], lo=1, hi=9_999_999)
+        if version is not None:
+            out[kind] = version
     return out
 
 
@@ -94,11 +97,13 @@ async def signup(w: WebDep) -> Response:
         user = await accounts.register_user(
             w.container.db,
             w.container.passwords,
-            username=f["username"],
-            password=f["password"],
-            nickname=f["nickname"],
+            username=clean_line(f["username"], field="username", required=False),
+            password=check_secret(f["password"], field="password"),
+            nickname=clean_line(f["nickname"], field="nickname", required=False),
             ctx=w.ctx,
             password_min_length=w.container.settings.auth.password_min_length,
+            password_min_score=w.container.settings.auth.password_min_score,
+            throttle=w.container.throttle,
             accepted=_accepted(f),
             reserved_words=identity.reserved_nickname_words,
             nickname_max_length=identity.nickname_max_length,
@@ -116,9 +121,10 @@ def _login_page(
     w: WebDep, username: str, next_url: str, error: QunzuError | None = None, registered: bool = False
 ) -> Response:
     anon = AnonCsrf(w.request, w.container)
+    status = {ErrorCode.CSRF_FAILED: 422, ErrorCode.RATE_LIMITED: 429}.get(error.code, 401) if error else 200
     response = w.page(
         "login.html",
-        status_code=422 if error and error.code is ErrorCode.CSRF_FAILED else 401 if error else 200,
+        status_code=status,
         anon_csrf=anon.token,
         values={"username": username},
         next_url=next_url,
@@ -126,6 +132,7 @@ def _login_page(
         error=form_error(error, w.lang) if error else None,
         error_field="password" if error and error.code is ErrorCode.INVALID_CREDENTIALS else None,
     )
+    retry_after(response, error)
     anon.attach(response)
     return response
 
@@ -149,6 +156,9 @@ async def login(w: WebDep) -> Response:
         token = await accounts.sign_in(
             w.container.db,
             w.container.passwords,
+            throttle=w.container.throttle,
+            sms=w.container.sms,
+            keys=w.container.keys,
             username=f["username"],
             password=f["password"],
             kind="web",
@@ -215,9 +225,9 @@ async def create(w: WebDep) -> Response:
         group = await group_service.create_group(
             w.container.db,
             actor=w.session.user.id,
-            name=f["name"],
-            category=f["category"],
-            description=f["description"],
+            name=clean_line(f["name"], field="name", required=False),
+            category=clean_line(f["category"], field="category", required=False),
+            description=clean_text(f["description"], field="description"),
             ctx=w.ctx,
             limits=g,
             screen=profile_screen(w.container.review),
@@ -238,7 +248,7 @@ async def join(w: WebDep) -> Response:
         group = await group_service.join_group(w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx)
     except QunzuError as exc:
         if exc.code is ErrorCode.ALREADY_MEMBER:
-            return _see_other("/g/" + quote("".join(ch for ch in f["code"] if ch.isdigit())))
+            return _see_other("/g/" + quote("".join(ch for ch in f["code"] if ch in "0123456789")))
         return await groups_page(
             w, join_code=f["code"], join_error=form_error(exc, w.lang), join_action=error_action(exc), status_code=422
         )

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import RedirectResponse, Response
 
+from qunzu.domain.text import clean_line, clean_text
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.services import groups as group_service
 from qunzu.services.review import profile_screen
@@ -88,9 +89,9 @@ async def save_settings(code: str, w: WebDep) -> Response:
             w.container.db,
             actor=w.session.user.id,
             code=group.code,
-            name=f["name"],
-            description=f["description"],
-            announcement=f["announcement"],
+            name=clean_line(f["name"], field="name", required=False),
+            description=clean_text(f["description"], field="description"),
+            announcement=clean_text(f["announcement"], field="announcement"),
             ctx=w.ctx,
             limits=w.container.settings.groups,
             screen=profile_screen(w.container.review),

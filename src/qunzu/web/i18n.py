@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qunzu.errors import ErrorCode, QunzuError
-from qunzu.i18n import error_text
+from qunzu.i18n import TEXT_REASONS_ZH, error_text
 from qunzu.web import i18n_groups, i18n_identity, i18n_review
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -36,7 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "signup.username": "用户名",
         "signup.username_hint": "3–32 个字符：字母、数字或 _ . -，用于登录",
         "signup.password": "密码",
-        "signup.password_hint": "至少 {min} 个字符",
+        "signup.password_hint": "至少 {min} 个字符；避免常见单词和规律",
         "signup.nickname": "昵称",
         "signup.nickname_hint": "群内其他人看到的名字，最多 20 个字",
         "signup.submit": "注册",
@@ -120,6 +120,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "notfound.group": "没有找到该群组。请确认群组编码是否正确。",
         "notfound.home": "返回首页",
         "error.title": "出错了",
+        "unavailable.title": "服务暂时不可用",
+        "unavailable.text": "服务器暂时无法访问数据，你的登录状态和已发送的内容都不受影响。请稍后重试。",
+        "unavailable.retry": "重试",
         "doc.version": "版本 {version}",
         "doc.effective": "生效日期 {date}",
         "lang.zh": "中文",
@@ -153,7 +156,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "signup.username": "Username",
         "signup.username_hint": "3–32 characters: letters, digits, _ . - ; used to sign in",
         "signup.password": "Password",
-        "signup.password_hint": "At least {min} characters",
+        "signup.password_hint": "At least {min} characters; avoid common words and patterns",
         "signup.nickname": "Nickname",
         "signup.nickname_hint": "The name others see in groups, up to 20 characters",
         "signup.submit": "Sign up",
@@ -237,6 +240,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "notfound.group": "No group was found. Check the group code.",
         "notfound.home": "Back to the start",
         "error.title": "Something went wrong",
+        "unavailable.title": "Temporarily unavailable",
+        "unavailable.text": "The server cannot reach its data right now. You are still signed in and nothing you sent "
+        "is lost. Please try again in a moment.",
+        "unavailable.retry": "Try again",
         "doc.version": "Version {version}",
         "doc.effective": "Effective {date}",
         "lang.zh": "中文",
@@ -285,6 +292,8 @@ def form_error(exc: QunzuError, language: str) -> str:
         return "该昵称可能被误认为平台工作人员或官方机构，请换一个"
     if language == "zh-CN" and exc.code is ErrorCode.ACCOUNT_INFO_REJECTED and field == "nickname":
         return FIELD_ERRORS_ZH["nickname"]
+    if exc.code is ErrorCode.VALIDATION_FAILED and exc.details.get("reason") in TEXT_REASONS_ZH:
+        return error_text(exc.code, exc.message, language, exc.details)  # a text rule: says what was wrong
     if language == "zh-CN" and exc.code is ErrorCode.VALIDATION_FAILED and field in FIELD_ERRORS_ZH:
         try:
             return FIELD_ERRORS_ZH[field].format(**exc.details)

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.groupcode import format_group_code
 from qunzu.domain.roles import may_edit_profile, role_label
+from qunzu.domain.text import parse_int
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
 from qunzu.services import documents
@@ -160,7 +161,7 @@ async def document_index(w: WebDep) -> Response:
 async def document(kind: str, w: WebDep) -> Response:
     """A published document with its change log; `?version=N` shows an earlier version."""
     raw = w.request.query_params.get("version", "")
-    wanted = int(raw) if raw.isdigit() and len(raw) < 8 else None
+    wanted = parse_int(raw, lo=1, hi=9_999_999)
     if raw and wanted is None:
         return w.not_found()
     try:

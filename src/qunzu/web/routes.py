@@ -8,11 +8,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.bootstrap import Container
+from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import LANGUAGES
 from qunzu.web import account, forms, group_settings, pages, staff, staff_review
 from qunzu.web.context import get_web
 from qunzu.web.render import STATIC, Renderer
-from qunzu.web.session import safe_next, set_language_cookie
+from qunzu.web.session import page_language, safe_next, set_language_cookie
 
 # Paths that belong to the JSON API and operations: never answered with HTML.
 API_PREFIXES = ("/api/", "/api")
@@ -55,3 +56,26 @@ def install_web(app: FastAPI, container: Container) -> None:
         return await previous(request, exc)  # type: ignore[no-any-return]
 
     app.add_exception_handler(StarletteHTTPException, html_errors)
+
+    previous_qunzu = app.exception_handlers.get(QunzuError)
+
+    async def try_again(request: Request, exc: Exception) -> Response:
+        """A page (not a sign-in redirect) when a dependency is down: the visitor is still signed in."""
+        assert isinstance(exc, QunzuError)
+        if exc.code is ErrorCode.UNAVAILABLE and is_web_path(request.url.path):
+            renderer: Renderer = app.state.web_renderer
+            retry = request.url.path + ("?" + request.url.query if request.url.query else "")
+            response = renderer.page(
+                "unavailable.html",
+                language=page_language(request),
+                status_code=503,
+                path=request.url.path,
+                role_labels={},
+                retry=retry if request.method == "GET" else "/",
+            )
+            response.headers["Retry-After"] = "5"
+            return response
+        assert previous_qunzu is not None
+        return await previous_qunzu(request, exc)  # type: ignore[no-any-return]
+
+    app.add_exception_handler(QunzuError, try_again)

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from qunzu.bootstrap import Container
-from qunzu.errors import QunzuError
+from qunzu.errors import AuthRequired, QunzuError
 from qunzu.i18n import LANGUAGES, pick_language
 from qunzu.services import accounts
 from qunzu.services.context import Ctx, client_address, utc_ms
@@ -60,8 +60,8 @@ async def current_session(request: Request, container: Container, ctx: Ctx) -> S
         return None
     try:
         user = await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
-    except QunzuError:
-        return None
+    except AuthRequired:
+        return None  # an unreachable database (Unavailable) is not a signed-out visitor: it gets the "try again" page
     return Session(user=user, token=token)
 
 
@@ -138,3 +138,10 @@ def safe_next(raw: str | None, default: str = "/groups") -> str:
     if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw or len(raw) > 500:
         return default
     return raw
+
+
+def retry_after(response: Response, error: QunzuError | None) -> None:
+    """A throttled form's page carries the wait in Retry-After (whole seconds), like the API's 429."""
+    wait_ms = error.details.get("retry_after_ms") if error is not None else None
+    if isinstance(wait_ms, int) and wait_ms > 0:
+        response.headers["Retry-After"] = str(-(-wait_ms // 1000))

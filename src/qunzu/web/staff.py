@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.documents import DocumentKind
-from qunzu.domain.staff import PII_RECORD_READERS, VERIFICATION_REVIEWERS
+from qunzu.domain.staff import OUTBOX_READERS, PII_RECORD_READERS, VERIFICATION_REVIEWERS
+from qunzu.domain.text import clean_line, clean_text, parse_int
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.services import documents, identity, pii_access
 from qunzu.web.context import Web, form_fields, get_web
@@ -47,7 +48,7 @@ def _refused(w: Web, exc: QunzuError) -> Response:
 
 
 def _user_id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) < 16 and int(raw) > 0 else None
+    return parse_int(raw, lo=1)
 
 
 def _page(w: Web, template: str, section: str, *, status_code: int = 200, **context: Any) -> Response:
@@ -61,7 +62,7 @@ def _page(w: Web, template: str, section: str, *, status_code: int = 200, **cont
         can_pii=role in PII_RECORD_READERS,
         can_review=role in VERIFICATION_REVIEWERS,
         can_publish=role == "admin",
-        has_outbox=w.container.sms.keeps_outbox,
+        has_outbox=w.container.sms.keeps_outbox and role in OUTBOX_READERS,
         **context,
     )
 
@@ -78,8 +79,11 @@ async def home(w: WebDep) -> Response:
     try:
         found = await identity.find_users(w.container.db, staff=w.session.user, query=q) if q else []
     except QunzuError as exc:
-        return _refused(w, exc)
-    return _page(w, "staff_home.html", "users", q=q, found=found, searched=bool(q))
+        if exc.code is not ErrorCode.VALIDATION_FAILED:
+            return _refused(w, exc)
+        return _page(w, "staff_home.html", "users", status_code=422, q=q, found=[], searched=False,
+                     error=form_error(exc, w.lang))  # fmt: skip
+    return _page(w, "staff_home.html", "users", q=q, found=found, searched=bool(q), error=None)
 
 
 async def _user_page(
@@ -163,9 +167,8 @@ async def lapse(raw_id: str, w: WebDep) -> Response:
     try:
         if not session_csrf_ok(w.container, w.session, f["csrf"]):
             raise _csrf_error()
-        await identity.mark_lapsed(
-            w.container.db, staff=w.session.user, user_id=user_id, reason=f["reason"][:200], ctx=w.ctx
-        )
+        reason = clean_line(f["reason"][:200], field="reason")
+        await identity.mark_lapsed(w.container.db, staff=w.session.user, user_id=user_id, reason=reason, ctx=w.ctx)
     except QunzuError as exc:
         if exc.code is ErrorCode.FORBIDDEN:
             return w.forbidden()
@@ -206,7 +209,7 @@ async def _queue(w: Web, *, error: QunzuError | None = None) -> Response:
         "verifications",
         status_code=422 if error else 200,
         rows=rows,
-        decided=decided if decided.isdigit() else None,
+        decided=parse_int(decided, lo=1),
         error=form_error(error, w.lang) if error else None,
     )
 
@@ -236,7 +239,7 @@ async def decide(raw_id: str, w: WebDep) -> Response:
             staff=w.session.user,
             submission_id=submission,
             approve=f["decision"] == "approve",
-            reason=f["reason"][:200],
+            reason=clean_line(f["reason"][:200], field="reason", required=False),
             ctx=w.ctx,
             settings=w.container.settings.identity,
         )
@@ -294,7 +297,7 @@ async def _documents_page(
         kinds=[k.value for k in DocumentKind],
         current_version=doc.version,
         values=values,
-        published=int(published) if published.isdigit() and len(published) < 8 else None,
+        published=parse_int(published, lo=1, hi=9_999_999),
         published_title=doc.title(w.lang),
         error=form_error(error, w.lang) if error else None,
         error_field=error_field(error) if error else None,
@@ -326,7 +329,11 @@ async def publish(kind: str, w: WebDep) -> Response:
     try:
         if not session_csrf_ok(w.container, w.session, f["csrf"]):
             raise _csrf_error()
-        view = await documents.publish_document(w.container.db, staff=w.session.user, kind=kind, ctx=w.ctx, **values)
+        checked = {
+            k: clean_line(v, field=k) if k.startswith("title") else clean_text(v, field=k, required=True)
+            for k, v in values.items()
+        }
+        view = await documents.publish_document(w.container.db, staff=w.session.user, kind=kind, ctx=w.ctx, **checked)
     except QunzuError as exc:
         if exc.code is ErrorCode.FORBIDDEN:
             return w.forbidden()

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.content import REASON_CODES
 from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS
+from qunzu.domain.text import check_characters, clean_line, parse_int
 from qunzu.errors import ErrorCode, QunzuError, ValidationFailed
 from qunzu.review import Lexicon, LexiconEntry
 from qunzu.review.model import Action, Category
@@ -116,7 +117,7 @@ async def _queue_page(w: Web, state: str, *, error: QunzuError | None = None) ->
         items=[_item_view(w, i) for i in items],
         reason_codes=REASON_CODES,
         can_decide=_can_decide(w),
-        decided=decided if decided.isdigit() and len(decided) < 16 else None,
+        decided=parse_int(decided, lo=1),
         error=form_error(error, w.lang) if error else None,
     )
 
@@ -137,7 +138,8 @@ async def decide(raw_id: str, w: WebDep) -> Response:
     if (gate := _staff_gate(w)) is not None:
         return gate
     assert w.session is not None
-    if not raw_id.isdigit() or len(raw_id) > 15 or int(raw_id) < 1:
+    item_id = parse_int(raw_id, lo=1)
+    if item_id is None:
         return w.not_found()
     f = await form_fields(w.request, "decision", "reason_code", "csrf")
     try:
@@ -147,7 +149,7 @@ async def decide(raw_id: str, w: WebDep) -> Response:
         await review.decide_item(
             w.container.db,
             staff=w.session.user,
-            item_id=int(raw_id),
+            item_id=item_id,
             approve=approve,
             reason_code=None if approve else f["reason_code"][:32],
             lexicon_version=w.container.review.lexicon_version,
@@ -157,7 +159,7 @@ async def decide(raw_id: str, w: WebDep) -> Response:
         if exc.code in (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND):
             return _refused(w, exc)
         return await _queue_page(w, "pending", error=exc)
-    return RedirectResponse(f"/staff/review?decided={raw_id}", status_code=303)
+    return RedirectResponse(f"/staff/review?decided={item_id}", status_code=303)
 
 
 # --- the "test this text" tool ------------------------------------------------------------------------------
@@ -194,7 +196,8 @@ async def test_text(w: WebDep) -> Response:
     try:
         if not session_csrf_ok(w.container, w.session, f["csrf"]):
             raise _csrf_error()
-        result = review.test_text(w.container.review, staff=w.session.user, text=f["text"])
+        text = check_characters(f["text"], field="text")
+        result = review.test_text(w.container.review, staff=w.session.user, text=text)
     except QunzuError as exc:
         if exc.code is ErrorCode.FORBIDDEN:
             return w.forbidden()
@@ -234,7 +237,7 @@ def _search(entries: list[LexiconEntry], q: str, category: str) -> list[LexiconE
 
 
 def _page_number(raw: str) -> int:
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    return parse_int(raw, lo=1, hi=999_999) or 1
 
 
 async def _lexicon_page(
@@ -278,7 +281,7 @@ async def _lexicon_page(
         categories=CATEGORIES,
         actions=ACTIONS,
         can_edit=_can_decide(w),
-        saved=saved if saved.isdigit() and len(saved) < 10 else None,
+        saved=parse_int(saved, lo=1, hi=999_999_999),
         error=error,
         error_form=error_form,
         values=values or {"term": "", "category": "custom", "action": "block", "exceptions": "", "note": ""},
@@ -319,18 +322,27 @@ async def add_entry(w: WebDep) -> Response:
             raise _csrf_error()
         if f["category"] not in CATEGORIES or f["action"] not in ACTIONS:
             raise ValidationFailed("Choose a category and an action", details={"field": "category"})
-        exceptions = [x.strip() for x in f["exceptions"].replace("|", "\n").splitlines() if x.strip()]
+        exceptions = [
+            clean_line(x.strip(), field="exceptions")
+            for x in f["exceptions"].replace("|", "\n").splitlines()
+            if x.strip()
+        ]
         if len(f["term"].strip()) > 100 or len(exceptions) > 50 or any(len(x) > 100 for x in exceptions):
             raise ValidationFailed("Terms and exceptions are at most 100 characters, at most 50 exceptions")
         entry = LexiconEntry(
-            f["term"],
+            clean_line(f["term"], field="term"),
             Category(f["category"]),
             Action(f["action"]),
             exceptions=tuple(exceptions),
             pinyin_initials=f["initials"] == "1",
         )
         info = await review.edit_lexicon(
-            w.container.db, w.container.review, staff=w.session.user, add=[entry], note=f["note"][:200], ctx=w.ctx
+            w.container.db,
+            w.container.review,
+            staff=w.session.user,
+            add=[entry],
+            note=clean_line(f["note"][:200], field="note", required=False),
+            ctx=w.ctx,
         )
     except QunzuError as exc:
         if exc.code is ErrorCode.FORBIDDEN:
@@ -352,8 +364,8 @@ async def remove_entry(w: WebDep) -> Response:
             w.container.db,
             w.container.review,
             staff=w.session.user,
-            remove=[f["term"][:100]],
-            note=f["note"][:200],
+            remove=[clean_line(f["term"][:100], field="term")],
+            note=clean_line(f["note"][:200], field="note", required=False),
             ctx=w.ctx,
         )
     except QunzuError as exc:
@@ -390,6 +402,8 @@ async def import_lexicon(w: WebDep) -> Response:
     if (gate := _staff_gate(w)) is not None:
         return gate
     assert w.session is not None
+    if w.session.user.staff_role not in CONTENT_REVIEWERS:  # asked before the upload is read
+        return w.forbidden()
     form = await w.request.form(max_part_size=IMPORT_MAX_BYTES + 1024)
     csrf = form.get("csrf")
     note = form.get("note")
@@ -398,6 +412,7 @@ async def import_lexicon(w: WebDep) -> Response:
         if not isinstance(csrf, str) or not session_csrf_ok(w.container, w.session, csrf):
             raise _csrf_error()
         content, fmt = await _import_source(form)
+        note = clean_line(note, field="note", required=False)
         lexicon = (
             await asyncio.to_thread(Lexicon.load_csv, io.StringIO(content))
             if fmt == "csv"

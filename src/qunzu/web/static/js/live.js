@@ -3,8 +3,11 @@
 // Protocol (see qunzu/api/routes_ws.py): send {"type": "hello", "groups": {code: lastSeq}, "since": ms}
 // first; the server replays what was missed, sends {"type": "ready"} and goes live. A {"type": "resume"}
 // frame means "you fell behind": the server closes and we reconnect at once with our last seqs.
+// The page authenticates with its session cookie (never a token in the URL). Close codes: 4401 signed out;
+// 4429 this account has too many connections open (retry slowly); 1013 the server is degraded (backoff).
 
 const CLOSE_AUTH = 4401;
+const CLOSE_TOO_MANY = 4429;
 const PING_EVERY_MS = 25_000;
 const BACKOFF_MAX_MS = 15_000;
 
@@ -91,7 +94,7 @@ export class LiveSocket {
         return;
       }
       this.opts.onState("reconnecting");
-      const delay = this.resumeNow ? 100 : this.backoff();
+      const delay = this.resumeNow ? 100 : event.code === CLOSE_TOO_MANY ? BACKOFF_MAX_MS : this.backoff();
       this.resumeNow = false;
       this.reconnectSoon(delay);
     });
