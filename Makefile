@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: run test lint bench bench-review browser clean-var
 
 $(STAMP): pyproject.toml setup.py src/qunzu/review/_native.c
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || { echo "Python 3.11, 3.12 or 3.13 is needed ($(PYTHON) not found; set PYTHON=python3.12 or python3.13 to use another)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
