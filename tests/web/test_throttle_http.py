@@ -90,3 +90,19 @@ async def test_the_sign_in_form_names_the_wait_of_a_lock_and_the_account_page_th
     r = await web.post(form.group(1), data={"csrf": csrf(page.split('id="notices"')[1])})
     assert r.status_code == 303
     assert "标为已读" not in (await web.get("/me")).text
+
+
+async def test_a_second_code_too_soon_is_a_wait_on_the_verification_page(web: httpx.AsyncClient, clock: Any) -> None:
+    from tests.conftest import random_mobile
+
+    username = f"v{secrets.token_hex(4)}"
+    assert (await sign_up(web, username, PASSWORD)).status_code == 303
+    assert (await sign_in(web, username, PASSWORD)).status_code == 303
+    phone = random_mobile()
+    page = (await web.get("/me/verify")).text
+    first = await web.post("/me/verify/phone", data={"phone": phone, "csrf": csrf(page)})
+    assert first.status_code in (200, 303), first.text[:300]
+    page = (await web.get("/me/verify")).text
+    again = await web.post("/me/verify/phone", data={"phone": phone, "csrf": csrf(page)})
+    assert again.status_code == 429, "a refusal that is a wait answers 429, like the API"
+    assert "请在" in again.text or "秒" in again.text

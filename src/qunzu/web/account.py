@@ -148,6 +148,11 @@ def _refusal(w: Web, exc: QunzuError) -> dict[str, Any]:
     return {"error": form_error(exc, w.lang), "error_field": error_field(exc)}
 
 
+def _status(exc: QunzuError) -> int:
+    """A refused form answers 422, or 429 when the refusal is a wait (too many codes sent or tried)."""
+    return 429 if exc.code in (ErrorCode.RATE_LIMITED, ErrorCode.RESEND_TOO_SOON) else 422
+
+
 @router.get("/me/verify")
 async def verify(w: WebDep) -> Response:
     if w.session is None:
@@ -186,7 +191,7 @@ async def send_code(w: WebDep) -> Response:
             throttle=w.container.throttle,
         )
     except QunzuError as exc:
-        return _verify_page(w, "phone", status_code=422, values={"phone": f["phone"][:32]}, **_refusal(w, exc))
+        return _verify_page(w, "phone", status_code=_status(exc), values={"phone": f["phone"][:32]}, **_refusal(w, exc))
     state = await _challenge(
         w,
         phone=f["phone"][:32],
@@ -219,7 +224,7 @@ async def confirm_code(w: WebDep) -> Response:
             throttle=w.container.throttle,
         )
     except QunzuError as exc:
-        return _verify_page(w, "code", status_code=422, challenge=state, **_refusal(w, exc))
+        return _verify_page(w, "code", status_code=_status(exc), challenge=state, **_refusal(w, exc))
     w.container.tokens.evict_user(w.session.user.id)  # the cached session carries the old level
     return _see_other("/me/verify?l1=1")
 
