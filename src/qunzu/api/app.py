@@ -65,7 +65,6 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
     )
     app.state.container = container
     _limits_from_settings(app, settings_limits(container.settings))
-    _install_docs(app)
     install_error_handlers(app)
     server = container.settings.server
     app.add_middleware(BodyLimitMiddleware, default=server.max_body_bytes, caps=body_caps(server))
@@ -79,6 +78,7 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
     app.include_router(routes_documents.router)
     app.include_router(routes_staff.router)
     app.include_router(routes_review.router)
+    _install_docs(app)  # after the API routes: a request is matched against the routes in order
     if with_web:
         from qunzu.web.routes import install_web
 
