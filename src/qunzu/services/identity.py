@@ -8,7 +8,6 @@ reveals it with a purpose and a case number (see services/pii_access.py).
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,14 +23,11 @@ from qunzu.domain import identity as rules
 from qunzu.domain.identity import Level
 from qunzu.domain.staff import (
     ANY_STAFF,
-    LAPSE_DECIDERS,
-    OUTBOX_READERS,
-    VERIFICATION_REVIEWERS,
     require_staff_role,
 )
-from qunzu.domain.text import check_characters, has_visible, parse_int
 from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound, QunzuError, RateLimited, ValidationFailed
 from qunzu.services.context import Ctx
+from qunzu.services.sms_outbox import keep_in_outbox
 from qunzu.services.throttle import Throttle
 from qunzu.services.verifiers import IdVerifier, SmsSender
 from qunzu.services.views import UserView
@@ -42,7 +38,6 @@ from qunzu.storage.tables import (
     identity_slots,
     manual_submissions,
     phone_challenges,
-    sms_outbox,
     users,
     verifications,
 )
@@ -81,7 +76,7 @@ def aad(field: str, user_id: int) -> str:
     return f"identities.{field}:{user_id}"
 
 
-def _today(ctx: Ctx) -> Any:
+def today(ctx: Ctx) -> Any:
     return ctx.now.astimezone(CHINA).date()
 
 
@@ -205,7 +200,7 @@ async def confirm_phone_code(
             )
         else:
             e164 = keys.decrypt(ch.phone_ct, aad=f"phone_challenges.phone:{actor}")
-            ident = await _identity_row(uow, actor)
+            ident = await identity_row(uow, actor)
             if ident is None or ident.phone_hmac != ch.phone_hmac:
                 await _claim_slot(
                     uow, f"phone:{ch.phone_hmac}", cap=settings.accounts_per_identity, kind="mobile number"
@@ -224,8 +219,8 @@ async def confirm_phone_code(
             await uow.conn.execute(
                 update(phone_challenges).where(phone_challenges.c.id == ch.id).values(used_at=ctx.now)
             )
-            await _set_level(uow, actor, level)
-            await _record_verification(
+            await set_level(uow, actor, level)
+            await record_verification(
                 uow,
                 actor,
                 level=Level.L1,
@@ -259,10 +254,10 @@ async def verify_id(
 ) -> IdentityView:
     """Check name + ID number: locally (GB 11643), then by the configured verifier (or staff, for `manual`)."""
     clean_name = rules.normalise_name(name)
-    rid = rules.parse_resident_id(id_number, today=_today(ctx))
+    rid = rules.parse_resident_id(id_number, today=today(ctx))
     id_hmac = keys.blind_index("id", rid.number)
     async with db.uow(write=False) as uow:
-        ident = await _identity_row(uow, actor)
+        ident = await identity_row(uow, actor)
         if ident is None or ident.phone_verified_at is None or ident.lapsed_at is not None:
             raise Forbidden(
                 "Verify your mobile number first",
@@ -309,7 +304,7 @@ async def verify_id(
                     .returning(manual_submissions.c.id)
                 )
             ).scalar_one()
-            await _record_verification(
+            await record_verification(
                 uow,
                 actor,
                 level=Level.L2,
@@ -321,7 +316,7 @@ async def verify_id(
                 submission_id=sub_id,
             )
         elif result.outcome == "match":
-            await _grant_l2(
+            await grant_l2(
                 uow,
                 keys,
                 actor,
@@ -336,7 +331,7 @@ async def verify_id(
                 decided_by=None,
             )
         else:
-            await _record_verification(
+            await record_verification(
                 uow,
                 actor,
                 level=Level.L2,
@@ -355,7 +350,7 @@ async def verify_id(
     return await my_identity(db, keys, actor=actor)
 
 
-async def _grant_l2(
+async def grant_l2(
     uow: UnitOfWork,
     keys: KeyRing,
     actor: int,
@@ -371,7 +366,7 @@ async def _grant_l2(
     decided_by: int | None,
     submission_id: int | None = None,
 ) -> None:
-    ident = await _identity_row(uow, actor)
+    ident = await identity_row(uow, actor)
     assert ident is not None
     if ident.id_hmac != id_hmac:
         await _claim_slot(uow, f"id:{id_hmac}", cap=cap, kind="ID number")
@@ -389,8 +384,8 @@ async def _grant_l2(
             "level": int(Level.L2),
         },
     )
-    await _set_level(uow, actor, Level.L2)
-    await _record_verification(
+    await set_level(uow, actor, Level.L2)
+    await record_verification(
         uow,
         actor,
         level=Level.L2,
@@ -402,189 +397,6 @@ async def _grant_l2(
         decided_by=decided_by,
         submission_id=submission_id,
     )
-
-
-# --- staff review of `manual` submissions -------------------------------------------------------------------------
-
-
-async def pending_reviews(db: Database, keys: KeyRing, *, staff: UserView) -> list[dict[str, Any]]:
-    """Manual verifications waiting for staff, with the submitted data masked."""
-    require_staff_role(staff.staff_role, VERIFICATION_REVIEWERS)
-    async with db.uow(write=False) as uow:
-        rows = list(
-            await uow.conn.execute(
-                select(manual_submissions, users.c.nickname)
-                .join(users, users.c.id == manual_submissions.c.user_id)
-                .where(manual_submissions.c.status == "pending")
-                .order_by(manual_submissions.c.id)
-            )
-        )
-    return [
-        {
-            "id": r.id,
-            "user_id": r.user_id,
-            "nickname": r.nickname,
-            "submitted_at": r.created_at,
-            "name": rules.mask_name(keys.decrypt(r.name_ct, aad=f"manual_submissions.name:{r.user_id}")),
-            "id_number": rules.mask_id_number(
-                keys.decrypt(r.id_number_ct, aad=f"manual_submissions.id_number:{r.user_id}")
-            ),
-            "document_type": r.document_type,
-        }
-        for r in rows
-    ]
-
-
-async def submission_document(
-    db: Database, keys: KeyRing, *, staff: UserView, submission_id: int, ctx: Ctx
-) -> tuple[bytes, str]:
-    """The ID card photo of a pending submission, for the reviewer deciding it (the view is recorded)."""
-    require_staff_role(staff.staff_role, VERIFICATION_REVIEWERS)
-    async with db.uow() as uow:
-        row = (
-            await uow.conn.execute(
-                select(manual_submissions).where(
-                    manual_submissions.c.id == submission_id, manual_submissions.c.status == "pending"
-                )
-            )
-        ).one_or_none()
-        if row is None or row.document_ct is None:
-            raise NotFound("No pending submission with this number")
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=staff.id,
-            action="identity.review_document_viewed",
-            target_type="user",
-            target_id=row.user_id,
-            ip=ctx.ip,
-            port=ctx.port,
-        )
-        await uow.commit()
-    raw = base64.b64decode(keys.decrypt(row.document_ct, aad=f"manual_submissions.document:{row.user_id}"))
-    return raw, row.document_type or "application/octet-stream"
-
-
-async def decide_review(
-    db: Database,
-    keys: KeyRing,
-    *,
-    staff: UserView,
-    submission_id: int,
-    approve: bool,
-    reason: str,
-    ctx: Ctx,
-    settings: IdentitySettings,
-) -> None:
-    """A reviewer approves or rejects a manual verification; the submitted copies are then erased."""
-    require_staff_role(staff.staff_role, VERIFICATION_REVIEWERS)
-    reason = reason.strip()
-    if not reason and not approve:
-        raise ValidationFailed("Give the reason for the rejection", details={"field": "reason"})
-    async with db.uow() as uow:
-        row = (
-            await uow.conn.execute(
-                select(manual_submissions).where(
-                    manual_submissions.c.id == submission_id, manual_submissions.c.status == "pending"
-                )
-            )
-        ).one_or_none()
-        if row is None:
-            raise NotFound("No pending submission with this number")
-        actor = row.user_id
-        if approve:
-            name = keys.decrypt(row.name_ct, aad=f"manual_submissions.name:{actor}")
-            rid = rules.parse_resident_id(
-                keys.decrypt(row.id_number_ct, aad=f"manual_submissions.id_number:{actor}"), today=_today(ctx)
-            )
-            await _grant_l2(
-                uow,
-                keys,
-                actor,
-                name,
-                rid,
-                keys.blind_index("id", rid.number),
-                cap=settings.accounts_per_identity,
-                ctx=ctx,
-                method="id:manual",
-                authoritative=True,
-                txn=f"manual-{submission_id}",
-                decided_by=staff.id,
-                submission_id=submission_id,
-            )
-        else:
-            await _record_verification(
-                uow,
-                actor,
-                level=Level.L2,
-                method="id:manual",
-                result="rejected",
-                authoritative=True,
-                txn=f"manual-{submission_id}",
-                ctx=ctx,
-                reason=reason[:200],
-                decided_by=staff.id,
-                submission_id=submission_id,
-            )
-        await uow.conn.execute(
-            update(manual_submissions)
-            .where(manual_submissions.c.id == submission_id)
-            .values(status="decided", name_ct=None, id_number_ct=None, document_ct=None)
-        )
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=staff.id,
-            action="identity.review_approve" if approve else "identity.review_reject",
-            target_type="user",
-            target_id=actor,
-            ip=ctx.ip,
-            port=ctx.port,
-            details={"reason": reason[:200]},
-        )
-        await uow.commit()
-
-
-# --- lapses (R-6.1-5) -------------------------------------------------------------------------------------------------
-
-
-async def mark_lapsed(db: Database, *, staff: UserView, user_id: int, reason: str, ctx: Ctx) -> None:
-    """An administrator marks a user's verification as no longer valid (e.g. the number was recycled)."""
-    require_staff_role(staff.staff_role, LAPSE_DECIDERS)
-    if len(reason.strip()) < 4:
-        raise ValidationFailed("Give the reason", details={"field": "reason"})
-    async with db.uow() as uow:
-        ident = await _identity_row(uow, user_id)
-        if ident is None:
-            raise NotFound("This user has no verified identity")
-        await uow.conn.execute(
-            update(identities).where(identities.c.user_id == user_id).values(lapsed_at=ctx.now, level=0)
-        )
-        await _set_level(uow, user_id, Level.NONE)
-        await _record_verification(
-            uow,
-            user_id,
-            level=0,
-            method="lapse",
-            result="lapsed",
-            authoritative=True,
-            txn=None,
-            ctx=ctx,
-            reason=reason.strip()[:200],
-            decided_by=staff.id,
-        )
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=staff.id,
-            action="identity.lapse",
-            target_type="user",
-            target_id=user_id,
-            ip=ctx.ip,
-            port=ctx.port,
-            details={"reason": reason.strip()[:200]},
-        )
-        await uow.commit()
 
 
 # --- views ---------------------------------------------------------------------------------------------------------
@@ -606,7 +418,7 @@ async def _masked(db: Database, keys: KeyRing, *, user_id: int) -> IdentityView:
         exists = (await uow.conn.execute(select(users.c.id).where(users.c.id == user_id))).scalar_one_or_none()
         if exists is None:
             raise NotFound("No such user")
-        ident = await _identity_row(uow, user_id)
+        ident = await identity_row(uow, user_id)
         history = list(
             await uow.conn.execute(
                 select(verifications).where(verifications.c.user_id == user_id).order_by(verifications.c.id.desc())
@@ -653,7 +465,7 @@ async def _masked(db: Database, keys: KeyRing, *, user_id: int) -> IdentityView:
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
 
-async def _identity_row(uow: UnitOfWork, user_id: int) -> Any:
+async def identity_row(uow: UnitOfWork, user_id: int) -> Any:
     return (await uow.conn.execute(select(identities).where(identities.c.user_id == user_id))).one_or_none()
 
 
@@ -663,11 +475,11 @@ async def _upsert_identity(uow: UnitOfWork, user_id: int, values: dict[str, Any]
         await uow.conn.execute(insert(identities).values(user_id=user_id, **values))
 
 
-async def _set_level(uow: UnitOfWork, user_id: int, level: int) -> None:
+async def set_level(uow: UnitOfWork, user_id: int, level: int) -> None:
     await uow.conn.execute(update(users).where(users.c.id == user_id).values(verification_level=int(level)))
 
 
-async def _record_verification(
+async def record_verification(
     uow: UnitOfWork,
     user_id: int,
     *,
@@ -755,7 +567,7 @@ async def _release_slot(uow: UnitOfWork, subject: str) -> None:
 
 async def release_identity(uow: UnitOfWork, user_id: int, *, purge_after: datetime) -> None:
     """On account cancellation: the identity no longer counts towards its cap; its encrypted copy waits for purge."""
-    ident = await _identity_row(uow, user_id)
+    ident = await identity_row(uow, user_id)
     if ident is None:
         return
     if ident.phone_hmac:
@@ -767,82 +579,3 @@ async def release_identity(uow: UnitOfWork, user_id: int, *, purge_after: dateti
         .where(identities.c.user_id == user_id)
         .values(level=0, purge_after=purge_after, phone_hmac=None, id_hmac=None)
     )
-
-
-async def keep_in_outbox(uow: UnitOfWork, keys: KeyRing, *, user_id: int, e164: str, text: str, now: datetime) -> None:
-    """Record a text message the development (console) sender 'sent': the number encrypted and masked."""
-    await uow.conn.execute(
-        insert(sms_outbox).values(
-            created_at=now,
-            user_id=user_id,
-            phone_ct=keys.encrypt(e164, aad=f"sms_outbox.phone:{user_id}"),
-            phone_masked=rules.mask_phone(e164),
-            body=text,
-        )
-    )
-
-
-async def outbox_messages(db: Database, *, staff: UserView, user_id: int | None = None, limit: int = 100) -> list[Any]:
-    """The development SMS outbox (console sender only): what was 'sent', phone masked; optionally for one user.
-
-    Administrators only: it holds live one-time codes, which would let a reviewer verify any number as anyone."""
-    require_staff_role(staff.staff_role, OUTBOX_READERS)
-    stmt = select(sms_outbox).order_by(sms_outbox.c.id.desc()).limit(limit)
-    if user_id is not None:
-        stmt = stmt.where(sms_outbox.c.user_id == user_id)
-    async with db.uow(write=False) as uow:
-        return list(await uow.conn.execute(stmt))
-
-
-async def find_users(db: Database, *, staff: UserView, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Staff look up accounts by id, username or nickname (identity data never matched or shown here)."""
-    require_staff_role(staff.staff_role, ANY_STAFF)
-    q = check_characters(query, field="q", single_line=True).strip()
-    if not has_visible(q):
-        return []
-    async with db.uow(write=False) as uow:
-        stmt = select(
-            users.c.id,
-            users.c.username,
-            users.c.nickname,
-            users.c.status,
-            users.c.verification_level,
-            users.c.staff_role,
-            users.c.created_at,
-        )
-        user_id = parse_int(q, lo=1)
-        if user_id is not None:
-            stmt = stmt.where(users.c.id == user_id)
-        else:
-            like = f"%{q.lower()[:64]}%"
-            stmt = stmt.where(users.c.username.like(like) | users.c.nickname.like(f"%{q[:64]}%"))
-        rows = await uow.conn.execute(stmt.order_by(users.c.id).limit(limit))
-        return [dict(r._mapping) for r in rows]
-
-
-async def dev_last_code(db: Database, *, actor: int) -> str | None:
-    """Development only (console sender): the one-time code most recently 'sent' to this user, from the outbox."""
-    async with db.uow(write=False) as uow:
-        body = (
-            await uow.conn.execute(
-                select(sms_outbox.c.body).where(sms_outbox.c.user_id == actor).order_by(sms_outbox.c.id.desc()).limit(1)
-            )
-        ).scalar_one_or_none()
-    found = re.search(r"(?<!\d)(\d{6})(?!\d)", body or "")
-    return found.group(1) if found else None
-
-
-async def staff_account(db: Database, *, staff: UserView, user_id: int) -> dict[str, Any]:
-    """The account a staff page is about: username, nickname, status (never identity data)."""
-    require_staff_role(staff.staff_role, ANY_STAFF)
-    async with db.uow(write=False) as uow:
-        row = (
-            await uow.conn.execute(
-                select(users.c.id, users.c.username, users.c.nickname, users.c.status, users.c.created_at).where(
-                    users.c.id == user_id
-                )
-            )
-        ).one_or_none()
-    if row is None:
-        raise NotFound("No such user")
-    return dict(row._mapping)

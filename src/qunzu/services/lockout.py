@@ -21,8 +21,8 @@ from qunzu.domain import identity as id_rules
 from qunzu.domain.throttle import FailureState, locked_for, mask_ip, record_failure
 from qunzu.i18n import lockout_sms_text
 from qunzu.services.context import Ctx
-from qunzu.services.identity import keep_in_outbox
 from qunzu.services.notices import ACCOUNT_LOCKED, add_notice
+from qunzu.services.sms_outbox import keep_in_outbox
 from qunzu.services.throttle import Throttle
 from qunzu.services.verifiers import SmsSender
 from qunzu.storage import oplog

@@ -15,7 +15,7 @@ from qunzu.domain.documents import DocumentKind
 from qunzu.domain.staff import OUTBOX_READERS, PII_RECORD_READERS, VERIFICATION_REVIEWERS
 from qunzu.domain.text import clean_line, clean_text, parse_int
 from qunzu.errors import ErrorCode, QunzuError
-from qunzu.services import documents, identity, pii_access
+from qunzu.services import documents, identity, identity_staff, pii_access, sms_outbox
 from qunzu.web.context import Web, form_fields, get_web
 from qunzu.web.i18n import error_field, form_error
 from qunzu.web.session import session_csrf_ok
@@ -77,7 +77,7 @@ async def home(w: WebDep) -> Response:
     assert w.session is not None
     q = w.request.query_params.get("q", "").strip()[:64]
     try:
-        found = await identity.find_users(w.container.db, staff=w.session.user, query=q) if q else []
+        found = await identity_staff.find_users(w.container.db, staff=w.session.user, query=q) if q else []
     except QunzuError as exc:
         if exc.code is not ErrorCode.VALIDATION_FAILED:
             return _refused(w, exc)
@@ -92,7 +92,7 @@ async def _user_page(
     assert w.session is not None
     try:
         view = await identity.staff_identity(w.container.db, w.container.keys, staff=w.session.user, user_id=user_id)
-        account = await identity.staff_account(w.container.db, staff=w.session.user, user_id=user_id)
+        account = await identity_staff.staff_account(w.container.db, staff=w.session.user, user_id=user_id)
     except QunzuError as exc:
         return _refused(w, exc)
     return _page(
@@ -168,7 +168,9 @@ async def lapse(raw_id: str, w: WebDep) -> Response:
         if not session_csrf_ok(w.container, w.session, f["csrf"]):
             raise _csrf_error()
         reason = clean_line(f["reason"][:200], field="reason")
-        await identity.mark_lapsed(w.container.db, staff=w.session.user, user_id=user_id, reason=reason, ctx=w.ctx)
+        await identity_staff.mark_lapsed(
+            w.container.db, staff=w.session.user, user_id=user_id, reason=reason, ctx=w.ctx
+        )
     except QunzuError as exc:
         if exc.code is ErrorCode.FORBIDDEN:
             return w.forbidden()
@@ -199,7 +201,7 @@ async def access_record(w: WebDep) -> Response:
 async def _queue(w: Web, *, error: QunzuError | None = None) -> Response:
     assert w.session is not None
     try:
-        rows = await identity.pending_reviews(w.container.db, w.container.keys, staff=w.session.user)
+        rows = await identity_staff.pending_reviews(w.container.db, w.container.keys, staff=w.session.user)
     except QunzuError as exc:
         return _refused(w, exc)
     decided = w.request.query_params.get("decided", "")
@@ -233,7 +235,7 @@ async def decide(raw_id: str, w: WebDep) -> Response:
     try:
         if not session_csrf_ok(w.container, w.session, f["csrf"]):
             raise _csrf_error()
-        await identity.decide_review(
+        await identity_staff.decide_review(
             w.container.db,
             w.container.keys,
             staff=w.session.user,
@@ -261,7 +263,7 @@ async def outbox(w: WebDep) -> Response:
     if not w.container.sms.keeps_outbox:
         return w.not_found()
     try:
-        rows = await identity.outbox_messages(w.container.db, staff=w.session.user)
+        rows = await sms_outbox.outbox_messages(w.container.db, staff=w.session.user)
     except QunzuError as exc:
         return _refused(w, exc)
     return _page(w, "staff_outbox.html", "outbox", rows=rows)
