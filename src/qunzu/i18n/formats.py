@@ -1,0 +1,52 @@
+"""Texts with values in them: category labels, waits, account notices, the lockout SMS (China Standard Time)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from qunzu.i18n.loader import section
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def china_time(at: datetime) -> str:
+    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def category_label(category: str, language: str) -> str:
+    """A group category's label; an unknown category is shown as stored."""
+    return section(language, "categories").get(category, category)
+
+
+def wait_text(ms: int, language: str) -> str:
+    """A wait as people say it, rounded up: "45 s", "5 min", "2 h" / "45 秒", "5 分钟", "2 小时"."""
+    units = section(language, "wait")
+    seconds = max(1, -(-ms // 1000))
+    if seconds < 120:
+        return units["seconds"].format(n=seconds)
+    minutes = -(-seconds // 60)
+    if minutes < 120:
+        return units["minutes"].format(n=minutes)
+    return units["hours"].format(n=-(-minutes // 60))
+
+
+def lockout_sms_text(*, failures: int, ip: str, at: datetime, until: datetime) -> str:
+    """The SMS to a locked account's verified mobile number (mainland numbers only: in zh-CN)."""
+    return section("zh-CN", "sms")["lockout"].format(
+        at=china_time(at), failures=failures, ip=ip, until=china_time(until)
+    )
+
+
+def notice_text(kind: str, details: dict[str, Any], language: str) -> str:
+    """An account notice as its owner reads it (times in China Standard Time, UTC+8)."""
+    if kind != "account_locked":
+        return kind
+    notices = section(language, "notices")
+    try:
+        until = china_time(datetime.fromisoformat(str(details["locked_until"])))
+        failures, ip = int(details["failures"]), str(details["ip"])
+    except (KeyError, ValueError, TypeError):
+        return notices["account_locked_no_details"]
+    return notices["account_locked"].format(failures=failures, ip=ip, until=until)
