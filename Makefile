@@ -33,13 +33,14 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/qunzu/domain src/qunzu/review src/qunzu/realtime
 	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench || true
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy src/qunzu/domain src/qunzu/review src/qunzu/realtime
 

@@ -40,7 +40,7 @@ async def measure(posts: int) -> float:
     """In the child: CPU seconds per post, after a warm-up."""
     from prometheus_client import CollectorRegistry
 
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
     from qunzu.bootstrap import build_container
     from qunzu.config import load_settings
     from qunzu.storage.migrate import upgrade

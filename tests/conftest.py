@@ -13,7 +13,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -28,10 +28,12 @@ REQUIRE = os.environ.get("QUNZU_REQUIRE_SERVICES") == "1"
 PYTHON = sys.executable
 
 
-def service_missing(what: str) -> None:
+def service_missing(what: str, problem: str = "is not reachable", fix: str = "") -> NoReturn:
+    """Skip the test for a missing service or tool; with QUNZU_REQUIRE_SERVICES=1 (CI) fail it instead."""
+    message = f"{what} {problem}" + (f": {fix}" if fix else "")
     if REQUIRE:
-        pytest.fail(f"{what} is not reachable and QUNZU_REQUIRE_SERVICES=1", pytrace=False)
-    pytest.skip(f"{what} is not reachable")
+        pytest.fail(f"{message} (QUNZU_REQUIRE_SERVICES=1: failed, not skipped)", pytrace=False)
+    pytest.skip(message)
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -180,10 +182,33 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def container(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> AsyncIterator[Any]:
+def clock() -> Any:
+    """The container's clock: the wall clock, unless a test asks for `manual_clock` (then it moves only when told)."""
+    from qunzu.clock import SystemClock
+
+    return SystemClock()
+
+
+@pytest.fixture
+def manual_clock() -> Any:
+    """A clock standing at a fixed instant; `clock.advance(timedelta(...))` moves it (and the whole app's `now`)."""
+    from datetime import UTC, datetime
+
+    from qunzu.clock import ManualClock
+
+    return ManualClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def container(
+    database_url: str, tmp_path: Path, settings_overrides: dict[str, Any], request: pytest.FixtureRequest
+) -> AsyncIterator[Any]:
     from qunzu.bootstrap import build_container
 
-    c = build_container(make_settings(database_url, tmp_path, **settings_overrides), registry=CollectorRegistry())
+    # a test that takes `manual_clock` runs the whole container on it; every other test on `clock`
+    clock = request.getfixturevalue("manual_clock" if "manual_clock" in request.fixturenames else "clock")
+    settings = make_settings(database_url, tmp_path, **settings_overrides)
+    c = build_container(settings, registry=CollectorRegistry(), clock=clock)
     await c.start()
     try:
         yield c
@@ -193,7 +218,7 @@ async def container(database_url: str, tmp_path: Path, settings_overrides: dict[
 
 @pytest.fixture
 async def app(container: Any) -> Any:
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
 
     return create_app(container, with_web=False)
 

@@ -11,7 +11,9 @@ from typing import Any
 import structlog
 from prometheus_client import CollectorRegistry
 
+from qunzu.clock import Clock, SystemClock
 from qunzu.config import Settings
+from qunzu.jobs import Scheduler, platform_jobs
 from qunzu.services.accounts import TokenCache
 from qunzu.services.dispatch import Dispatcher
 from qunzu.services.message_writer import MessageWriter
@@ -60,18 +62,24 @@ class Container:
     throttle: Throttle
     extras: dict[str, Any] = field(default_factory=dict)
     ws_tickets: TicketStore = field(default_factory=MemoryTicketStore)
+    clock: Clock = field(default_factory=SystemClock)  # the one source of `now`: tests build with a ManualClock
+    scheduler: Scheduler | None = None  # the scheduled jobs (qunzu.jobs), started with the server
 
     async def start(self) -> None:
-        from qunzu.services.context import Ctx
+        from qunzu.context import Ctx
         from qunzu.services.documents import ensure_default_documents
 
-        await ensure_default_documents(self.db, ctx=Ctx.system())
-        await ensure_lexicon(self.db, now=Ctx.system().now)
+        await ensure_default_documents(self.db, ctx=Ctx.system(self.clock.now()))
+        await ensure_lexicon(self.db, now=self.clock.now())
         await self.review.start()
         await self.dispatcher.start()
         await self.writer.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.review.stop()
         await self.writer.stop()
         await self.dispatcher.stop()
@@ -84,7 +92,9 @@ class Container:
         await self.db.dispose()
 
 
-def build_container(settings: Settings, *, registry: CollectorRegistry | None = None) -> Container:
+def build_container(
+    settings: Settings, *, registry: CollectorRegistry | None = None, clock: Clock | None = None
+) -> Container:
     """Everything the entry points need, wired once."""
     engine = create_engine(settings.effective_database_url)
     db = Database(engine)
@@ -94,6 +104,7 @@ def build_container(settings: Settings, *, registry: CollectorRegistry | None = 
         if settings.profile == "test"
         else Passwords(time_cost=3, memory_kib=65536)
     )
+    clock = clock or SystemClock()
     dispatcher = Dispatcher(db, settings=settings, registry=registry)
     db.dispatcher = dispatcher.dispatch
     return Container(
@@ -115,4 +126,6 @@ def build_container(settings: Settings, *, registry: CollectorRegistry | None = 
         review=ReviewRuntime(db, cache_dir=Path(settings.data_dir) / "review-cache"),
         ws_tickets=make_ticket_store(settings),
         throttle=make_throttle(settings),
+        clock=clock,
+        scheduler=Scheduler(platform_jobs(db, settings), clock),
     )

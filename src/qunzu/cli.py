@@ -7,7 +7,6 @@ import getpass
 import json
 import secrets
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +28,8 @@ lexicon_app = typer.Typer(help="The content review lexicon.", no_args_is_help=Tr
 review_app = typer.Typer(help="Content review tools.", no_args_is_help=True)
 app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(review_app, name="review")
+jobs_app = typer.Typer(help="Scheduled jobs (every server process runs them).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _settings() -> Settings:
@@ -86,7 +87,7 @@ def serve(
     url = settings.server.public_url.rstrip("/")
     typer.echo(f"Qunzu 群组 serves {url} (API documentation: {url}/api/docs)")
     uvicorn.run(
-        "qunzu.api.asgi:create",
+        "qunzu.asgi:create",
         factory=True,
         host=settings.server.host,
         port=settings.server.port,
@@ -112,10 +113,10 @@ def admin_create(
 ) -> None:
     """Create a platform staff account (staff roles are separate from group roles)."""
     from qunzu.bootstrap import build_container
+    from qunzu.context import Ctx
     from qunzu.domain.accounts import StaffRole
     from qunzu.errors import ErrorCode, QunzuError
     from qunzu.services import accounts
-    from qunzu.services.context import Ctx
 
     try:
         staff_role = StaffRole(role)
@@ -139,7 +140,7 @@ def admin_create(
                 username=username,
                 password=password or "",
                 nickname=nickname or username,
-                ctx=Ctx(now=datetime.now(UTC), ip="cli"),
+                ctx=Ctx.system(container.clock.now(), ip="cli"),
                 password_min_length=settings.auth.password_min_length,
                 password_min_score=settings.auth.password_min_score,
                 staff_role=staff_role,
@@ -167,7 +168,7 @@ def admin_bootstrap() -> None:
     import os
 
     from qunzu.bootstrap import build_container
-    from qunzu.services.context import Ctx
+    from qunzu.context import Ctx
     from qunzu.services.staff import bootstrap_admin
 
     settings = _settings()
@@ -179,7 +180,7 @@ def admin_bootstrap() -> None:
             return await bootstrap_admin(
                 container.db,
                 container.passwords,
-                ctx=Ctx.system(),
+                ctx=Ctx.system(container.clock.now()),
                 min_length=settings.auth.password_min_length,
             )
         finally:
@@ -310,10 +311,10 @@ def lexicon_import(
     merge: Annotated[bool, typer.Option("--merge", help="add to the current lexicon instead of replacing it")] = False,
 ) -> None:
     """Load a lexicon file as the new version (every server process uses it within 5 seconds)."""
+    from qunzu.context import Ctx
     from qunzu.errors import QunzuError
     from qunzu.review import Lexicon
     from qunzu.services import review
-    from qunzu.services.context import Ctx
 
     try:
         lexicon = Lexicon.load_csv(path) if path.suffix.lower() == ".csv" else Lexicon.load_text(path)
@@ -322,7 +323,7 @@ def lexicon_import(
         raise typer.Exit(1) from None
 
     async def run(c):  # type: ignore[no-untyped-def]
-        ctx = Ctx.system()
+        ctx = Ctx.system(c.clock.now())
         if merge:
             info = await review.edit_lexicon(
                 c.db, c.review, staff=None, add=list(lexicon), note=note or path.name, ctx=ctx
@@ -373,3 +374,30 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """The scheduled jobs, how often each runs, and what it does."""
+    from qunzu.bootstrap import build_container
+
+    container = build_container(_settings())
+    assert container.scheduler is not None
+    for job in container.scheduler.jobs.values():
+        typer.echo(f"{job.name}\tevery {job.every}\t{job.description}")
+
+
+@jobs_app.command("run")
+def jobs_run(name: Annotated[str, typer.Argument(help="a name from `qunzu jobs list`")]) -> None:
+    """Run one job now, to the end of its backlog, and print how many rows it handled."""
+    from qunzu.jobs import run_job
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        job = c.scheduler.jobs.get(name)
+        if job is None:
+            typer.echo(f"unknown job {name!r}; see `qunzu jobs list`", err=True)
+            raise typer.Exit(2)
+        rows = await run_job(job, c.clock.now())
+        typer.echo(f"{name}: {rows} rows")
+
+    _with_container(run)

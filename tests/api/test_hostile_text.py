@@ -193,7 +193,7 @@ def _served_limits(spec: dict[str, Any]) -> dict[str, int]:
     ids=["defaults", "custom"],
 )
 async def test_the_served_openapi_limits_are_the_settings_limits(tmp_path: Path, overrides: dict[str, Any]) -> None:
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
     from qunzu.bootstrap import build_container
 
     config = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", tmp_path, **overrides)

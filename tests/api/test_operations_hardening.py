@@ -112,7 +112,7 @@ async def test_metrics_are_not_served_on_the_public_listener_by_default(api: Any
 
 
 async def test_metrics_on_the_public_listener_answer_only_to_the_token(database_url: str, tmp_path: Path) -> None:
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
     from qunzu.bootstrap import build_container
 
     token = secrets.token_urlsafe(16)
@@ -130,7 +130,7 @@ async def test_metrics_on_the_public_listener_answer_only_to_the_token(database_
 
 
 async def test_metrics_on_their_own_listener(database_url: str, tmp_path: Path) -> None:
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
     from qunzu.bootstrap import build_container
 
     port = free_port()
@@ -172,7 +172,7 @@ async def test_a_signed_in_page_during_a_database_outage_says_try_again(database
     from sqlalchemy.ext.asyncio import create_async_engine
     from tests.conftest import Api
 
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
     from qunzu.bootstrap import build_container
 
     container = build_container(make_settings(database_url, tmp_path), registry=CollectorRegistry())

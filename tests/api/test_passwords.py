@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from tests.conftest import Api
 
+from qunzu.context import Ctx
 from qunzu.domain.accounts import check_password
-from qunzu.services.context import Ctx
 from qunzu.services.staff import bootstrap_admin
 
 
@@ -67,7 +67,7 @@ def test_a_very_long_password_is_scored_on_its_first_characters() -> None:
 
 
 async def test_the_first_administrators_generated_password_passes(container: Any) -> None:
-    username, password = await bootstrap_admin(container.db, container.passwords, ctx=Ctx.system())
+    username, password = await bootstrap_admin(container.db, container.passwords, ctx=Ctx.system(container.clock.now()))
     assert password is not None
     check_password(password, min_length=8, username=username, nickname="平台管理员")
     for _ in range(50):  # the generator, not just this draw

@@ -1,5 +1,5 @@
 """Sign-in throttling and account lockout over the API, on SQLite and PostgreSQL, with the in-process and the Redis
-limiter. Time is frozen and moved with time-machine; nothing sleeps."""
+limiter. Time stands still on the container's ManualClock and tests move it; nothing sleeps."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-import time_machine
 from sqlalchemy import select
 from tests.conftest import Api
 
+from qunzu.clock import ManualClock
 from qunzu.storage.tables import operation_log, sms_outbox
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -41,8 +41,8 @@ def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 @pytest.fixture
 def clock() -> Any:
-    with time_machine.travel(T0, tick=False) as traveller:
-        yield traveller
+    """The container's clock, standing at T0 until a test moves it."""
+    return ManualClock(T0)
 
 
 def source(app: Any, ip: str) -> httpx.AsyncClient:
@@ -73,7 +73,7 @@ async def test_the_eleventh_try_within_a_minute_is_refused_with_the_wait(api: Ap
     assert error["code"] == "rate_limited" and error["details"] == {"retry_after_ms": 6000}
     assert r.headers["Retry-After"] == "6"
     assert error["message"] == "Too many attempts; try again in 6 s"
-    clock.shift(timedelta(seconds=6))
+    clock.advance(timedelta(seconds=6))
     assert (await login(api.client, user["username"], "correct-horse-9")).status_code == 200
 
 
@@ -86,28 +86,28 @@ async def test_the_zh_cn_refusal_names_the_wait(api: Api, clock: Any) -> None:
 
 async def test_ten_failures_lock_the_account_even_for_the_right_password(api: Api, clock: Any, app: Any) -> None:
     user = await api.user()  # with a verified mobile number
-    clock.shift(timedelta(minutes=1))  # past the sign-in that came with it
+    clock.advance(timedelta(minutes=1))  # past the sign-in that came with it
     codes = [(await login(api.client, user["username"], "wrong-password-1")).status_code for _ in range(10)]
     assert codes == [401] * 9 + [429]
-    clock.shift(timedelta(seconds=30))
+    clock.advance(timedelta(seconds=30))
     r = await login(api.client, user["username"], "correct-horse-9")
     assert r.status_code == 429 and r.json()["error"]["details"] == {"retry_after_ms": 30_000}
     assert r.headers["Retry-After"] == "30"
     async with source(app, "198.51.100.99") as elsewhere:  # another source does not help
         assert (await login(elsewhere, user["username"], "correct-horse-9")).status_code == 429
-    clock.shift(timedelta(seconds=30))
+    clock.advance(timedelta(seconds=30))
     assert (await login(api.client, user["username"], "correct-horse-9")).status_code == 200
 
 
 async def test_each_lock_lasts_longer(api: Api, clock: Any) -> None:
     user = await api.unverified_user()
-    clock.shift(timedelta(minutes=1))
+    clock.advance(timedelta(minutes=1))
     waits = []
     for period in LOCK_PERIODS:
         for _ in range(10):
             r = await login(api.client, user["username"], "wrong-password-1")
         waits.append(r.json()["error"]["details"]["retry_after_ms"])
-        clock.shift(timedelta(seconds=period))
+        clock.advance(timedelta(seconds=period))
     assert waits == [p * 1000 for p in LOCK_PERIODS]
 
 
@@ -115,7 +115,7 @@ async def test_a_successful_sign_in_resets_the_count(api: Api, clock: Any) -> No
     user = await api.unverified_user()
     for _ in range(9):
         assert (await login(api.client, user["username"], "wrong-password-1")).status_code == 401
-    clock.shift(timedelta(minutes=1))  # the per-account rate limit refills
+    clock.advance(timedelta(minutes=1))  # the per-account rate limit refills
     assert (await login(api.client, user["username"], "correct-horse-9")).status_code == 200
     for _ in range(9):
         assert (await login(api.client, user["username"], "wrong-password-1")).status_code == 401
@@ -130,7 +130,7 @@ async def test_fifteen_wrong_tries_answer_alike_whether_the_account_exists_or_no
     api: Api, clock: Any, app: Any, container: Any
 ) -> None:
     user = await api.user()
-    clock.shift(timedelta(minutes=1))  # the account's sign-in bucket is as full as the missing name's
+    clock.advance(timedelta(minutes=1))  # the account's sign-in bucket is as full as the missing name's
     missing = "no-such-" + user["username"][-6:]
     answers = {}
     for name, ip in ((user["username"], "198.51.100.1"), (missing, "198.51.100.2")):
@@ -150,7 +150,7 @@ async def test_the_owner_gets_a_notice_and_an_sms_and_the_lock_is_in_the_operati
     api: Api, clock: Any, app: Any, container: Any
 ) -> None:
     user = await api.user()
-    clock.shift(timedelta(minutes=1))
+    clock.advance(timedelta(minutes=1))
     async with source(app, "2001:db8:1:2::5") as attacker:
         for _ in range(10):
             await login(attacker, user["username"], "wrong-password-1")
@@ -179,7 +179,7 @@ async def test_the_owner_gets_a_notice_and_an_sms_and_the_lock_is_in_the_operati
 
 async def test_someone_elses_notice_is_not_found(api: Api, clock: Any, container: Any) -> None:
     owner, stranger = await api.unverified_user(), await api.unverified_user()
-    clock.shift(timedelta(minutes=1))
+    clock.advance(timedelta(minutes=1))
     for _ in range(10):
         await login(api.client, owner["username"], "wrong-password-1")
     [notice] = (await api.client.get("/api/v1/me/notices", headers=api.h(owner))).json()
@@ -193,7 +193,7 @@ async def test_fifty_simultaneous_wrong_logins_let_at_most_ten_reach_the_passwor
     api: Api, container: Any, app: Any, clock: Any
 ) -> None:
     user = await api.unverified_user()
-    clock.shift(timedelta(minutes=1))  # a full bucket
+    clock.advance(timedelta(minutes=1))  # a full bucket
     checked = 0
     verify = container.passwords.verify
 

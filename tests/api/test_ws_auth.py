@@ -20,9 +20,9 @@ from prometheus_client import CollectorRegistry
 from tests.api.test_websocket import _next, bearer
 from tests.conftest import Api, free_port, make_settings
 
+from qunzu.clock import SystemClock
 from qunzu.errors import AuthRequired, RateLimited, Unavailable
 from qunzu.services import live as live_service
-from qunzu.services.context import Ctx
 from qunzu.services.ws_tickets import (
     MAX_TICKETS_PER_WINDOW,
     MemoryTicketStore,
@@ -196,7 +196,7 @@ class TcpProxy:
 
 @pytest.fixture
 async def outage(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Api, str, TcpProxy]]:
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
     from qunzu.bootstrap import build_container
 
     if not database_url.startswith("postgresql"):
@@ -257,7 +257,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_ticket_expires_and_is_used_once(api: Api, container: Any, store: Any) -> None:
     user = await api.user()
-    now = Ctx.system().now
+    now = container.clock.now()
     first = await issue_ticket(store, actor=user["id"], now=now, ttl_seconds=30)
     assert first.expires_at == now + timedelta(seconds=30)
     redeemed = await redeem_ticket(container.db, store, ticket=first.ticket, now=now + timedelta(seconds=29))
@@ -272,7 +272,7 @@ async def test_a_ticket_expires_and_is_used_once(api: Api, container: Any, store
 
 
 async def test_an_account_gets_only_so_many_tickets_per_ticket_lifetime(store: Any) -> None:
-    now = Ctx.system().now
+    now = SystemClock().now()
     for _ in range(MAX_TICKETS_PER_WINDOW):
         await issue_ticket(store, actor=7, now=now, ttl_seconds=30)
     with pytest.raises(RateLimited):

@@ -57,8 +57,8 @@ async def test_r_8_2_1_every_group_has_a_unique_checked_code_shown_to_members(ap
 
 async def test_r_8_2_1_codes_are_never_reused(container) -> None:
     """Group rows are never deleted and the code column is unique: a collision draws a new code."""
+    from qunzu.context import Ctx
     from qunzu.services import groups as svc
-    from qunzu.services.context import Ctx
 
     async with container.db.uow() as uow:
         from qunzu.storage.tables import users
@@ -71,7 +71,7 @@ async def test_r_8_2_1_codes_are_never_reused(container) -> None:
                     password_hash="x",
                     nickname="c",
                     status="active",
-                    created_at=Ctx.system().now,
+                    created_at=container.clock.now(),
                     verification_level=1,
                 )
                 .returning(users.c.id)
@@ -82,7 +82,14 @@ async def test_r_8_2_1_codes_are_never_reused(container) -> None:
     from qunzu.config import GroupSettings
 
     limits = GroupSettings(categories=["work"], max_members_default=10, max_members_hard=10)
-    kw = dict(actor=uid, category="work", description="", ctx=Ctx.system(), limits=limits, code_source=lambda: next(draws))
+    kw = dict(
+        actor=uid,
+        category="work",
+        description="",
+        ctx=Ctx.system(container.clock.now()),
+        limits=limits,
+        code_source=lambda: next(draws),
+    )
     first = await svc.create_group(container.db, name="a", **kw)
     second = await svc.create_group(container.db, name="b", **kw)
     assert first.code == "1000000005" and second.code == "1000000013"

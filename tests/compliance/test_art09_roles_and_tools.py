@@ -80,9 +80,9 @@ async def test_r_9_1_2_the_owner_cannot_walk_away(api, client) -> None:
 
 
 async def test_r_2_2_2_staff_roles_give_no_in_group_power(api, client, container) -> None:
+    from qunzu.context import Ctx
     from qunzu.domain.accounts import StaffRole
     from qunzu.services.accounts import register_user
-    from qunzu.services.context import Ctx
 
     await register_user(
         container.db,
@@ -90,7 +90,7 @@ async def test_r_2_2_2_staff_roles_give_no_in_group_power(api, client, container
         username="admin1",
         password="correct-horse-9",
         nickname="管理",
-        ctx=Ctx.system(),
+        ctx=Ctx.system(container.clock.now()),
         staff_role=StaffRole.ADMIN,
     )
     tok = (await client.post("/api/v1/auth/login", json={"username": "admin1", "password": "correct-horse-9"})).json()

@@ -47,7 +47,9 @@ async def test_r_10_1_held_messages_reach_the_group_only_after_approval(api, cli
     assert [m["status"] for m in own["pending"]] == ["under_review"]
     queue = (await client.get("/api/v1/staff/review/queue", headers=api.h(reviewer))).json()
     assert len(queue) == 1 and queue[0]["hits"] == ["QZ-TEST-HOLD"] and queue[0]["action"] == "hold"
-    r = await client.post(f"/api/v1/staff/review/items/{queue[0]['id']}/decide", json={"approve": True}, headers=api.h(reviewer))
+    r = await client.post(
+        f"/api/v1/staff/review/items/{queue[0]['id']}/decide", json={"approve": True}, headers=api.h(reviewer)
+    )
     assert r.status_code == 204
     seen = (await api.messages(member, code)).json()["messages"]
     assert [(m["seq"], m["text"]) for m in seen] == [(1, "ordinary message"), (2, "QZ-TEST-HOLD 请审核")]
@@ -65,7 +67,9 @@ async def test_r_10_1_flagged_messages_publish_and_a_rejection_removes_them_and_
     assert r.status_code == 201 and r.json()["seq"] == 1
     assert (await api.messages(member, code)).json()["messages"][0]["text"].startswith("加微信")
     item = (await client.get("/api/v1/staff/review/queue", headers=api.h(reviewer))).json()[0]
-    r = await client.post(f"/api/v1/staff/review/items/{item['id']}/decide", json={"approve": False}, headers=api.h(reviewer))
+    r = await client.post(
+        f"/api/v1/staff/review/items/{item['id']}/decide", json={"approve": False}, headers=api.h(reviewer)
+    )
     assert r.status_code == 422, "a rejection names a reason code"
     r = await client.post(
         f"/api/v1/staff/review/items/{item['id']}/decide",
@@ -83,7 +87,9 @@ async def test_r_10_1_flagged_messages_publish_and_a_rejection_removes_them_and_
     assert decided.decision_lexicon_version.startswith("v1:")
     assert await count(container, violations, violations.c.user_id == author["id"]) >= 1
     assert await count(container, operation_log, operation_log.c.action == "review.reject") == 1
-    again = await client.post(f"/api/v1/staff/review/items/{item['id']}/decide", json={"approve": True}, headers=api.h(reviewer))
+    again = await client.post(
+        f"/api/v1/staff/review/items/{item['id']}/decide", json={"approve": True}, headers=api.h(reviewer)
+    )
     assert again.status_code == 409
 
 
@@ -92,12 +98,12 @@ async def test_r_5_1_3_group_names_descriptions_and_nicknames_are_reviewed(api, 
     r = await client.post("/api/v1/groups", json={"name": "六合彩交流", "category": "interest"}, headers=api.h(u))
     assert r.status_code == 422 and r.json()["error"]["code"] == "content_rejected"
     r = await client.post(
-        "/api/v1/groups", json={"name": "正常群", "category": "interest", "description": "QZ-TEST-HOLD"}, headers=api.h(u)
+        "/api/v1/groups",
+        json={"name": "正常群", "category": "interest", "description": "QZ-TEST-HOLD"},
+        headers=api.h(u),
     )
     assert r.status_code == 422, "a held profile field is refused: a name cannot wait in a queue while shown"
-    r = await client.post(
-        "/api/v1/groups", json={"name": "兼职日结群", "category": "interest"}, headers=api.h(u)
-    )
+    r = await client.post("/api/v1/groups", json={"name": "兼职日结群", "category": "interest"}, headers=api.h(u))
     assert r.status_code == 201, "flagged: created and queued"
     r = await client.patch("/api/v1/me", json={"nickname": "卖冰毒的"}, headers=api.h(u))
     assert r.status_code == 422 and r.json()["error"]["code"] == "content_rejected"
@@ -117,7 +123,10 @@ async def test_lexicon_changes_take_effect_at_once_and_are_versioned(api, client
     assert (await api.post(u, code, "我们去买蓝莓")).status_code == 201
     r = await client.post(
         "/api/v1/staff/lexicon/entries",
-        json={"add": [{"term": "蓝莓", "category": "custom", "action": "block", "exceptions": ["蓝莓酱"]}], "note": "test"},
+        json={
+            "add": [{"term": "蓝莓", "category": "custom", "action": "block", "exceptions": ["蓝莓酱"]}],
+            "note": "test",
+        },
         headers=api.h(admin),
     )
     assert r.status_code == 200 and r.json()["version"] == 2
@@ -169,7 +178,9 @@ async def test_r_5_1_3_a_group_renamed_or_announced_is_reviewed_on_every_change(
         assert r.json()["error"]["details"]["field"] in ("group_name", "group_description", "group_announcement")
     group = (await client.get(f"/api/v1/groups/{code}", headers=api.h(member))).json()
     assert (group["name"], group["description"], group["announcement"]) == ("读书会", "", ""), "nothing was written"
-    r = await client.patch(f"/api/v1/groups/{code}", json={"announcement": "本周兼职日结 QZ-TEST-FLAG"}, headers=api.h(owner))
+    r = await client.patch(
+        f"/api/v1/groups/{code}", json={"announcement": "本周兼职日结 QZ-TEST-FLAG"}, headers=api.h(owner)
+    )
     assert r.status_code == 200 and r.json()["announcement"] == "本周兼职日结 QZ-TEST-FLAG", "flagged: shown at once"
     queue = (await client.get("/api/v1/staff/review/queue", headers=api.h(reviewer))).json()
     assert [(i["kind"], i["text"]) for i in queue] == [("group_announcement", "本周兼职日结 QZ-TEST-FLAG")]

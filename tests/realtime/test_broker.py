@@ -24,9 +24,7 @@ from qunzu.realtime import (
     message_frame,
 )
 
-REDIS_URL = (
-    os.environ.get("QUNZU_TEST_REDIS_URL") or os.environ.get("QUNZU_REDIS_URL") or "redis://127.0.0.1:6379/0"
-)
+REDIS_URL = os.environ.get("QUNZU_TEST_REDIS_URL") or os.environ.get("QUNZU_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
 def services_required() -> bool:
@@ -124,9 +122,7 @@ async def test_redis_publish_on_one_process_reaches_the_other_in_order(redis_url
         await b.stop()
 
 
-async def test_redis_message_posted_on_one_hub_reaches_a_socket_on_the_other(
-    redis_url: str, channel: str
-) -> None:
+async def test_redis_message_posted_on_one_hub_reaches_a_socket_on_the_other(redis_url: str, channel: str) -> None:
     async def fetch_range(group_id: int, after: int, upto: int | None) -> list[tuple[int, str]]:
         return []
 

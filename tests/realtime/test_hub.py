@@ -231,9 +231,7 @@ async def test_a_deletion_never_overtakes_the_message_it_deletes() -> None:
     hub = Hub(Store(top=2).fetch_range, gap_grace=10)
     _, sock = await connect(hub, [live()])
     hub.publish_local(msg(2))
-    hub.publish_local(
-        Event("group_event", G, message_deleted_frame(CODE, message_id=102, seq=2, ts=1), seq=2)
-    )
+    hub.publish_local(Event("group_event", G, message_deleted_frame(CODE, message_id=102, seq=2, ts=1), seq=2))
     hub.publish_local(msg(1))
     await until(lambda: len(sock.frames) == 4)
     assert sock.types()[1:] == ["message", "message", "message_deleted"]
@@ -413,9 +411,7 @@ def test_any_arrival_order_with_loss_and_duplicates_delivers_exactly_the_sequenc
         stream.insert(data.draw(st.integers(0, len(stream)), label="at"), dup)
     start = data.draw(st.integers(0, n), label="client last seen")
     committed = data.draw(st.integers(0, n), label="committed before connect")
-    yields = data.draw(
-        st.lists(st.integers(0, 3), min_size=len(stream), max_size=len(stream)), label="yields"
-    )
+    yields = data.draw(st.lists(st.integers(0, 3), min_size=len(stream), max_size=len(stream)), label="yields")
     grace = data.draw(st.sampled_from([0.0, 0.001]), label="grace")
     delivered = asyncio.run(_scenario(n, start, committed, stream, yields, grace))
     assert delivered == list(range(start + 1, n + 1))

@@ -74,7 +74,21 @@ def test_terms_without_a_phrase_are_found_in_one_pass(phrases: pinyin.PhraseTabl
 
 @pytest.mark.parametrize(
     "term",
-    ["六合彩", "女绿", "绿色女孩", "中国人民银行", "六he彩", "QQ群", "v六合", "大 麻", "發財", "𠀀六合", "一", "abc", "重庆"],
+    [
+        "六合彩",
+        "女绿",
+        "绿色女孩",
+        "中国人民银行",
+        "六he彩",
+        "QQ群",
+        "v六合",
+        "大 麻",
+        "發財",
+        "𠀀六合",
+        "一",
+        "abc",
+        "重庆",
+    ],
 )
 def test_spellings_with_tables_are_the_spellings_with_pypinyin(
     base: BaseData, norm: Normalizer, phrases: pinyin.PhraseTable, term: str
@@ -138,7 +152,9 @@ def test_the_base_tables_are_kept_with_the_installation(
     assert loaded == base and loaded.to_bytes() == base.to_bytes()
 
 
-def test_the_base_tables_are_the_same_built_in_one_process_or_two(monkeypatch: pytest.MonkeyPatch, base: BaseData) -> None:
+def test_the_base_tables_are_the_same_built_in_one_process_or_two(
+    monkeypatch: pytest.MonkeyPatch, base: BaseData
+) -> None:
     assert compiler.make_base() == base  # a forked child computes the pypinyin half when it can
     parent = os.getpid()
     real = compiler._pinyin_part

@@ -276,7 +276,26 @@ def test_the_context_of_a_split_character_comes_from_the_terms_around_it() -> No
     assert split.plausible("弓虽女干", [(0, "强"), (2, "奸")], table) == [(0, "强"), (2, "奸")]  # pairs side by side
 
 
-_PIECES = ["弓虽", "女干", "木仓", "女票", "衣果", "强", "奸", "枪", "支", "聊", "子", "女", "人", "好", "的", "，", " ", "部"]
+_PIECES = [
+    "弓虽",
+    "女干",
+    "木仓",
+    "女票",
+    "衣果",
+    "强",
+    "奸",
+    "枪",
+    "支",
+    "聊",
+    "子",
+    "女",
+    "人",
+    "好",
+    "的",
+    "，",
+    " ",
+    "部",
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -323,9 +342,7 @@ def test_split_triggers_far_from_any_term_cost_no_second_look() -> None:
 
 
 _SPLIT_ENGINE = ReviewEngine.build(
-    Lexicon.from_entries(
-        [LexiconEntry(t) for t in ("强奸", "枪支", "嫖", "裸聊", "好强", "奸人", "女子好")]
-    )
+    Lexicon.from_entries([LexiconEntry(t) for t in ("强奸", "枪支", "嫖", "裸聊", "好强", "奸人", "女子好")])
 )
 
 

@@ -57,7 +57,7 @@ def test_csv_needs_only_a_term_column() -> None:
 def test_unreadable_csv_is_a_validation_error_not_a_crash() -> None:
     # found by schemathesis: a bare carriage return inside an unquoted field made the csv module raise
     with pytest.raises(ValidationFailed):
-        Lexicon.load_csv(io.StringIO("term\n-\u00d6\"x\ry\n"))
+        Lexicon.load_csv(io.StringIO('term\n-\u00d6"x\ry\n'))
     assert [e.term for e in Lexicon.load_csv(io.StringIO("term\r\n赌博\r\n", newline=""))] == ["赌博"]
 
 

@@ -31,7 +31,9 @@ def _run(lines: list[str], tmp_path: Path, *extra: str) -> subprocess.CompletedP
 
 def test_scan_process_answers_every_line_in_order(tmp_path: Path) -> None:
     texts = ["买六 合 彩", "大 麻烦了", "恭喜發財", "网赚，刷单", "ＳＥＸ", "你好"]
-    proc = _run([json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts], tmp_path, "--cache-dir", str(tmp_path))
+    proc = _run(
+        [json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts], tmp_path, "--cache-dir", str(tmp_path)
+    )
     assert proc.returncode == 0, proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert out == [
@@ -60,7 +62,9 @@ def test_scan_process_finds_split_characters(tmp_path: Path) -> None:
 
 
 def test_bad_lines_keep_the_output_aligned_and_fail_the_exit_status(tmp_path: Path) -> None:
-    proc = _run(['{"text": "赌博"}\n', "not json\n", '{"nope": 1}\n', '"赌博"\n', '{"text": "ok"}\n'], tmp_path, "--no-cache")
+    proc = _run(
+        ['{"text": "赌博"}\n', "not json\n", '{"nope": 1}\n', '"赌博"\n', '{"text": "ok"}\n'], tmp_path, "--no-cache"
+    )
     assert proc.returncode == 1
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["action"] for o in out] == ["block", "allow", "allow", "block", "allow"]

@@ -46,7 +46,7 @@ async def test_a_batch_mixing_clean_held_and_flagged_posts(api: Any, container: 
     published = sorted(by_text[t]["seq"] for t in texts if t not in held)
     assert published == list(range(1, 8)), "gapless, and held posts take no number"
     async with container.db.uow(write=False) as uow:
-        queued = (await uow.conn.execute(select(review_items.c.action, func.count()).group_by(review_items.c.action)))
+        queued = await uow.conn.execute(select(review_items.c.action, func.count()).group_by(review_items.c.action))
         assert dict(queued.all()) == {"hold": 2, "flag": 1}
         hits = (await uow.conn.execute(select(review_items.c.hits).where(review_items.c.action == "flag"))).scalar_one()
     assert hits == ["QZ-TEST-FLAG"]
@@ -57,7 +57,8 @@ async def test_two_writers_on_one_group_number_every_message_once(api: Any, cont
     reviewer approving a held message meanwhile, get every sequence number exactly once, without gaps."""
     from tests.compliance.test_art06_identity import staff
 
-    from qunzu.services.context import Ctx
+    from qunzu.clock import SystemClock
+    from qunzu.context import Ctx
     from qunzu.services.message_writer import MessageWriter
 
     u = await api.user()
@@ -77,7 +78,9 @@ async def test_two_writers_on_one_group_number_every_message_once(api: Any, cont
             assert r.status_code == 204
 
         async def via_other(i: int) -> int | None:
-            view, _ = await other.submit(actor=u["id"], code=code, text=f"b{i}", client_msg_id=f"b{i}", ctx=Ctx.system())
+            view, _ = await other.submit(
+                actor=u["id"], code=code, text=f"b{i}", client_msg_id=f"b{i}", ctx=Ctx.system(SystemClock().now())
+            )
             return view.seq
 
         async def via_api(i: int) -> int | None:
@@ -85,9 +88,7 @@ async def test_two_writers_on_one_group_number_every_message_once(api: Any, cont
             assert r.status_code == 201, r.text
             return r.json()["seq"]
 
-        seqs = await asyncio.gather(
-            *(via_api(i) for i in range(40)), *(via_other(i) for i in range(40)), approve()
-        )
+        seqs = await asyncio.gather(*(via_api(i) for i in range(40)), *(via_other(i) for i in range(40)), approve())
     finally:
         await other.stop()
     numbered = [s for s in seqs if s is not None]

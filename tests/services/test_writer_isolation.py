@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from qunzu.clock import SystemClock
+from qunzu.context import Ctx
 from qunzu.errors import QunzuError
-from qunzu.services.context import Ctx
 from qunzu.services.review import Verdict
-from qunzu.storage.post_batch_pg import PgPostStatements
-from qunzu.storage.post_batch_sqlite import SqlitePostStatements
+from qunzu.storage.post_store_pg import PgPostStatements
+from qunzu.storage.post_store_sqlite import SqlitePostStatements
 from qunzu.storage.tables import groups, messages, review_items
 
 POISON = "☠ poison"
@@ -27,7 +28,7 @@ class InjectedFault(Exception):
 
 
 def _poisoned(rows: Any) -> bool:
-    return any(POISON in row["text"] for row in rows)
+    return any(POISON in row.text for row in rows)
 
 
 @contextlib.contextmanager
@@ -70,7 +71,7 @@ async def _submit_all(container: Any, user: dict[str, Any], code: str, texts: li
                 code=code,
                 text=t,
                 client_msg_id=f"c{i}",
-                ctx=Ctx.system(),
+                ctx=Ctx.system(SystemClock().now()),
                 verdict=(verdicts or {}).get(t),
             )
             for i, t in enumerate(texts)
@@ -180,7 +181,7 @@ async def test_a_nul_character_fails_only_its_own_post_on_postgresql(api: Any, c
     posts.insert(7, (users[2], "x\x00"))
     results = await asyncio.gather(
         *(
-            writer.submit(actor=u["id"], code=code, text=t, client_msg_id=f"n{i}", ctx=Ctx.system())
+            writer.submit(actor=u["id"], code=code, text=t, client_msg_id=f"n{i}", ctx=Ctx.system(SystemClock().now()))
             for i, (u, t) in enumerate(posts)
         ),
         return_exceptions=True,

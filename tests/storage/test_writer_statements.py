@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from qunzu.storage import post_batch_pg, post_batch_sqlite
+from qunzu.storage import post_store_pg, post_store_sqlite
 
 
 async def _fill(container: Any, n: int) -> None:
@@ -61,11 +61,11 @@ async def _plan(container: Any, sql: str, params: Any) -> str:
 async def test_the_retry_lookup_searches_the_unique_index(container: Any) -> None:
     await _fill(container, 3000)
     if container.db.is_sqlite:
-        plan = await _plan(container, post_batch_sqlite.EARLIER, (json.dumps([[1, 1, "c5"], [1, 1, "c9"]]),))
+        plan = await _plan(container, post_store_sqlite.EARLIER, (json.dumps([[1, 1, "c5"], [1, 1, "c9"]]),))
         assert "SEARCH m USING INDEX" in plan and "SCAN m" not in plan, plan
     else:
         keys = (["1000000000", "1000000000"], [1, 1], ["c5", "c9"])
-        plan = await _plan(container, post_batch_pg.GROUPS_AND_SENDERS, (["1000000000"], [1], "agreement", *keys))
+        plan = await _plan(container, post_store_pg.GROUPS_AND_SENDERS, (["1000000000"], [1], "agreement", *keys))
         assert "Index Scan using uq_messages_client_msg" in plan and "Seq Scan on messages" not in plan, plan
 
 
@@ -74,7 +74,7 @@ async def test_the_group_read_searches_by_code_and_member(container: Any) -> Non
     if container.db.is_sqlite:
         plan = await _plan(
             container,
-            post_batch_sqlite.GROUPS_AND_SENDERS,
+            post_store_sqlite.GROUPS_AND_SENDERS,
             ("agreement", json.dumps(["1000000000", "1000000010"]), json.dumps([1, 2, 3])),
         )
         assert "SEARCH g USING INDEX" in plan and "SEARCH m USING" in plan and "SEARCH u USING" in plan, plan
@@ -82,7 +82,7 @@ async def test_the_group_read_searches_by_code_and_member(container: Any) -> Non
     else:
         plan = await _plan(
             container,
-            post_batch_pg.GROUPS_AND_SENDERS,
+            post_store_pg.GROUPS_AND_SENDERS,
             (["1000000000", "1000000010"], [1, 2, 3], "agreement", [], [], []),
         )
         assert not any(f"Seq Scan on {t}" in plan for t in ("groups", "memberships", "users")), plan

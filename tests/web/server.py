@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
 READY_TIMEOUT_S = 30.0
-UVICORN = [PYTHON, "-m", "uvicorn", "--factory", "qunzu.api.asgi:create"]
+UVICORN = [PYTHON, "-m", "uvicorn", "--factory", "qunzu.asgi:create"]
 
 
 def free_port() -> int:

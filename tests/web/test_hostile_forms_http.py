@@ -111,7 +111,7 @@ class Person:
 
 @pytest.fixture
 async def web(container: Any) -> AsyncIterator[Any]:
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
 
     app = create_app(container, with_web=True)
     people: list[httpx.AsyncClient] = []
@@ -130,12 +130,12 @@ async def web(container: Any) -> AsyncIterator[Any]:
             r = await p.submit("/signup", "/signup", username=username, password=PASSWORD, nickname="小李", accept="1")
             assert r.status_code == 303, r.text
         else:
+            from qunzu.context import Ctx
             from qunzu.domain.accounts import StaffRole
             from qunzu.services.accounts import register_user
-            from qunzu.services.context import Ctx
 
             await register_user(container.db, container.passwords, username=username, password=PASSWORD,
-                                nickname=username, ctx=Ctx.system(), staff_role=StaffRole(role))  # fmt: skip
+                                nickname=username, ctx=Ctx.system(container.clock.now()), staff_role=StaffRole(role))  # fmt: skip
         r = await p.submit("/login", "/login", username=username, password=PASSWORD)
         assert r.status_code == 303, r.text
         p.id = (await c.get("/api/v1/me")).json()["id"]

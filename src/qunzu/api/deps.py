@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from qunzu.bootstrap import Container
-from qunzu.errors import AuthRequired, ErrorCode, QunzuError
-from qunzu.i18n import pick_language
+from qunzu.context import SESSION_COOKIE, Ctx, request_context
+from qunzu.errors import AuthRequired
 from qunzu.services import accounts
-from qunzu.services.context import Ctx, client_address, utc_ms
-from qunzu.services.csrf import csrf_ok
+from qunzu.services.csrf import check_csrf
 from qunzu.services.views import UserView
 
-SESSION_COOKIE = "qunzu_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/v1/auth/login")
 
@@ -28,19 +25,7 @@ async def get_container(request: Request) -> Container:
 
 
 async def get_ctx(request: Request, container: Annotated[Container, Depends(get_container)]) -> Ctx:
-    client = request.client
-    ip, port = client_address(
-        client.host if client else None,
-        client.port if client else None,
-        {k.lower(): v for k, v in request.headers.items()},
-        container.settings.server.trusted_proxies,
-    )
-    return Ctx(
-        now=utc_ms(datetime.now(UTC)),
-        ip=ip,
-        port=port,
-        language=pick_language(request.headers.get("accept-language")),
-    )
+    return request_context(request.client, request.headers, container.settings, container.clock)
 
 
 def request_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
@@ -61,8 +46,7 @@ async def current_user(
     user = await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
     if creds is None and request.method not in SAFE_METHODS:
         # A cookie session changing state: the page must prove it is ours (double-submit CSRF token).
-        if not csrf_ok(container.secret, token, request.headers.get("x-csrf-token")):
-            raise QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
+        check_csrf(container.secret, token, request.headers.get("x-csrf-token"))
     return user
 
 

@@ -26,7 +26,7 @@ from qunzu.api.schemas import (
     StaffUserOut,
 )
 from qunzu.errors import NotFound
-from qunzu.services import documents, identity, identity_staff, pii_access, sms_outbox
+from qunzu.services import documents, identity, pii_access
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -37,7 +37,7 @@ async def find_users(
     user: UserDep, c: ContainerDep, q: Annotated[OneLine, Query(min_length=1, max_length=64)]
 ) -> list[StaffUserOut]:
     """Find accounts by id, username or nickname."""
-    return [StaffUserOut(**r) for r in await identity_staff.find_users(c.db, staff=user, query=q)]
+    return [StaffUserOut(**r) for r in await identity.find_users(c.db, staff=user, query=q)]
 
 
 @router.get("/users/{user_id}/identity", response_model=IdentityOut, responses=errors(*AUTHED, 403, 404))
@@ -91,7 +91,7 @@ async def access_record(
 @router.get("/verifications/pending", response_model=list[PendingReviewOut], responses=errors(*AUTHED, 403))
 async def pending(user: UserDep, c: ContainerDep) -> list[PendingReviewOut]:
     """Manual verifications waiting for a decision."""
-    return [PendingReviewOut(**p) for p in await identity_staff.pending_reviews(c.db, c.keys, staff=user)]
+    return [PendingReviewOut(**p) for p in await identity.pending_reviews(c.db, c.keys, staff=user)]
 
 
 @router.get(
@@ -100,16 +100,14 @@ async def pending(user: UserDep, c: ContainerDep) -> list[PendingReviewOut]:
 )
 async def document(submission_id: UserId, user: UserDep, c: ContainerDep, ctx: CtxDep) -> Response:
     """The submitted ID card photo (viewing it is recorded)."""
-    raw, media = await identity_staff.submission_document(
-        c.db, c.keys, staff=user, submission_id=submission_id, ctx=ctx
-    )
+    raw, media = await identity.submission_document(c.db, c.keys, staff=user, submission_id=submission_id, ctx=ctx)
     return Response(raw, media_type=media, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/verifications/{submission_id}/decide", status_code=204, responses=errors(*AUTHED, 403, 404))
 async def decide(submission_id: UserId, body: DecideIn, user: UserDep, c: ContainerDep, ctx: CtxDep) -> Response:
     """Approve or reject a manual verification."""
-    await identity_staff.decide_review(
+    await identity.decide_review(
         c.db,
         c.keys,
         staff=user,
@@ -125,7 +123,7 @@ async def decide(submission_id: UserId, body: DecideIn, user: UserDep, c: Contai
 @router.post("/users/{user_id}/lapse", status_code=204, responses=errors(*AUTHED, 403, 404))
 async def lapse(user_id: UserId, body: LapseIn, user: UserDep, c: ContainerDep, ctx: CtxDep) -> Response:
     """Mark a verification as lapsed (number recycled): posting waits for re-verification."""
-    await identity_staff.mark_lapsed(c.db, staff=user, user_id=user_id, reason=body.reason, ctx=ctx)
+    await identity.mark_lapsed(c.db, staff=user, user_id=user_id, reason=body.reason, ctx=ctx)
     c.tokens.evict_user(user_id)
     return Response(status_code=204)
 
@@ -144,5 +142,5 @@ async def outbox(
     """Development only: the one-time codes the console SMS sender 'sent' (newest first; `user_id` filters)."""
     if not c.sms.keeps_outbox:
         raise NotFound("There is no outbox: a real SMS gateway is configured")
-    rows = await sms_outbox.outbox_messages(c.db, staff=user, user_id=user_id)
+    rows = await identity.outbox_messages(c.db, staff=user, user_id=user_id)
     return [OutboxOut(id=r.id, created_at=r.created_at, phone=r.phone_masked, body=r.body) for r in rows]

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -31,16 +32,15 @@ import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 
-from qunzu.api.deps import SESSION_COOKIE, AuthedDep
+from qunzu.api.deps import AuthedDep
 from qunzu.api.responses import AUTHED, errors
 from qunzu.bootstrap import Container
+from qunzu.context import SESSION_COOKIE, Ctx, request_context
 from qunzu.errors import AuthRequired, ErrorCode, QunzuError
 from qunzu.realtime import frames
 from qunzu.realtime.hub import CLOSE_TOO_MANY, Connection, Subscription
-from qunzu.services import accounts, live, ws_tickets
-from qunzu.services.context import Ctx, client_address, utc_ms
+from qunzu.services import accounts, live, sessions, ws_tickets
 from qunzu.services.views import UserView
-from qunzu.storage import oplog
 from qunzu.storage.outage import database_unreachable
 
 router = APIRouter()
@@ -143,14 +143,7 @@ async def _close(ws: WebSocket, code: int, reason: str) -> None:
 async def websocket(ws: WebSocket) -> None:
     container: Container = ws.app.state.container
     hub = container.dispatcher.hub
-    client = ws.client
-    ip, port = client_address(
-        client.host if client else None,
-        client.port if client else None,
-        {k.lower(): v for k, v in ws.headers.items()},
-        container.settings.server.trusted_proxies,
-    )
-    ctx = Ctx(now=utc_ms(datetime.now(UTC)), ip=ip, port=port)
+    ctx = request_context(ws.client, ws.headers, container.settings, container.clock)
     await ws.accept()  # first, so that every refusal below reaches the client as a close code
     try:
         user = await _authenticate(ws, container, ctx)
@@ -195,7 +188,7 @@ async def _serve(ws: WebSocket, container: Container, user: UserView, ctx: Ctx) 
             for g in mine
         ]
 
-    await _record(container, user.id, "ws.connect", ctx)
+    await sessions.record_connection(container.db, actor=user.id, event="ws.connect", ctx=ctx)
     closed: asyncio.Future[None] | None = None
     try:
         try:
@@ -237,16 +230,6 @@ async def _serve(ws: WebSocket, container: Container, user: UserView, ctx: Ctx) 
         if closed is not None:
             closed.cancel()
         await hub.detach(conn)
-        await _record(container, user.id, "ws.disconnect", Ctx(now=utc_ms(datetime.now(UTC)), ip=ctx.ip, port=ctx.port))
-
-
-async def _record(container: Container, user_id: int, action: str, ctx: Ctx) -> None:
-    """WebSocket connect and disconnect are online/offline events of the network log (§3.2)."""
-    try:
-        async with container.db.uow() as uow:
-            await oplog.append(uow.conn, ts=ctx.now, actor_id=user_id, action=action, ip=ctx.ip, port=ctx.port)
-            await uow.commit()
-    except Exception as exc:
-        if not (isinstance(exc, QunzuError) or database_unreachable(exc)):
-            raise
-        log.warning("ws_record_failed", action=action, error=type(exc).__name__)
+        await sessions.record_connection(
+            container.db, actor=user.id, event="ws.disconnect", ctx=replace(ctx, now=container.clock.now())
+        )

@@ -189,8 +189,18 @@ class ReviewEngine:
             # the common case in C: unbroken matches of plain terms accepted at once; the rest stays in raw
             cuts, shifts = (None, None) if len(view.compact) == len(view.text) else view.cuts()
             accepted, raw, found = self._collect(
-                raw, self._quick, self._after, folded, cuts, shifts, self._pair_chars, self._split_contexts,
-                view.visible, self._r2, self._rules.words, MAX_WORD,
+                raw,
+                self._quick,
+                self._after,
+                folded,
+                cuts,
+                shifts,
+                self._pair_chars,
+                self._split_contexts,
+                view.visible,
+                self._r2,
+                self._rules.words,
+                MAX_WORD,
             )  # found: the plausible pair triggers
         else:
             splits_of = self._splits

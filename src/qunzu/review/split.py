@@ -93,9 +93,7 @@ def contexts(terms: Sequence[str], chars: Collection[str]) -> dict[str, Context]
     bigrams = re.compile(f"(?=([{char_class(ranges(map(ord, chars)))}][^{_APART}]))").findall
     after, before = _neighbours(bigrams(joined)), _neighbours(bigrams(joined[::-1]))
     alone = {t for t in terms if len(t) == 1 and t in chars}
-    return {
-        ch: (before.get(ch, ""), after.get(ch, ""), ch in alone) for ch in sorted(set(before) | set(after) | alone)
-    }
+    return {ch: (before.get(ch, ""), after.get(ch, ""), ch in alone) for ch in sorted(set(before) | set(after) | alone)}
 
 
 def _neighbours(bigrams: list[str]) -> dict[str, str]:

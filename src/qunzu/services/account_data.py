@@ -8,20 +8,21 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from qunzu import netlog
+from qunzu.context import Ctx
 from qunzu.domain.accounts import CANCELLED_NICKNAME, KEEP_AFTER_CANCELLATION_DAYS, check_nickname
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import Conflict, ErrorCode
+from qunzu.netlog import Target
 from qunzu.services import documents as docs
 from qunzu.services.accounts import TokenCache, user_view
-from qunzu.services.context import Ctx
 from qunzu.services.events import MembershipChanged
 from qunzu.services.identity import my_identity, release_identity
 from qunzu.services.passwords import Passwords
 from qunzu.services.review import queue_item
 from qunzu.services.views import UserView
-from qunzu.storage import oplog
 from qunzu.storage.crypto import KeyRing
-from qunzu.storage.tables import auth_tokens, groups, memberships, messages, operation_log, users
+from qunzu.storage.tables import auth_tokens, groups, memberships, messages, users
 from qunzu.storage.uow import Database
 
 KEEP_AFTER_CANCELLATION = timedelta(days=KEEP_AFTER_CANCELLATION_DAYS)
@@ -46,17 +47,7 @@ async def change_nickname(
         row = (
             await uow.conn.execute(update(users).where(users.c.id == actor).values(nickname=nick).returning(users))
         ).one()
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=actor,
-            action="account.nickname",
-            target_type="user",
-            target_id=actor,
-            ip=ctx.ip,
-            port=ctx.port,
-            details={"old": old, "new": nick},
-        )
+        await netlog.record(uow, ctx, "account.nickname", Target.user(actor), actor=actor, old=old, new=nick)
         if verdict is not None:
             await queue_item(
                 uow, kind="nickname", target_id=actor, author_id=actor, text=nick, verdict=verdict, now=ctx.now
@@ -82,11 +73,7 @@ async def export_my_data(db: Database, keys: KeyRing, *, actor: int) -> dict[str
             .where(messages.c.sender_id == actor)
             .order_by(messages.c.id)
         )
-        log_rows = await uow.conn.execute(
-            select(operation_log.c.ts, operation_log.c.action, operation_log.c.src_ip, operation_log.c.src_port)
-            .where(operation_log.c.actor_id == actor)
-            .order_by(operation_log.c.id)
-        )
+        log_rows = await netlog.records_of(uow, actor=actor)
         export = {
             "account": {
                 "id": user.id,
@@ -192,16 +179,13 @@ async def cancel_account(
                 password_hash="!cancelled",
             )
         )
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=actor,
-            action="account.cancel",
-            target_type="user",
-            target_id=actor,
-            ip=ctx.ip,
-            port=ctx.port,
-            details={"groups_left": [g.code for g in joined]},
+        await netlog.record(
+            uow,
+            ctx,
+            "account.cancel",
+            Target.user(actor),
+            actor=actor,
+            groups_left=[g.code for g in joined],
         )
         await uow.commit()
     tokens.evict_user(actor)

@@ -13,18 +13,19 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from qunzu import netlog
+from qunzu.context import Ctx
 from qunzu.domain.accounts import StaffRole, check_nickname, check_password, normalise_username
 from qunzu.domain.documents import ACCEPTED_AT_REGISTRATION, check_registration_acceptance
 from qunzu.errors import AuthRequired, Conflict, ErrorCode, QunzuError
+from qunzu.netlog import Target
 from qunzu.services import lockout
-from qunzu.services.context import Ctx
 from qunzu.services.documents import current_versions, record_acceptance
 from qunzu.services.passwords import Passwords
 from qunzu.services.review import queue_item
 from qunzu.services.throttle import Throttle, rate_limited
 from qunzu.services.verifiers import SmsSender
 from qunzu.services.views import TokenView, UserView
-from qunzu.storage import oplog
 from qunzu.storage.crypto import KeyRing
 from qunzu.storage.tables import auth_tokens, users
 from qunzu.storage.uow import Database
@@ -115,16 +116,13 @@ async def register_user(
             check_registration_acceptance(accepted=accepted or {}, current=current)
             for kind in ACCEPTED_AT_REGISTRATION:
                 await record_acceptance(uow, user_id=row.id, kind=kind.value, version=current[kind.value], ctx=ctx)
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=row.id,
-            action="account.register" if staff_role is None else "staff.create",
-            target_type="user",
-            target_id=row.id,
-            ip=ctx.ip,
-            port=ctx.port,
-            details={"staff_role": staff_role.value} if staff_role else None,
+        await netlog.record(
+            uow,
+            ctx,
+            "account.register" if staff_role is None else "staff.create",
+            Target.user(row.id),
+            actor=row.id,
+            **({"staff_role": staff_role.value} if staff_role else {}),
         )
         await uow.commit()
     return user_view(row)
@@ -199,16 +197,7 @@ async def sign_in(
             .where(users.c.id == row.id)
             .values(last_login_at=ctx.now, last_login_ip=ctx.ip, last_login_port=ctx.port)
         )
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=row.id,
-            action="auth.login",
-            target_type="session",
-            target_id=kind,
-            ip=ctx.ip,
-            port=ctx.port,
-        )
+        await netlog.record(uow, ctx, "auth.login", Target("session", kind), actor=row.id)
         await uow.commit()
     return TokenView(token=token, expires_at=expires, user=user_view(row))
 
@@ -285,15 +274,7 @@ async def sign_out(db: Database, cache: TokenCache, *, token: str, actor: int, c
             .where(auth_tokens.c.token_hash == th, auth_tokens.c.revoked_at.is_(None))
             .values(revoked_at=ctx.now)
         )
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=actor,
-            action="auth.logout",
-            target_type="session",
-            ip=ctx.ip,
-            port=ctx.port,
-        )
+        await netlog.record(uow, ctx, "auth.logout", Target("session"), actor=actor)
         await uow.commit()
 
 

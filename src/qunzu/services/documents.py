@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from qunzu import netlog
+from qunzu.context import Ctx
 from qunzu.domain.accounts import StaffRole
 from qunzu.domain.documents import DocumentKind, parse_kind
 from qunzu.errors import ErrorCode, Forbidden, NotFound, ValidationFailed
-from qunzu.services.context import Ctx
+from qunzu.netlog import Target
 from qunzu.services.views import UserView
-from qunzu.storage import oplog
 from qunzu.storage.tables import acceptances, documents, users
 from qunzu.storage.uow import Database, UnitOfWork
 
@@ -188,16 +189,7 @@ async def publish_document(
                 .returning(documents)
             )
         ).one()
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=staff.id,
-            action="document.publish",
-            target_type="document",
-            target_id=f"{k.value}:v{version}",
-            ip=ctx.ip,
-            port=ctx.port,
-        )
+        await netlog.record(uow, ctx, "document.publish", Target.document(k.value, version), actor=staff.id)
         await uow.commit()
     return _view(row)
 
@@ -222,16 +214,7 @@ async def accept_document(db: Database, *, actor: int, kind: str, version: int, 
                 "Only the current version can be accepted", details={"kind": k.value, "current_version": current}
             )
         await record_acceptance(uow, user_id=actor, kind=k.value, version=version, ctx=ctx)
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=actor,
-            action="document.accept",
-            target_type="document",
-            target_id=f"{k.value}:v{version}",
-            ip=ctx.ip,
-            port=ctx.port,
-        )
+        await netlog.record(uow, ctx, "document.accept", Target.document(k.value, version), actor=actor)
         await uow.commit()
 
 

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from qunzu import netlog
 from qunzu.config import GroupSettings
+from qunzu.context import Ctx
 from qunzu.domain import groups as rules
 from qunzu.domain import roles
 from qunzu.domain.groupcode import new_group_code
@@ -16,12 +18,11 @@ from qunzu.domain.identity import check_verified
 from qunzu.domain.limits import effective_member_cap, group_full_error
 from qunzu.domain.roles import ROLE_RANK, GroupRole
 from qunzu.errors import Conflict, ErrorCode, NotFound
+from qunzu.netlog import Target
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
-from qunzu.services.context import Ctx
 from qunzu.services.events import GroupProfileChanged, MembershipChanged
 from qunzu.services.review import queue_item
 from qunzu.services.views import GroupView, MemberView
-from qunzu.storage import oplog
 from qunzu.storage.tables import groups, memberships, users
 from qunzu.storage.uow import Database, UnitOfWork
 
@@ -124,17 +125,15 @@ async def create_group(
                     group_id=row.id, user_id=actor, role=GroupRole.CREATOR.value, joined_at=ctx.now
                 )
             )
-            await oplog.append(
-                uow.conn,
-                ts=ctx.now,
-                actor_id=actor,
-                action="group.create",
-                target_type="group",
-                target_id=code,
-                group_id=row.id,
-                ip=ctx.ip,
-                port=ctx.port,
-                details={"name": draft.name, "category": draft.category, "member_cap": cap},
+            await netlog.record(
+                uow,
+                ctx,
+                "group.create",
+                Target.group(row.id, code),
+                actor=actor,
+                name=draft.name,
+                category=draft.category,
+                member_cap=cap,
             )
             for field, text, verdict in flagged:
                 await queue_item(
@@ -213,17 +212,7 @@ async def join_group(db: Database, *, actor: int, code: str, ctx: Ctx) -> GroupV
         ).scalar_one_or_none()
         if counted is None:
             raise group_full_error(cap=access.member_cap)
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=actor,
-            action="group.join",
-            target_type="group",
-            target_id=access.code,
-            group_id=access.id,
-            ip=ctx.ip,
-            port=ctx.port,
-        )
+        await netlog.record(uow, ctx, "group.join", Target.group(access.id, access.code), actor=actor)
         nick = await _nickname(uow, actor)
         row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
         uow.collect(
@@ -265,17 +254,7 @@ async def _remove_member(
             .returning(groups.c.member_count)
         )
     ).scalar_one()
-    await oplog.append(
-        uow.conn,
-        ts=ctx.now,
-        actor_id=actor,
-        action=action,
-        target_type="user",
-        target_id=user_id,
-        group_id=access.id,
-        ip=ctx.ip,
-        port=ctx.port,
-    )
+    await netlog.record(uow, ctx, action, Target.user(user_id, group_id=access.id), actor=actor)
     nick = await _nickname(uow, user_id)
     uow.collect(
         MembershipChanged(
@@ -326,18 +305,7 @@ async def _set_role(
         .where(memberships.c.group_id == access.id, memberships.c.user_id == user_id)
         .values(role=role.value)
     )
-    await oplog.append(
-        uow.conn,
-        ts=ctx.now,
-        actor_id=actor,
-        action=action,
-        target_type="user",
-        target_id=user_id,
-        group_id=access.id,
-        ip=ctx.ip,
-        port=ctx.port,
-        details={"role": role.value},
-    )
+    await netlog.record(uow, ctx, action, Target.user(user_id, group_id=access.id), actor=actor, role=role.value)
     count = (await uow.conn.execute(select(groups.c.member_count).where(groups.c.id == access.id))).scalar_one()
     uow.collect(
         MembershipChanged(
@@ -427,17 +395,13 @@ async def update_profile(
         old = row
         stmt = update(groups).where(groups.c.id == access.id).values(**rules.profile_values(changed, ctx.now))
         row = (await uow.conn.execute(stmt.returning(groups))).one()
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=actor,
-            action="group.profile",
-            target_type="group",
-            target_id=access.code,
-            group_id=access.id,
-            ip=ctx.ip,
-            port=ctx.port,
-            details={field: {"old": getattr(old, field), "new": text} for field, text in changed.items()},
+        await netlog.record(
+            uow,
+            ctx,
+            "group.profile",
+            Target.group(access.id, access.code),
+            actor=actor,
+            **{field: {"old": getattr(old, field), "new": text} for field, text in changed.items()},
         )
         for field, text, verdict in flagged:
             await queue_item(

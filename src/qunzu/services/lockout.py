@@ -17,15 +17,16 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from qunzu import netlog
+from qunzu.context import Ctx
 from qunzu.domain import identity as id_rules
 from qunzu.domain.throttle import FailureState, locked_for, mask_ip, record_failure
 from qunzu.i18n import lockout_sms_text
-from qunzu.services.context import Ctx
+from qunzu.netlog import Target
+from qunzu.services.identity import keep_in_outbox
 from qunzu.services.notices import ACCOUNT_LOCKED, add_notice
-from qunzu.services.sms_outbox import keep_in_outbox
 from qunzu.services.throttle import Throttle
 from qunzu.services.verifiers import SmsSender
-from qunzu.storage import oplog
 from qunzu.storage.crypto import KeyRing
 from qunzu.storage.tables import identities, login_failures
 from qunzu.storage.uow import Database, UnitOfWork
@@ -84,17 +85,7 @@ async def note_failure(
     sms_job: tuple[str, str] | None = None
     remaining: timedelta | None = None
     async with db.uow() as uow:
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=user_id,
-            action="auth.login",
-            target_type="user",
-            target_id=username,
-            ip=ctx.ip,
-            port=ctx.port,
-            result="refused",
-        )
+        await netlog.record(uow, ctx, "auth.login", Target.user(username), actor=user_id, result="refused")
         if username is not None:
             before = _state(await _locked_row(uow, username, ctx.now))
             after, locked_now = record_failure(before, now=ctx.now, policy=throttle.lockout)
@@ -143,20 +134,15 @@ async def _record_lock(
     """The lock's operation-log record, and for a real account its notice; the SMS to send after commit, if any."""
     assert state.locked_until is not None
     failures = threshold
-    await oplog.append(
-        uow.conn,
-        ts=ctx.now,
-        actor_id=user_id,
-        action="auth.lockout",
-        target_type="user",
-        target_id=username,
-        ip=ctx.ip,
-        port=ctx.port,
-        details={
-            "failures": failures,
-            "lock_level": state.lock_level,
-            "locked_until": state.locked_until.isoformat(),
-        },
+    await netlog.record(
+        uow,
+        ctx,
+        "auth.lockout",
+        Target.user(username),
+        actor=user_id,
+        failures=failures,
+        lock_level=state.lock_level,
+        locked_until=state.locked_until.isoformat(),
     )
     if user_id is None or not notify:
         return None
@@ -191,3 +177,21 @@ async def clear_failures(uow: UnitOfWork, *, username: str, now: datetime) -> ti
     if remaining is None:
         await uow.conn.execute(delete(login_failures).where(login_failures.c.username == username))
     return remaining
+
+
+async def purge_forgotten_failures(db: Database, *, now: datetime, forget_after: timedelta, limit: int = 100) -> int:
+    """Delete up to `limit` failure rows that no longer count: not locked, and no failure for `forget_after`
+    (`record_failure` would start afresh from them, exactly as from no row). Returns how many were deleted."""
+    stale = (
+        select(login_failures.c.username)
+        .where(login_failures.c.last_failure_at < now - forget_after)
+        .where((login_failures.c.locked_until.is_(None)) | (login_failures.c.locked_until <= now))
+        .order_by(login_failures.c.last_failure_at)
+        .limit(limit)
+    )
+    async with db.uow() as uow:
+        names = [r.username for r in await uow.conn.execute(stale)]
+        if names:
+            await uow.conn.execute(delete(login_failures).where(login_failures.c.username.in_(names)))
+        await uow.commit()
+    return len(names)

@@ -8,17 +8,18 @@ from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, select, update
 
+from qunzu import netlog
+from qunzu.context import Ctx
 from qunzu.domain import roles
 from qunzu.domain.accounts import CANCELLED_NICKNAME
 from qunzu.domain.content import Disposition, content_rejected, message_disposition
 from qunzu.domain.limits import check_message_text
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import ErrorCode, NotFound, ValidationFailed
+from qunzu.netlog import Target
 from qunzu.services.access import access_group_as_member
-from qunzu.services.context import Ctx
 from qunzu.services.events import MessageDeleted
 from qunzu.services.views import MessageView
-from qunzu.storage import oplog
 from qunzu.storage.tables import groups, memberships, messages, users
 from qunzu.storage.uow import Database
 
@@ -210,17 +211,16 @@ async def delete_message(
                 .where(messages.c.id == message_id)
                 .values(deleted_at=ctx.now, deleted_by=actor, delete_reason=(reason or "")[:200] or None)
             )
-            await oplog.append(
-                uow.conn,
-                ts=ctx.now,
-                actor_id=actor,
-                action="message.delete",
-                target_type="message",
-                target_id=message_id,
-                group_id=access.id,
-                ip=ctx.ip,
-                port=ctx.port,
-                details={"seq": row.seq, "author": row.sender_id, "by_role": role.value, "reason": reason},
+            await netlog.record(
+                uow,
+                ctx,
+                "message.delete",
+                Target.message(message_id, group_id=access.id),
+                actor=actor,
+                seq=row.seq,
+                author=row.sender_id,
+                by_role=role.value,
+                reason=reason,
             )
             uow.collect(
                 MessageDeleted(

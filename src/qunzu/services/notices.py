@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from qunzu.context import Ctx
 from qunzu.errors import NotFound
-from qunzu.services.context import Ctx
 from qunzu.storage.tables import account_notices
 from qunzu.storage.uow import Database, UnitOfWork
 

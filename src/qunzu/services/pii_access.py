@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 
+from qunzu.context import Ctx
 from qunzu.domain import identity as rules
 from qunzu.domain.accounts import StaffRole
 from qunzu.domain.staff import PII_RECORD_READERS, require_staff_role
 from qunzu.errors import ErrorCode, Forbidden, NotFound
-from qunzu.services.context import Ctx
 from qunzu.services.identity import aad
 from qunzu.services.views import UserView
 from qunzu.storage.crypto import KeyRing

@@ -9,19 +9,20 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from qunzu import netlog
+from qunzu.context import Ctx
 from qunzu.domain.accounts import removed_nickname
 from qunzu.domain.content import Disposition, check_reason_code, content_rejected, profile_disposition
 from qunzu.domain.groups import PROFILE_FIELDS, takedown_values
 from qunzu.domain.roles import GroupRole
 from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS, require_staff_role
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from qunzu.netlog import Target
 from qunzu.review import Lexicon, ScanResult
-from qunzu.services.context import Ctx
 from qunzu.services.events import GroupProfileChanged, MessageDeleted, MessagePosted, ProfileTakenDown, ReviewDecided
 from qunzu.services.messages import message_payload, stored_view
 from qunzu.services.review_runtime import ReviewRuntime
 from qunzu.services.views import UserView
-from qunzu.storage import oplog
 from qunzu.storage.tables import groups, lexicons, memberships, messages, review_items, users, violations
 from qunzu.storage.uow import Database, UnitOfWork
 
@@ -193,18 +194,16 @@ async def decide_item(
                         created_at=ctx.now,
                     )
                 )
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=staff.id,
-            action="review.approve" if approve else "review.reject",
-            target_type=item.kind,
-            target_id=item.target_id,
-            group_id=item.group_id,
-            ip=ctx.ip,
-            port=ctx.port,
-            details={"item": item_id, "reason": reason_code, "lexicon": lexicon_version}
-            | ({"removed": item.text} if removed else {}),
+        await netlog.record(
+            uow,
+            ctx,
+            "review.approve" if approve else "review.reject",
+            Target(item.kind, item.target_id, item.group_id),
+            actor=staff.id,
+            item=item_id,
+            reason=reason_code,
+            lexicon=lexicon_version,
+            **({"removed": item.text} if removed else {}),
         )
         await uow.commit()
 
@@ -388,16 +387,14 @@ async def save_lexicon(db: Database, *, staff: UserView | None, lexicon: Lexicon
                 created_by=info.created_by,
             )
         )
-        await oplog.append(
-            uow.conn,
-            ts=ctx.now,
-            actor_id=staff.id if staff else None,
-            action="lexicon.save",
-            target_type="lexicon",
-            target_id=info.version,
-            ip=ctx.ip,
-            port=ctx.port,
-            details={"terms": info.term_count, "note": info.note},
+        await netlog.record(
+            uow,
+            ctx,
+            "lexicon.save",
+            Target("lexicon", info.version),
+            actor=staff.id if staff else None,
+            terms=info.term_count,
+            note=info.note,
         )
         await uow.commit()
     return info

@@ -6,9 +6,9 @@ import secrets
 
 from sqlalchemy import select
 
+from qunzu.context import Ctx
 from qunzu.domain.accounts import StaffRole
 from qunzu.services.accounts import register_user
-from qunzu.services.context import Ctx
 from qunzu.services.passwords import Passwords
 from qunzu.storage.tables import users
 from qunzu.storage.uow import Database

@@ -6,9 +6,9 @@ throttle. Each handler parses, checks CSRF, calls one service and redirects or r
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
@@ -17,20 +17,16 @@ from qunzu.domain.text import clean_line, parse_int
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import notice_text
 from qunzu.services import account_data, documents, identity, notices
+from qunzu.services.csrf import csrf_failed
 from qunzu.services.identity import IdentityView
 from qunzu.services.review import profile_screen
-from qunzu.web.context import FORM_FIELD_MAX, Web, form_fields, get_web
+from qunzu.web.context import FORM_FIELD_MAX, Web, WebDep, form_fields
 from qunzu.web.devcode import dev_code
 from qunzu.web.i18n import error_field, form_error
-from qunzu.web.session import clear_session_cookie, safe_next, session_csrf_ok
+from qunzu.web.session import clear_session_cookie, safe_next
 
 router = APIRouter(include_in_schema=False)
-WebDep = Annotated[Web, Depends(get_web)]
 IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
-
-
-def _csrf_error() -> QunzuError:
-    return QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -80,8 +76,8 @@ async def change_nickname(w: WebDep) -> Response:
     if w.session is None:
         return w.to_login()
     f = await form_fields(w.request, "nickname", "csrf")
-    if not session_csrf_ok(w.container, w.session, f["csrf"]):
-        return await _account_page(w, nickname=f["nickname"], error=_csrf_error())
+    if not w.csrf_valid(f["csrf"]):
+        return await _account_page(w, nickname=f["nickname"], error=csrf_failed())
     s = w.container.settings.identity
     try:
         await account_data.change_nickname(
@@ -105,8 +101,7 @@ async def read_notice(notice_id: int, w: WebDep) -> Response:
         return w.to_login()
     f = await form_fields(w.request, "csrf")
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         await notices.mark_notice_read(w.container.db, actor=w.session.user.id, notice_id=notice_id, ctx=w.ctx)
     except QunzuError as exc:
         return await _account_page(w, error=exc)
@@ -178,8 +173,7 @@ async def send_code(w: WebDep) -> Response:
         return w.to_login()
     f = await form_fields(w.request, "phone", "csrf")
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         ch = await identity.start_phone_verification(
             w.container.db,
             w.container.keys,
@@ -211,8 +205,7 @@ async def confirm_code(w: WebDep) -> Response:
         w, phone=f["phone"][:32], masked=f["masked"][:16], expires=f["expires"][:12], resend=f["resend"][:12]
     )
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         await identity.confirm_phone_code(
             w.container.db,
             w.container.keys,
@@ -256,8 +249,7 @@ async def verify_id(w: WebDep) -> Response:
     name = name[:FORM_FIELD_MAX] if isinstance(name, str) else ""
     number = number[:64] if isinstance(number, str) else ""
     try:
-        if not isinstance(csrf, str) or not session_csrf_ok(w.container, w.session, csrf):
-            raise _csrf_error()
+        w.check_csrf(csrf if isinstance(csrf, str) else None)
         document, media = await _document(form.get("document"), limit)
         await identity.verify_id(
             w.container.db,
@@ -300,8 +292,7 @@ async def accept(w: WebDep) -> Response:
         return w.to_login()
     f = await form_fields(w.request, "kind", "version", "next", "csrf")
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         version = parse_int(f["version"], lo=1, hi=9_999_999) or 0
         await documents.accept_document(
             w.container.db, actor=w.session.user.id, kind=f["kind"][:24], version=version, ctx=w.ctx
@@ -343,8 +334,8 @@ async def cancel(w: WebDep) -> Response:
     if w.session is None:
         return w.to_login()
     f = await form_fields(w.request, "password", "confirm", "csrf")
-    if not session_csrf_ok(w.container, w.session, f["csrf"]):
-        return _data_page(w, error=_csrf_error())
+    if not w.csrf_valid(f["csrf"]):
+        return _data_page(w, error=csrf_failed())
     if f["confirm"] != "1":
         return _data_page(w, unconfirmed=True)
     try:

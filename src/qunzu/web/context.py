@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
+from fastapi import Depends
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from qunzu.bootstrap import Container
+from qunzu.context import Ctx
 from qunzu.domain.roles import GroupRole, role_label
 from qunzu.services import documents
-from qunzu.services.context import Ctx
+from qunzu.services.csrf import csrf_failed
 from qunzu.web.i18n import translator
 from qunzu.web.render import Renderer
-from qunzu.web.session import Session, current_session, page_language, request_ctx, session_csrf
+from qunzu.web.session import Session, current_session, page_language, request_ctx, session_csrf, session_csrf_ok
 
 FORM_FIELD_MAX = 10_000  # longer form values are cut before they reach a service
 
@@ -52,6 +55,15 @@ class Web:
             target += "?" + self.request.url.query
         return RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=303)
 
+    def csrf_valid(self, presented: str | None) -> bool:
+        """Whether a signed-in form carries this session's CSRF token (the one check, shared with the JSON API)."""
+        return self.session is not None and session_csrf_ok(self.container, self.session, presented)
+
+    def check_csrf(self, presented: str | None) -> None:
+        """Raise `csrf_failed` unless the form carries this session's CSRF token."""
+        if not self.csrf_valid(presented):
+            raise csrf_failed()
+
     def t(self, key: str, **values: Any) -> str:
         return translator(self.lang)(key, **values)
 
@@ -85,6 +97,34 @@ async def get_web(request: Request) -> Web:
         session=session,
         pending=pending,
     )
+
+
+WebDep = Annotated[Web, Depends(get_web)]
+
+
+class PageRefused(Exception):
+    """Raised by a page guard: answer with `response` (sign in, or 403) instead of running the handler."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("page refused")
+        self.response = response
+
+
+def staff_page(roles: Collection[str] | None = None) -> Callable[[Request], Awaitable[Web]]:
+    """The guard of staff pages: sign in first, then a staff role (one of `roles` when given), else 403.
+
+    The services check each role again; this guard decides only which page the browser gets."""
+
+    async def guard(request: Request) -> Web:
+        w = await get_web(request)
+        if w.session is None:
+            raise PageRefused(w.to_login())
+        role = w.session.user.staff_role
+        if not role or (roles is not None and role not in roles):
+            raise PageRefused(w.forbidden())
+        return w
+
+    return guard
 
 
 async def form_fields(request: Request, *names: str) -> dict[str, str]:

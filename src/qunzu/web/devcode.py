@@ -8,7 +8,7 @@ anyway) and the configured sender is `console`.
 from __future__ import annotations
 
 from qunzu.bootstrap import Container
-from qunzu.services import sms_outbox
+from qunzu.services import identity
 
 DEV_CODE_PROFILES = ("development", "test")
 
@@ -21,4 +21,4 @@ async def dev_code(container: Container, actor: int | None) -> str | None:
     """The newest code the console sender 'sent' to this user (from the development outbox), or None."""
     if not dev_code_visible(container) or actor is None:
         return None
-    return await sms_outbox.dev_last_code(container.db, actor=actor)
+    return await identity.dev_last_code(container.db, actor=actor)

@@ -7,10 +7,9 @@ submission re-renders the form with the error in the page's language and the use
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.text import check_secret, clean_line, clean_text, parse_int
@@ -18,8 +17,9 @@ from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
 from qunzu.services import accounts, documents
 from qunzu.services import groups as group_service
+from qunzu.services.csrf import csrf_failed
 from qunzu.services.review import profile_screen
-from qunzu.web.context import Web, form_fields, get_web
+from qunzu.web.context import WebDep, form_fields
 from qunzu.web.i18n import error_action, error_field, form_error
 from qunzu.web.pages import groups_page
 from qunzu.web.session import (
@@ -27,17 +27,11 @@ from qunzu.web.session import (
     clear_session_cookie,
     retry_after,
     safe_next,
-    session_csrf_ok,
     set_session_cookie,
 )
 
 router = APIRouter(include_in_schema=False)
 ACCEPT_AT_SIGN_UP = ("agreement", "privacy")  # accepted as one registers (R-5.2-2)
-WebDep = Annotated[Web, Depends(get_web)]
-
-
-def _csrf_error() -> QunzuError:
-    return QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -91,7 +85,7 @@ async def signup(w: WebDep) -> Response:
     f = await form_fields(w.request, *names)
     kept = {"username": f["username"], "nickname": f["nickname"], "accept": f["accept"]}
     if not AnonCsrf(w.request, w.container).ok(f["csrf"]):
-        return await _signup_page(w, kept, _csrf_error())
+        return await _signup_page(w, kept, csrf_failed())
     identity = w.container.settings.identity
     try:
         user = await accounts.register_user(
@@ -151,7 +145,7 @@ async def login(w: WebDep) -> Response:
     f = await form_fields(w.request, "username", "password", "next", "csrf")
     next_url = safe_next(f["next"])
     if not AnonCsrf(w.request, w.container).ok(f["csrf"]):
-        return _login_page(w, f["username"], next_url, _csrf_error())
+        return _login_page(w, f["username"], next_url, csrf_failed())
     try:
         token = await accounts.sign_in(
             w.container.db,
@@ -177,8 +171,8 @@ async def logout(w: WebDep) -> Response:
     f = await form_fields(w.request, "csrf")
     if w.session is None:
         return _see_other("/")
-    if not session_csrf_ok(w.container, w.session, f["csrf"]):
-        return w.page("error.html", status_code=403, message=form_error(_csrf_error(), w.lang))
+    if not w.csrf_valid(f["csrf"]):
+        return w.page("error.html", status_code=403, message=form_error(csrf_failed(), w.lang))
     await accounts.sign_out(
         w.container.db, w.container.tokens, token=w.session.token, actor=w.session.user.id, ctx=w.ctx
     )
@@ -218,8 +212,8 @@ async def create(w: WebDep) -> Response:
         return w.to_login()
     f = await form_fields(w.request, "name", "category", "description", "csrf")
     kept = {k: f[k] for k in ("name", "category", "description")}
-    if not session_csrf_ok(w.container, w.session, f["csrf"]):
-        return _create_page(w, kept, _csrf_error())
+    if not w.csrf_valid(f["csrf"]):
+        return _create_page(w, kept, csrf_failed())
     g = w.container.settings.groups
     try:
         group = await group_service.create_group(
@@ -243,8 +237,7 @@ async def join(w: WebDep) -> Response:
         return w.to_login()
     f = await form_fields(w.request, "code", "csrf")
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         group = await group_service.join_group(w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx)
     except QunzuError as exc:
         if exc.code is ErrorCode.ALREADY_MEMBER:

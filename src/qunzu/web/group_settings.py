@@ -6,29 +6,22 @@ with a flash; a refusal re-renders the form with the person's input and the erro
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.text import clean_line, clean_text
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.services import groups as group_service
+from qunzu.services.csrf import csrf_failed
 from qunzu.services.review import profile_screen
 from qunzu.services.views import GroupView
-from qunzu.web.context import Web, form_fields, get_web
+from qunzu.web.context import Web, WebDep, form_fields
 from qunzu.web.i18n import error_action, error_field, form_error
 from qunzu.web.pages import can_edit_profile, group_card, group_for_page
-from qunzu.web.session import session_csrf_ok
 
 router = APIRouter(include_in_schema=False)
-WebDep = Annotated[Web, Depends(get_web)]
 FIELDS = ("name", "description", "announcement")
 REFUSED_ROLE = (ErrorCode.FORBIDDEN_ROLE, ErrorCode.NOT_MEMBER)
-
-
-def _csrf_error() -> QunzuError:
-    return QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
 
 
 def _settings_page(w: Web, group: GroupView, values: dict[str, str], error: QunzuError | None = None) -> Response:
@@ -82,8 +75,8 @@ async def save_settings(code: str, w: WebDep) -> Response:
     assert w.session is not None
     f = await form_fields(w.request, *FIELDS, "csrf")
     kept = {k: f[k] for k in FIELDS}
-    if not session_csrf_ok(w.container, w.session, f["csrf"]):
-        return _settings_page(w, group, kept, _csrf_error())
+    if not w.csrf_valid(f["csrf"]):
+        return _settings_page(w, group, kept, csrf_failed())
     try:
         await group_service.update_profile(
             w.container.db,

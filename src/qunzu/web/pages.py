@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.groupcode import format_group_code
@@ -15,12 +15,11 @@ from qunzu.i18n import category_label
 from qunzu.services import documents
 from qunzu.services import groups as group_service
 from qunzu.services.views import GroupView
-from qunzu.web.context import Web, get_web
+from qunzu.web.context import Web, WebDep
 from qunzu.web.markup import blocks
 from qunzu.web.render import hue
 
 router = APIRouter(include_in_schema=False)
-WebDep = Annotated[Web, Depends(get_web)]
 MISSING_GROUP = (ErrorCode.GROUP_NOT_FOUND, ErrorCode.INVALID_GROUP_CODE, ErrorCode.NOT_FOUND)
 MISSING_DOCUMENT = (ErrorCode.DOCUMENT_NOT_FOUND, ErrorCode.NOT_FOUND)
 

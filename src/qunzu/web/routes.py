@@ -11,7 +11,7 @@ from qunzu.bootstrap import Container
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import LANGUAGES
 from qunzu.web import account, forms, group_settings, pages, staff, staff_review
-from qunzu.web.context import get_web
+from qunzu.web.context import PageRefused, get_web
 from qunzu.web.render import STATIC, Renderer
 from qunzu.web.session import page_language, safe_next, set_language_cookie
 
@@ -44,6 +44,11 @@ def install_web(app: FastAPI, container: Container) -> None:
             set_language_cookie(response, container, language)
         return response
 
+    async def page_refused(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageRefused)
+        return exc.response
+
+    app.add_exception_handler(PageRefused, page_refused)
     previous = app.exception_handlers.get(StarletteHTTPException)
 
     async def html_errors(request: Request, exc: Exception) -> Response:

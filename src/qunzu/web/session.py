@@ -10,20 +10,19 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from qunzu.bootstrap import Container
+from qunzu.context import SESSION_COOKIE, Ctx, request_context
 from qunzu.errors import AuthRequired, QunzuError
 from qunzu.i18n import LANGUAGES, pick_language
 from qunzu.services import accounts
-from qunzu.services.context import Ctx, client_address, utc_ms
-from qunzu.services.csrf import csrf_token
+from qunzu.services.csrf import csrf_ok, csrf_token
 from qunzu.services.views import UserView
 
-SESSION_COOKIE = "qunzu_session"  # the cookie the JSON API and the WebSocket also accept (qunzu.api.deps)
 LANG_COOKIE = "qunzu_lang"
 ANON_CSRF_COOKIE = "qunzu_csrf"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -38,13 +37,7 @@ def page_language(request: Request) -> str:
 
 
 def request_ctx(request: Request, container: Container, language: str) -> Ctx:
-    ip, port = client_address(
-        request.client.host if request.client else None,
-        request.client.port if request.client else None,
-        {k.lower(): v for k, v in request.headers.items()},
-        container.settings.server.trusted_proxies,
-    )
-    return Ctx(now=utc_ms(datetime.now(UTC)), ip=ip, port=port, language=language)
+    return request_context(request.client, request.headers, container.settings, container.clock, language=language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +63,7 @@ def session_csrf(container: Container, session: Session) -> str:
 
 
 def session_csrf_ok(container: Container, session: Session, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(session_csrf(container, session), presented or "")
+    return csrf_ok(container.secret, session.token, presented)
 
 
 def set_session_cookie(response: Response, container: Container, token: str) -> None:

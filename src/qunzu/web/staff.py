@@ -15,28 +15,14 @@ from qunzu.domain.documents import DocumentKind
 from qunzu.domain.staff import OUTBOX_READERS, PII_RECORD_READERS, VERIFICATION_REVIEWERS
 from qunzu.domain.text import clean_line, clean_text, parse_int
 from qunzu.errors import ErrorCode, QunzuError
-from qunzu.services import documents, identity, identity_staff, pii_access, sms_outbox
-from qunzu.web.context import Web, form_fields, get_web
+from qunzu.services import documents, identity, pii_access
+from qunzu.web.context import Web, form_fields, staff_page
 from qunzu.web.i18n import error_field, form_error
-from qunzu.web.session import session_csrf_ok
 
 router = APIRouter(include_in_schema=False)
-WebDep = Annotated[Web, Depends(get_web)]
+StaffDep = Annotated[Web, Depends(staff_page())]
 REVEAL_FIELDS = ("phone", "name", "id_number")
 DOC_FIELDS = ("title_zh", "title_en", "body_zh", "body_en", "summary_zh", "summary_en")
-
-
-def _csrf_error() -> QunzuError:
-    return QunzuError("The page has expired; reload it and try again", code=ErrorCode.CSRF_FAILED)
-
-
-def _gate(w: Web) -> Response | None:
-    """Sign in first; then staff only."""
-    if w.session is None:
-        return w.to_login()
-    if not w.session.user.staff_role:
-        return w.forbidden()
-    return None
 
 
 def _refused(w: Web, exc: QunzuError) -> Response:
@@ -71,13 +57,11 @@ def _page(w: Web, template: str, section: str, *, status_code: int = 200, **cont
 
 
 @router.get("/staff")
-async def home(w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def home(w: StaffDep) -> Response:
     assert w.session is not None
     q = w.request.query_params.get("q", "").strip()[:64]
     try:
-        found = await identity_staff.find_users(w.container.db, staff=w.session.user, query=q) if q else []
+        found = await identity.find_users(w.container.db, staff=w.session.user, query=q) if q else []
     except QunzuError as exc:
         if exc.code is not ErrorCode.VALIDATION_FAILED:
             return _refused(w, exc)
@@ -92,7 +76,7 @@ async def _user_page(
     assert w.session is not None
     try:
         view = await identity.staff_identity(w.container.db, w.container.keys, staff=w.session.user, user_id=user_id)
-        account = await identity_staff.staff_account(w.container.db, staff=w.session.user, user_id=user_id)
+        account = await identity.staff_account(w.container.db, staff=w.session.user, user_id=user_id)
     except QunzuError as exc:
         return _refused(w, exc)
     return _page(
@@ -112,9 +96,7 @@ async def _user_page(
 
 
 @router.get("/staff/users/{raw_id}")
-async def user(raw_id: str, w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def user(raw_id: str, w: StaffDep) -> Response:
     user_id = _user_id(raw_id)
     if user_id is None:
         return w.not_found()
@@ -122,10 +104,8 @@ async def user(raw_id: str, w: WebDep) -> Response:
 
 
 @router.post("/staff/users/{raw_id}/reveal")
-async def reveal(raw_id: str, w: WebDep) -> Response:
+async def reveal(raw_id: str, w: StaffDep) -> Response:
     """A compliance officer reveals named fields; the values are shown once, on this response only."""
-    if (gate := _gate(w)) is not None:
-        return gate
     assert w.session is not None
     user_id = _user_id(raw_id)
     if user_id is None:
@@ -135,8 +115,7 @@ async def reveal(raw_id: str, w: WebDep) -> Response:
     f = await form_fields(w.request, "purpose", "case_number", "csrf")
     values = {"fields": fields, "purpose": f["purpose"][:1000], "case_number": f["case_number"][:64], "reason": ""}
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         shown = await pii_access.reveal_identity(
             w.container.db,
             w.container.keys,
@@ -155,9 +134,7 @@ async def reveal(raw_id: str, w: WebDep) -> Response:
 
 
 @router.post("/staff/users/{raw_id}/lapse")
-async def lapse(raw_id: str, w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def lapse(raw_id: str, w: StaffDep) -> Response:
     assert w.session is not None
     user_id = _user_id(raw_id)
     if user_id is None:
@@ -165,12 +142,9 @@ async def lapse(raw_id: str, w: WebDep) -> Response:
     f = await form_fields(w.request, "reason", "csrf")
     values = {"fields": [], "purpose": "", "case_number": "", "reason": f["reason"][:200]}
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         reason = clean_line(f["reason"][:200], field="reason")
-        await identity_staff.mark_lapsed(
-            w.container.db, staff=w.session.user, user_id=user_id, reason=reason, ctx=w.ctx
-        )
+        await identity.mark_lapsed(w.container.db, staff=w.session.user, user_id=user_id, reason=reason, ctx=w.ctx)
     except QunzuError as exc:
         if exc.code is ErrorCode.FORBIDDEN:
             return w.forbidden()
@@ -183,9 +157,7 @@ async def lapse(raw_id: str, w: WebDep) -> Response:
 
 
 @router.get("/staff/pii-access")
-async def access_record(w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def access_record(w: StaffDep) -> Response:
     assert w.session is not None
     subject = _user_id(w.request.query_params.get("user_id", ""))
     try:
@@ -201,7 +173,7 @@ async def access_record(w: WebDep) -> Response:
 async def _queue(w: Web, *, error: QunzuError | None = None) -> Response:
     assert w.session is not None
     try:
-        rows = await identity_staff.pending_reviews(w.container.db, w.container.keys, staff=w.session.user)
+        rows = await identity.pending_reviews(w.container.db, w.container.keys, staff=w.session.user)
     except QunzuError as exc:
         return _refused(w, exc)
     decided = w.request.query_params.get("decided", "")
@@ -217,25 +189,20 @@ async def _queue(w: Web, *, error: QunzuError | None = None) -> Response:
 
 
 @router.get("/staff/verifications")
-async def queue(w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def queue(w: StaffDep) -> Response:
     return await _queue(w)
 
 
 @router.post("/staff/verifications/{raw_id}/decide")
-async def decide(raw_id: str, w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def decide(raw_id: str, w: StaffDep) -> Response:
     assert w.session is not None
     submission = _user_id(raw_id)
     if submission is None:
         return w.not_found()
     f = await form_fields(w.request, "decision", "reason", "csrf")
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
-        await identity_staff.decide_review(
+        w.check_csrf(f["csrf"])
+        await identity.decide_review(
             w.container.db,
             w.container.keys,
             staff=w.session.user,
@@ -256,14 +223,12 @@ async def decide(raw_id: str, w: WebDep) -> Response:
 
 
 @router.get("/staff/outbox")
-async def outbox(w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def outbox(w: StaffDep) -> Response:
     assert w.session is not None
     if not w.container.sms.keeps_outbox:
         return w.not_found()
     try:
-        rows = await sms_outbox.outbox_messages(w.container.db, staff=w.session.user)
+        rows = await identity.outbox_messages(w.container.db, staff=w.session.user)
     except QunzuError as exc:
         return _refused(w, exc)
     return _page(w, "staff_outbox.html", "outbox", rows=rows)
@@ -307,9 +272,7 @@ async def _documents_page(
 
 
 @router.get("/staff/documents")
-async def documents_form(w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def documents_form(w: StaffDep) -> Response:
     assert w.session is not None
     if w.session.user.staff_role != "admin":
         return w.forbidden()
@@ -320,17 +283,14 @@ async def documents_form(w: WebDep) -> Response:
 
 
 @router.post("/staff/documents/{kind}")
-async def publish(kind: str, w: WebDep) -> Response:
-    if (gate := _gate(w)) is not None:
-        return gate
+async def publish(kind: str, w: StaffDep) -> Response:
     assert w.session is not None
     if _kind(kind) is None:
         return w.not_found()
     f = await form_fields(w.request, *DOC_FIELDS, "csrf")
     values = {k: f[k] for k in DOC_FIELDS}
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         checked = {
             k: clean_line(v, field=k) if k.startswith("title") else clean_text(v, field=k, required=True)
             for k, v in values.items()

@@ -23,28 +23,17 @@ from qunzu.errors import ErrorCode, QunzuError, ValidationFailed
 from qunzu.review import Lexicon, LexiconEntry
 from qunzu.review.model import Action, Category
 from qunzu.services import review
-from qunzu.web.context import Web, form_fields, get_web
+from qunzu.web.context import Web, form_fields, staff_page
 from qunzu.web.i18n import form_error
-from qunzu.web.session import session_csrf_ok
-from qunzu.web.staff import _csrf_error, _gate, _page, _refused
+from qunzu.web.staff import _page, _refused
 
 router = APIRouter(include_in_schema=False)
-WebDep = Annotated[Web, Depends(get_web)]
+ReviewDep = Annotated[Web, Depends(staff_page(CONTENT_READERS))]
 STATES = ("pending", "approved", "rejected")
 CATEGORIES = tuple(c.value for c in Category)
 ACTIONS = ("block", "hold", "flag")
 PER_PAGE = 50
 IMPORT_MAX_BYTES = 20_000_000  # the API's limit for a whole lexicon
-
-
-def _staff_gate(w: Web) -> Response | None:
-    """Sign in first; then the content review roles only."""
-    if (gate := _gate(w)) is not None:
-        return gate
-    assert w.session is not None
-    if w.session.user.staff_role not in CONTENT_READERS:
-        return w.forbidden()
-    return None
 
 
 def _can_decide(w: Web) -> bool:
@@ -123,9 +112,7 @@ async def _queue_page(w: Web, state: str, *, error: QunzuError | None = None) ->
 
 
 @router.get("/staff/review")
-async def queue(w: WebDep) -> Response:
-    if (gate := _staff_gate(w)) is not None:
-        return gate
+async def queue(w: ReviewDep) -> Response:
     state = w.request.query_params.get("state", "pending")
     if state not in STATES:
         return w.not_found()
@@ -133,18 +120,15 @@ async def queue(w: WebDep) -> Response:
 
 
 @router.post("/staff/review/items/{raw_id}/decide")
-async def decide(raw_id: str, w: WebDep) -> Response:
+async def decide(raw_id: str, w: ReviewDep) -> Response:
     """Approve, or reject with a reason code; then back to the pending queue."""
-    if (gate := _staff_gate(w)) is not None:
-        return gate
     assert w.session is not None
     item_id = parse_int(raw_id, lo=1)
     if item_id is None:
         return w.not_found()
     f = await form_fields(w.request, "decision", "reason_code", "csrf")
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         approve = f["decision"] == "approve"
         await review.decide_item(
             w.container.db,
@@ -181,21 +165,16 @@ def _test_page(w: Web, text: str, result: dict[str, Any] | None, error: QunzuErr
 
 
 @router.get("/staff/review/test")
-async def test_form(w: WebDep) -> Response:
-    if (gate := _staff_gate(w)) is not None:
-        return gate
+async def test_form(w: ReviewDep) -> Response:
     return _test_page(w, "", None)
 
 
 @router.post("/staff/review/test")
-async def test_text(w: WebDep) -> Response:
-    if (gate := _staff_gate(w)) is not None:
-        return gate
+async def test_text(w: ReviewDep) -> Response:
     assert w.session is not None
     f = await form_fields(w.request, "text", "csrf")
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         text = check_characters(f["text"], field="text")
         result = review.test_text(w.container.review, staff=w.session.user, text=text)
     except QunzuError as exc:
@@ -296,9 +275,7 @@ def error_text(exc: QunzuError, w: Web) -> str:
 
 
 @router.get("/staff/lexicon")
-async def lexicon(w: WebDep) -> Response:
-    if (gate := _staff_gate(w)) is not None:
-        return gate
+async def lexicon(w: ReviewDep) -> Response:
     return await _lexicon_page(w)
 
 
@@ -310,16 +287,13 @@ def _saved(info: review.LexiconInfo, term: str = "") -> RedirectResponse:
 
 
 @router.post("/staff/lexicon/entries")
-async def add_entry(w: WebDep) -> Response:
+async def add_entry(w: ReviewDep) -> Response:
     """Add (or replace) one entry: a new lexicon version."""
-    if (gate := _staff_gate(w)) is not None:
-        return gate
     assert w.session is not None
     f = await form_fields(w.request, "term", "category", "action", "exceptions", "initials", "note", "csrf")
     values = {k: f[k] for k in ("term", "category", "action", "exceptions", "note")}
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         if f["category"] not in CATEGORIES or f["action"] not in ACTIONS:
             raise ValidationFailed("Choose a category and an action", details={"field": "category"})
         exceptions = [
@@ -352,14 +326,11 @@ async def add_entry(w: WebDep) -> Response:
 
 
 @router.post("/staff/lexicon/remove")
-async def remove_entry(w: WebDep) -> Response:
-    if (gate := _staff_gate(w)) is not None:
-        return gate
+async def remove_entry(w: ReviewDep) -> Response:
     assert w.session is not None
     f = await form_fields(w.request, "term", "note", "csrf")
     try:
-        if not session_csrf_ok(w.container, w.session, f["csrf"]):
-            raise _csrf_error()
+        w.check_csrf(f["csrf"])
         info = await review.edit_lexicon(
             w.container.db,
             w.container.review,
@@ -397,10 +368,8 @@ async def _import_source(form: Any) -> tuple[str, str]:
 
 
 @router.post("/staff/lexicon/import")
-async def import_lexicon(w: WebDep) -> Response:
+async def import_lexicon(w: ReviewDep) -> Response:
     """Replace the whole lexicon from an uploaded file (plain or CSV) or pasted text."""
-    if (gate := _staff_gate(w)) is not None:
-        return gate
     assert w.session is not None
     if w.session.user.staff_role not in CONTENT_REVIEWERS:  # asked before the upload is read
         return w.forbidden()
@@ -409,8 +378,7 @@ async def import_lexicon(w: WebDep) -> Response:
     note = form.get("note")
     note = note[:200] if isinstance(note, str) else ""
     try:
-        if not isinstance(csrf, str) or not session_csrf_ok(w.container, w.session, csrf):
-            raise _csrf_error()
+        w.check_csrf(csrf if isinstance(csrf, str) else None)
         content, fmt = await _import_source(form)
         note = clean_line(note, field="note", required=False)
         lexicon = (

@@ -1,4 +1,4 @@
-"""ASGI entry: `uvicorn --factory qunzu.api.asgi:create` builds settings, container and app."""
+"""ASGI entry: `uvicorn --factory qunzu.asgi:create` builds settings, container and app."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from qunzu.logging import configure_logging
 
 
 def create() -> FastAPI:
-    from qunzu.api.app import create_app
+    from qunzu.app import create_app
 
     settings = load_settings()
     configure_logging(settings)

@@ -1,32 +1,25 @@
-"""The FastAPI application, built from a Container (nothing is created at import time)."""
+"""The application: the JSON API and the web pages, siblings mounted on one FastAPI app built from a Container.
+
+Neither `qunzu.api` nor `qunzu.web` imports the other (an import-linter contract); this module is where they meet,
+with what belongs to the whole application: the lifespan (container start and stop, the metrics listener) and the
+API documentation page. Nothing is created at import time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import structlog
 from fastapi import FastAPI, Response
 from fastapi.telemetry import TelemetryConfig
 
-from qunzu.api import (
-    routes_auth,
-    routes_documents,
-    routes_groups,
-    routes_health,
-    routes_identity,
-    routes_messages,
-    routes_review,
-    routes_staff,
-    routes_ws,
-)
-from qunzu.api.errors import install_error_handlers
-from qunzu.api.limits import BodyLimitMiddleware, body_caps
-from qunzu.api.metrics import HttpMetrics, MetricsListener, MetricsMiddleware
-from qunzu.api.schemas import settings_limits
+from qunzu.api.install import install_api
+from qunzu.api.metrics import MetricsListener
 from qunzu.bootstrap import Container
+from qunzu.web.render import STATIC
+from qunzu.web.routes import install_web
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +28,8 @@ _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fa
 
 
 def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
+    """The ASGI application; `with_web=False` serves the API alone (tests of the API, a headless deployment)."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await container.start()
@@ -64,25 +59,10 @@ def create_app(container: Container, *, with_web: bool = True) -> FastAPI:
         telemetry=None if container.settings.server.opentelemetry else _NO_TELEMETRY,
     )
     app.state.container = container
-    _limits_from_settings(app, settings_limits(container.settings))
-    install_error_handlers(app)
-    server = container.settings.server
-    app.add_middleware(BodyLimitMiddleware, default=server.max_body_bytes, caps=body_caps(server))
-    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(container.registry))  # outermost: counts 413s too
-    app.include_router(routes_messages.router)  # first: posting is the hot path, and routes match in order
-    app.include_router(routes_health.router)
-    app.include_router(routes_auth.router)
-    app.include_router(routes_groups.router)
-    app.include_router(routes_ws.router)
-    app.include_router(routes_identity.router)
-    app.include_router(routes_documents.router)
-    app.include_router(routes_staff.router)
-    app.include_router(routes_review.router)
+    install_api(app, container)
     _install_docs(app)  # after the API routes: a request is matched against the routes in order
     if with_web:
-        from qunzu.web.routes import install_web
-
-        install_web(app, container)
+        install_web(app, container)  # after the API routes, so no HTML route can shadow an API path
     return app
 
 
@@ -108,27 +88,4 @@ def _install_docs(app: FastAPI) -> None:
 
     @app.get("/api/docs/favicon.svg", include_in_schema=False)
     async def favicon() -> Response:
-        from qunzu.web.render import STATIC
-
         return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml")
-
-
-def _limits_from_settings(app: FastAPI, limits: dict[str, dict[str, int]]) -> None:
-    """The served schema shows the limits this app enforces (`maxLength` from its Settings), not the models' generous
-    parse-time bounds: patched once into the generated components (inputs may be named `X` or `X-Input`)."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = generate()
-        for name, component in schema.get("components", {}).get("schemas", {}).items():
-            fields = limits.get(name.removesuffix("-Input"))
-            for field, max_length in (fields or {}).items():
-                prop = component.get("properties", {}).get(field)
-                for variant in [prop, *prop.get("anyOf", [])] if prop else []:
-                    if variant.get("type") == "string":  # never above the bound the model itself enforces
-                        variant["maxLength"] = min(max_length, variant.get("maxLength", max_length))
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,52 @@
+"""The operation log's storage: one INSERT in the caller's transaction, and the reads of the records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from qunzu.storage.tables import operation_log
+
+
+async def append(
+    conn: AsyncConnection,
+    *,
+    ts: datetime,
+    actor_id: int | None,
+    action: str,
+    ip: str | None,
+    port: int | None,
+    target_type: str | None,
+    target_id: str | None,
+    group_id: int | None,
+    result: str,
+    details: dict[str, Any] | None,
+) -> None:
+    await conn.execute(
+        insert(operation_log).values(
+            ts=ts,
+            actor_id=actor_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            group_id=group_id,
+            src_ip=ip,
+            src_port=port,
+            result=result,
+            details=details,
+        )
+    )
+
+
+async def for_actor(conn: AsyncConnection, actor_id: int) -> Sequence[Row[Any]]:
+    """Every record of one account, oldest first: time, action, source IP and port."""
+    result = await conn.execute(
+        select(operation_log.c.ts, operation_log.c.action, operation_log.c.src_ip, operation_log.c.src_port)
+        .where(operation_log.c.actor_id == actor_id)
+        .order_by(operation_log.c.id)
+    )
+    return result.all()
