@@ -40,7 +40,10 @@ async def measure(posts: int) -> float:
     """In the child: CPU seconds per post, after a warm-up."""
     from prometheus_client import CollectorRegistry
 
-    from qunzu.app import create_app
+    try:
+        from qunzu.app import create_app
+    except ImportError:  # a revision before the application module (0009)
+        from qunzu.api.app import create_app  # type: ignore[import-not-found,no-redef]
     from qunzu.bootstrap import build_container
     from qunzu.config import load_settings
     from qunzu.storage.migrate import upgrade
