@@ -53,6 +53,8 @@ class ErrorCode(StrEnum):
     MEMBER_NOT_FOUND = "member_not_found"
     FORBIDDEN_ROLE = "forbidden_role"
     OWNER_MUST_TRANSFER = "owner_must_transfer"
+    # credit (Art. 7 ¶2)
+    CREDIT_INSUFFICIENT = "credit_insufficient"
     # messages
     MESSAGE_NOT_FOUND = "message_not_found"
     MESSAGE_TOO_LONG = "message_too_long"

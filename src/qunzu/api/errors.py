@@ -35,6 +35,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_GROUP_CODE: 422,
     ErrorCode.UNKNOWN_CATEGORY: 422,
     ErrorCode.GROUP_FULL: 409,
+    ErrorCode.CREDIT_INSUFFICIENT: 403,
     ErrorCode.ALREADY_MEMBER: 409,
     ErrorCode.NOT_MEMBER: 403,
     ErrorCode.MEMBER_NOT_FOUND: 404,
