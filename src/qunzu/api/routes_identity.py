@@ -29,7 +29,7 @@ from qunzu.api.schemas import (
 )
 from qunzu.errors import ValidationFailed
 from qunzu.i18n import notice_text
-from qunzu.services import account_data, documents, identity, notices
+from qunzu.services import account_data, credit, documents, identity, notices
 from qunzu.services.identity import IdentityView
 from qunzu.services.review import profile_screen
 
@@ -212,3 +212,32 @@ async def mark_notice_read(notice_id: int, user: UserDep, c: ContainerDep, ctx: 
     """Mark one of my notices read (404 `not_found` for a notice that is not mine)."""
     await notices.mark_notice_read(c.db, actor=user.id, notice_id=notice_id, ctx=ctx)
     return Response(status_code=204)
+
+
+class CreditEventOut(BaseModel):
+    kind: str = Field(description="violation | recovery | reversal | adjustment")
+    delta: int
+    at: datetime
+    reason: str = Field(description="a violation's reason code, or what the event is")
+    rule: str | None = Field(description="the requirement or platform rule the event rests on")
+
+
+class CreditOut(BaseModel):
+    score: int = Field(description="0–120; a new account starts at 100")
+    level: int = Field(description="0–5 (C0–C5); each level's entitlements are in docs/api.md")
+    next_recovery_at: datetime | None = Field(description="when the next point comes back (+1 per 7 clean days)")
+    events: list[CreditEventOut] = Field(description="newest first")
+
+
+@router.get("/credit", response_model=CreditOut, responses=errors(*AUTHED))
+async def my_credit(user: UserDep, c: ContainerDep, ctx: CtxDep) -> CreditOut:
+    """My credit score and level, the events behind them, and when the next point comes back (R-7.2-3)."""
+    view = await credit.my_credit(c.db, actor=user.id, now=ctx.now)
+    return CreditOut(
+        score=view.score,
+        level=int(view.level),
+        next_recovery_at=view.next_recovery_at,
+        events=[
+            CreditEventOut(kind=e.kind.value, delta=e.delta, at=e.at, reason=e.reason, rule=e.rule) for e in view.events
+        ],
+    )

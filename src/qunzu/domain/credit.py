@@ -107,6 +107,26 @@ class CreditEvent:
     reverses: int | None = None
 
 
+# The deduction a confirmed violation costs, by the reviewer's reason code (domain/content.py REASON_CODES).
+SEVERITY_BY_REASON: Mapping[str, Severity] = {
+    "fraud": Severity.SERIOUS,
+    "gambling": Severity.SERIOUS,
+    "pornography": Severity.SERIOUS,
+    "violence": Severity.SERIOUS,
+    "illegal_goods": Severity.SERIOUS,
+    "politics": Severity.SERIOUS,
+    "harassment": Severity.MODERATE,
+    "privacy": Severity.MODERATE,
+    "advertising": Severity.MINOR,
+    "other": Severity.MINOR,
+}
+
+
+def severity_of(reason_code: str) -> Severity:
+    """The severity of a confirmed violation with this reason (an unknown one counts as minor)."""
+    return SEVERITY_BY_REASON.get(reason_code, Severity.MINOR)
+
+
 def level_of(score: int, policy: CreditPolicy) -> CreditLevel:
     """The level a score falls in."""
     for level, floor in policy.floors:

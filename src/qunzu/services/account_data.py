@@ -14,6 +14,7 @@ from qunzu.domain.accounts import CANCELLED_NICKNAME, KEEP_AFTER_CANCELLATION_DA
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import Conflict, ErrorCode
 from qunzu.netlog import Target
+from qunzu.services import credit
 from qunzu.services import documents as docs
 from qunzu.services.accounts import TokenCache, user_view
 from qunzu.services.events import MembershipChanged
@@ -74,6 +75,7 @@ async def export_my_data(db: Database, keys: KeyRing, *, actor: int) -> dict[str
             .order_by(messages.c.id)
         )
         log_rows = await netlog.records_of(uow, actor=actor)
+        credit_rows = await credit.ledger(uow, actor)
         export = {
             "account": {
                 "id": user.id,
@@ -104,6 +106,10 @@ async def export_my_data(db: Database, keys: KeyRing, *, actor: int) -> dict[str
                 for r in msg_rows
             ],
             "operations": [{"at": r.ts, "action": r.action, "ip": r.src_ip, "port": r.src_port} for r in log_rows],
+            "credit": [
+                {"at": e.at, "kind": e.kind.value, "delta": e.delta, "reason": e.reason, "rule": e.rule}
+                for e in credit_rows
+            ],
         }
     export["agreements"] = await docs.my_acceptances(db, actor=actor)
     return export

@@ -19,6 +19,7 @@ from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS, require_staff
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from qunzu.netlog import Target
 from qunzu.review import Lexicon, ScanResult
+from qunzu.services import credit
 from qunzu.services.events import GroupProfileChanged, MessageDeleted, MessagePosted, ProfileTakenDown, ReviewDecided
 from qunzu.services.messages import message_payload, stored_view
 from qunzu.services.review_runtime import ReviewRuntime
@@ -194,6 +195,16 @@ async def decide_item(
                         created_at=ctx.now,
                     )
                 )
+            await credit.record_violation(
+                uow,
+                user_id=item.author_id,
+                reason_code=reason_code or "other",
+                rule="R-10-1",
+                source="review",
+                source_id=item_id,
+                decided_by=staff.id,
+                ctx=ctx,
+            )
         await netlog.record(
             uow,
             ctx,

@@ -308,6 +308,24 @@ violations = Table(
 )
 
 
+# --- credit (Art. 7 ¶2): the ledger; the score is derived from it (domain/credit.py) -------------------------------
+
+credit_events = Table(
+    "credit_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # violation | recovery | reversal | adjustment
+    Column("delta", Integer, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("rule", String(32), nullable=True),  # the requirement or platform rule it rests on
+    Column("source", String(24), nullable=False),  # review | recovery | appeal | staff
+    Column("source_id", BigId, nullable=True),  # e.g. the review item
+    Column("decided_by", BigId, nullable=True),  # staff; None for the platform's own jobs
+    Column("reverses", BigId, ForeignKey("credit_events.id"), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
 # --- sign-in throttling and account notices -----------------------------------------------------------------------
 
 login_failures = Table(

@@ -16,7 +16,7 @@ from qunzu.domain.staff import OUTBOX_READERS
 from qunzu.domain.text import clean_line, parse_int
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import notice_text
-from qunzu.services import account_data, documents, identity, notices
+from qunzu.services import account_data, credit, documents, identity, notices
 from qunzu.services.csrf import csrf_failed
 from qunzu.services.identity import IdentityView
 from qunzu.services.review import profile_screen
@@ -49,8 +49,10 @@ async def _account_page(w: Web, *, nickname: str | None = None, error: QunzuErro
     assert w.session is not None
     view = await identity.my_identity(w.container.db, w.container.keys, actor=w.session.user.id)
     mine = await notices.my_notices(w.container.db, actor=w.session.user.id, limit=20)
+    standing = await credit.my_credit(w.container.db, actor=w.session.user.id, now=w.ctx.now)
     return w.page(
         "me.html",
+        credit=standing,
         notices=[(n, notice_text(n.kind, n.details, w.lang)) for n in mine],
         status_code=422 if error else 200,
         tab="profile",
