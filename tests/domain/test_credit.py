@@ -79,14 +79,14 @@ def test_clean_time_recovers_one_point_a_week_from_the_last_violation() -> None:
     assert [(e.delta, e.at) for e in due] == [(1, T0 + 17 * DAY), (1, T0 + 24 * DAY)]
     assert score_of([*events, *due], P) == 87
     assert recovery_due([*events, *due], now=T0 + 24 * DAY, policy=P) == [], "a recovery is earned once"
-    assert next_recovery([*events, *due], now=T0 + 24 * DAY, policy=P) == T0 + 31 * DAY
+    assert next_recovery([*events, *due], policy=P) == T0 + 31 * DAY
 
 
 def test_recovery_stops_at_the_start_and_a_reversed_violation_does_not_hold_it_back() -> None:
     events = [violation(Severity.MINOR, T0, 1)]  # 95
     due = recovery_due(events, now=T0 + 365 * DAY, policy=P)
     assert len(due) == 5 and score_of([*events, *due], P) == 100
-    assert next_recovery([*events, *due], now=T0 + 365 * DAY, policy=P) is None
+    assert next_recovery([*events, *due], policy=P) is None
     assert recovery_due([], now=T0 + 365 * DAY, policy=P) == [], "nothing to recover from"
     appealed = [
         violation(Severity.MINOR, T0, 1),

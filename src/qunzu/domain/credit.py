@@ -158,19 +158,25 @@ def score_of(events: Iterable[CreditEvent], policy: CreditPolicy) -> int:
     return score
 
 
-def recovery_due(events: Sequence[CreditEvent], *, now: datetime, policy: CreditPolicy) -> list[CreditEvent]:
-    """The recovery events clean time has earned by `now`: +1 for each full period since the later of the last
-    (unreversed) violation and the last recovery, while the score is below the start. Written by a daily job."""
+def _last_mark(events: Sequence[CreditEvent]) -> datetime | None:
+    """Where clean time counts from: the later of the last unreversed violation and the last recovery."""
     reversed_ids = {e.reverses for e in events if e.kind is EventKind.REVERSAL}
     marks = [
         e.at
         for e in events
         if (e.kind is EventKind.VIOLATION and e.id not in reversed_ids) or e.kind is EventKind.RECOVERY
     ]
-    if not marks:
+    return max(marks, default=None)
+
+
+def recovery_due(events: Sequence[CreditEvent], *, now: datetime, policy: CreditPolicy) -> list[CreditEvent]:
+    """The recovery events clean time has earned by `now`: +1 for each full period since the later of the last
+    (unreversed) violation and the last recovery, while the score is below the start. Written by a daily job."""
+    last = _last_mark(events)
+    if last is None:
         return []
     score = score_of(events, policy)
-    since = max(marks)
+    since = last
     due: list[CreditEvent] = []
     while score < policy.start and since + policy.recovery_every <= now:
         since += policy.recovery_every
@@ -179,13 +185,13 @@ def recovery_due(events: Sequence[CreditEvent], *, now: datetime, policy: Credit
     return due
 
 
-def next_recovery(events: Sequence[CreditEvent], *, now: datetime, policy: CreditPolicy) -> datetime | None:
-    """When the next point comes back (None: at or above the start, or nothing to recover from)."""
+def next_recovery(events: Sequence[CreditEvent], *, policy: CreditPolicy) -> datetime | None:
+    """When the next point comes back (None: at or above the start, or nothing to recover from). `events` include
+    the recoveries already earned (`recovery_due`), stored or not."""
     if score_of(events, policy) >= policy.start:
         return None
-    done = recovery_due(events, now=now, policy=policy)
-    marks = [e.at for e in [*events, *done] if e.kind in (EventKind.VIOLATION, EventKind.RECOVERY)]
-    return max(marks) + policy.recovery_every if marks else None
+    last = _last_mark(events)
+    return None if last is None else last + policy.recovery_every
 
 
 @rule("R-7.2-2", ErrorCode.CREDIT_INSUFFICIENT)

@@ -100,6 +100,6 @@ async def my_credit(db: Database, *, actor: int, now: datetime) -> CreditView:
     return CreditView(
         score=score,
         level=level_of(score, POLICY),
-        next_recovery_at=next_recovery(events, now=now, policy=POLICY),
+        next_recovery_at=next_recovery(events, policy=POLICY),
         events=sorted(events, key=lambda e: e.at, reverse=True),
     )

@@ -15,10 +15,10 @@ from qunzu.bootstrap import Container
 from qunzu.context import Ctx
 from qunzu.domain.roles import GroupRole, role_label
 from qunzu.services import documents
-from qunzu.services.csrf import csrf_failed
+from qunzu.services.csrf import csrf_failed, csrf_ok
 from qunzu.web.i18n import translator
 from qunzu.web.render import Renderer
-from qunzu.web.session import Session, current_session, page_language, request_ctx, session_csrf, session_csrf_ok
+from qunzu.web.session import Session, current_session, page_language, request_ctx, session_csrf
 
 FORM_FIELD_MAX = 10_000  # longer form values are cut before they reach a service
 
@@ -57,7 +57,7 @@ class Web:
 
     def csrf_valid(self, presented: str | None) -> bool:
         """Whether a signed-in form carries this session's CSRF token (the one check, shared with the JSON API)."""
-        return self.session is not None and session_csrf_ok(self.container, self.session, presented)
+        return self.session is not None and csrf_ok(self.container.secret, self.session.token, presented)
 
     def check_csrf(self, presented: str | None) -> None:
         """Raise `csrf_failed` unless the form carries this session's CSRF token."""

@@ -20,7 +20,7 @@ from qunzu.context import SESSION_COOKIE, Ctx, request_context
 from qunzu.errors import AuthRequired, QunzuError
 from qunzu.i18n import LANGUAGES, pick_language
 from qunzu.services import accounts
-from qunzu.services.csrf import csrf_ok, csrf_token
+from qunzu.services.csrf import csrf_token
 from qunzu.services.views import UserView
 
 LANG_COOKIE = "qunzu_lang"
@@ -60,10 +60,6 @@ async def current_session(request: Request, container: Container, ctx: Ctx) -> S
 
 def session_csrf(container: Container, session: Session) -> str:
     return csrf_token(container.secret, session.token)
-
-
-def session_csrf_ok(container: Container, session: Session, presented: str | None) -> bool:
-    return csrf_ok(container.secret, session.token, presented)
 
 
 def set_session_cookie(response: Response, container: Container, token: str) -> None:
