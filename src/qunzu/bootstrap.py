@@ -18,6 +18,7 @@ from qunzu.services.accounts import TokenCache
 from qunzu.services.dispatch import Dispatcher
 from qunzu.services.message_writer import MessageWriter
 from qunzu.services.passwords import Passwords
+from qunzu.services.policy import PolicyBook, ensure_policy
 from qunzu.services.review_runtime import ReviewRuntime, ensure_lexicon
 from qunzu.services.throttle import Throttle, make_throttle
 from qunzu.services.verifiers import IdVerifier, SmsSender, make_id_verifier, make_sms_sender
@@ -60,6 +61,7 @@ class Container:
     verifier: IdVerifier
     review: ReviewRuntime
     throttle: Throttle
+    policy: PolicyBook  # the group policy in force (Art. 7 ¶1)
     extras: dict[str, Any] = field(default_factory=dict)
     ws_tickets: TicketStore = field(default_factory=MemoryTicketStore)
     clock: Clock = field(default_factory=SystemClock)  # the one source of `now`: tests build with a ManualClock
@@ -71,6 +73,7 @@ class Container:
 
         await ensure_default_documents(self.db, ctx=Ctx.system(self.clock.now()))
         await ensure_lexicon(self.db, now=self.clock.now())
+        await ensure_policy(self.db, settings=self.settings.groups, now=self.clock.now())
         await self.review.start()
         await self.dispatcher.start()
         await self.writer.start()
@@ -128,4 +131,5 @@ def build_container(
         throttle=make_throttle(settings),
         clock=clock,
         scheduler=Scheduler(platform_jobs(db, settings), clock),
+        policy=PolicyBook(db, clock),
     )

@@ -15,13 +15,13 @@ from qunzu.domain.credit import (
     EventKind,
     Severity,
     check_entitlement,
-    groups_owned_max,
     level_of,
     next_recovery,
     recovery_due,
     score_of,
     violation_event,
 )
+from qunzu.domain.policy import GroupPolicy
 from qunzu.errors import ErrorCode, QunzuError
 
 P = CreditPolicy()
@@ -119,4 +119,5 @@ def test_r_7_2_2_each_entitlement_needs_its_level(score: int, what: Entitlement,
 
 
 def test_r_8_1_2_groups_owned_scale_with_the_level() -> None:
-    assert [groups_owned_max(s, P) for s in (0, 30, 60, 80, 100, 110)] == [0, 0, 5, 20, 50, 100]
+    policy = GroupPolicy()
+    assert [policy.level(s, P).owned_max for s in (0, 30, 60, 80, 100, 110)] == [0, 0, 5, 20, 50, 100]

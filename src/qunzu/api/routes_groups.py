@@ -20,6 +20,7 @@ from qunzu.api.schemas import (
     UserRef,
 )
 from qunzu.i18n import category_label
+from qunzu.services import group_roles
 from qunzu.services import groups as svc
 from qunzu.services.review import profile_screen
 
@@ -102,7 +103,7 @@ async def members(code: Code, user: UserDep, c: ContainerDep, ctx: CtxDep) -> Me
 @router.post("/groups/{code}/managers", response_model=MemberPublic, responses=errors(*AUTHED, 403, 404, 409))
 async def appoint_manager(code: Code, body: UserRef, user: UserDep, c: ContainerDep, ctx: CtxDep) -> MemberPublic:
     """The owner appoints a member as manager (管理员)."""
-    view = await svc.set_manager(c.db, actor=user.id, code=code, user_id=body.user_id, manager=True, ctx=ctx)
+    view = await group_roles.set_manager(c.db, actor=user.id, code=code, user_id=body.user_id, manager=True, ctx=ctx)
     return MemberPublic.of(view, ctx.language)
 
 
@@ -111,12 +112,12 @@ async def appoint_manager(code: Code, body: UserRef, user: UserDep, c: Container
 )
 async def remove_manager(code: Code, user_id: UserIdPath, user: UserDep, c: ContainerDep, ctx: CtxDep) -> MemberPublic:
     """The owner returns a manager to ordinary member."""
-    view = await svc.set_manager(c.db, actor=user.id, code=code, user_id=user_id, manager=False, ctx=ctx)
+    view = await group_roles.set_manager(c.db, actor=user.id, code=code, user_id=user_id, manager=False, ctx=ctx)
     return MemberPublic.of(view, ctx.language)
 
 
 @router.post("/groups/{code}/transfer", response_model=GroupPublic, responses=errors(*AUTHED, 403, 404, 409))
 async def transfer(code: Code, body: UserRef, user: UserDep, c: ContainerDep, ctx: CtxDep) -> GroupPublic:
     """The owner transfers the group to another member, who becomes 群主."""
-    view = await svc.transfer_ownership(c.db, actor=user.id, code=code, to_user=body.user_id, ctx=ctx)
+    view = await group_roles.transfer_ownership(c.db, actor=user.id, code=code, to_user=body.user_id, ctx=ctx)
     return GroupPublic.of(view, ctx.language)

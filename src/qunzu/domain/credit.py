@@ -79,16 +79,6 @@ class CreditPolicy:
             Entitlement.SHARE_LINKS: CreditLevel.C3,
         }
     )
-    owned_max: Mapping[CreditLevel, int] = field(
-        default_factory=lambda: {
-            CreditLevel.C0: 0,
-            CreditLevel.C1: 0,
-            CreditLevel.C2: 5,
-            CreditLevel.C3: 20,
-            CreditLevel.C4: 50,
-            CreditLevel.C5: 100,
-        }
-    )
 
     def floor(self, level: CreditLevel) -> int:
         return dict(self.floors)[level]
@@ -211,8 +201,3 @@ def check_entitlement(score: int, what: Entitlement, *, policy: CreditPolicy) ->
                 "score": score,
             },
         )
-
-
-def groups_owned_max(score: int, policy: CreditPolicy) -> int:
-    """How many groups a user at this score may own (R-8.1-2 scales it by level)."""
-    return policy.owned_max[level_of(score, policy)]

@@ -14,6 +14,7 @@ class DocumentKind(StrEnum):
     GROUP_RULES = "group_rules"  # 群组管理规则
     PRIVACY = "privacy"  # 隐私政策
     REPORT_GUIDE = "report_guide"  # 投诉举报指引
+    OWNER_DUTIES = "owner_duties"  # 群主责任告知书: accepted to create a group or become a manager (R-9.1-1)
 
 
 ACCEPTED_AT_REGISTRATION = (DocumentKind.AGREEMENT, DocumentKind.PRIVACY)

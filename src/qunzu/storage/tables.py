@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from qunzu.storage.types import BigId, UTCDateTime
@@ -46,6 +48,12 @@ users = Table(
     Column("verification_level", Integer, nullable=False, server_default="0"),
     Column("agreement_version", Integer, nullable=False, server_default="0"),
     Column("cancelled_at", UTCDateTime(), nullable=True),
+    # caps (Art. 8 ¶1) held by conditional UPDATEs: groups owned, groups joined (pending requests included), groups
+    # created on `created_day` (Asia/Shanghai calendar day)
+    Column("groups_owned", Integer, nullable=False, server_default="0"),
+    Column("groups_joined", Integer, nullable=False, server_default="0"),
+    Column("created_day", String(10), nullable=True),
+    Column("created_today", Integer, nullable=False, server_default="0"),
 )
 
 auth_tokens = Table(
@@ -80,6 +88,19 @@ groups = Table(
     Column("last_seq", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime(), nullable=True),
+    # Art. 7–9: the size ceiling the group was created for (it sets member_cap); the activity tier of the last
+    # recompute; how people join; what managers have switched on
+    Column("max_tier", String(4), nullable=False, server_default="L"),
+    Column("activity_tier", String(8), nullable=False, server_default="quiet"),
+    Column("activity_at", UTCDateTime(), nullable=True),
+    Column("join_mode", String(16), nullable=False, server_default="open"),  # open | approval | invitation
+    Column("join_question", String(200), nullable=False, server_default=""),
+    Column("invite_rights", String(16), nullable=False, server_default="all"),  # all | managers
+    Column("mute_all", Boolean, nullable=False, server_default=false()),
+    Column("slow_mode_seconds", Integer, nullable=False, server_default="0"),
+    Column("closed_by", BigId, nullable=True),
+    Column("closed_reason", String(200), nullable=True),
+    Column("review_reason", String(200), nullable=True),  # the creation reviewer's reason (approved or refused)
 )
 
 memberships = Table(
@@ -89,7 +110,113 @@ memberships = Table(
     Column("user_id", BigId, ForeignKey("users.id"), primary_key=True),
     Column("role", String(16), nullable=False),
     Column("joined_at", UTCDateTime(), nullable=False),
+    Column("muted_until", UTCDateTime(), nullable=True),  # 禁言 until then (R-9.3-1)
+    Column("muted_by", BigId, nullable=True),
+    Column("duties_version", Integer, nullable=True),  # the owner-duties notice the owner or manager accepted
+    Column("rules_seen_at", UTCDateTime(), nullable=True),  # the rules card acknowledged after joining (R-9.2-1)
     Index("ix_memberships_user_id", "user_id"),
+)
+
+# --- joining (Art. 8 ¶3): requests to join, invitations, invite links ---------------------------------------------
+
+join_requests = Table(
+    "join_requests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("group_id", BigId, ForeignKey("groups.id"), nullable=False, index=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # request (asks managers) | invitation (asks the invitee)
+    Column("invited_by", BigId, nullable=True),
+    Column("link_id", BigId, nullable=True),
+    Column("answer", String(500), nullable=False, server_default=""),  # the answer to the group's join question
+    Column("status", String(16), nullable=False),  # pending | approved | refused | accepted | declined | withdrawn
+    Column("reason", String(200), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decided_by", BigId, nullable=True),
+    # "<group>:<user>" while pending, NULL after: at most one open request or invitation per person and group
+    Column("open_key", String(48), nullable=True, unique=True),
+)
+
+invite_links = Table(
+    "invite_links",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("group_id", BigId, ForeignKey("groups.id"), nullable=False, index=True),
+    Column("token", String(32), nullable=False, unique=True),
+    Column("created_by", BigId, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("revoked_by", BigId, nullable=True),
+    Column("uses", Integer, nullable=False, server_default="0"),
+)
+
+# --- the creator's and managers' tools (Art. 9) ------------------------------------------------------------------
+
+role_offers = Table(
+    "role_offers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("group_id", BigId, ForeignKey("groups.id"), nullable=False, index=True),
+    Column("user_id", BigId, ForeignKey("users.id"), nullable=False, index=True),
+    Column("role", String(16), nullable=False),  # manager | creator (an ownership transfer)
+    Column("offered_by", BigId, nullable=True),  # None: offered by the platform (an inactive or blacklisted owner)
+    Column("status", String(16), nullable=False),  # pending | accepted | declined | cancelled
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("open_key", String(48), nullable=True, unique=True),  # "<group>:<user>" while pending
+)
+
+group_pins = Table(
+    "group_pins",
+    metadata,
+    Column("group_id", BigId, ForeignKey("groups.id"), primary_key=True),
+    Column("message_id", BigId, ForeignKey("messages.id"), primary_key=True),
+    Column("pinned_by", BigId, nullable=False),
+    Column("pinned_at", UTCDateTime(), nullable=False),
+)
+
+group_keywords = Table(
+    "group_keywords",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("group_id", BigId, ForeignKey("groups.id"), nullable=False),
+    Column("term", String(64), nullable=False),
+    Column("added_by", BigId, nullable=False),
+    Column("added_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("group_id", "term", name="uq_group_keywords_group_term"),
+)
+
+# --- the group policy (Art. 7 ¶1): versioned, each version with its filing status; hard-cap requests ------------
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("body", JSON, nullable=False),
+    Column("changes", JSON, nullable=False),  # [{"path", "old", "new"}] against the version before
+    Column("note", String(500), nullable=False, server_default=""),
+    Column("created_by", BigId, nullable=True),  # None: the defaults shipped with Qunzu
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("filed_at", UTCDateTime(), nullable=True),  # filed with the CAC office (备案)
+    Column("filed_ref", String(100), nullable=True),
+    Column("filed_by", BigId, nullable=True),
+)
+
+cap_requests = Table(
+    "cap_requests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("value", Integer, nullable=False),  # the proposed global hard cap
+    Column("reason", String(500), nullable=False),
+    Column("requested_by", BigId, nullable=False),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | approved | refused | withdrawn
+    Column("decided_by", BigId, nullable=True),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decision_note", String(500), nullable=True),
+    Column("policy_version", Integer, nullable=True),  # the version the approval created
 )
 
 messages = Table(
