@@ -315,6 +315,36 @@ class Api:
         return await self.client.get(f"/api/v1/groups/{code}/messages", params=params, headers=self.h(user))
 
 
+async def use_policy(container: Any, **changes: Any) -> int:
+    """Put a new group-policy version in force with `changes` applied to the current body (top-level keys; a dict
+    value is merged one level down, e.g. levels={"C4": {...}}). Returns the new version number. For tests: staff
+    change the policy through the console."""
+    from sqlalchemy import insert
+
+    from qunzu.domain.policy import parse_policy, policy_body, policy_changes
+    from qunzu.storage.tables import policy_versions
+
+    current = await container.policy.current()
+    old = policy_body(current.policy)
+    new = dict(old)
+    for key, value in changes.items():
+        new[key] = {**old[key], **value} if isinstance(value, dict) and isinstance(old.get(key), dict) else value
+    body = policy_body(parse_policy(new))
+    async with container.db.uow() as uow:
+        await uow.conn.execute(
+            insert(policy_versions).values(
+                version=current.version + 1,
+                body=body,
+                changes=policy_changes(old, body),
+                note="test",
+                created_at=container.clock.now(),
+            )
+        )
+        await uow.commit()
+    container.policy.invalidate()
+    return current.version + 1
+
+
 @pytest.fixture
 def api(client: httpx.AsyncClient, container: Any) -> Api:
     return Api(client, container)
