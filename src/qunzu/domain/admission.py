@@ -7,9 +7,10 @@ Pure: the services pass in the facts (levels, counts, ages) and enforce the coun
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from qunzu.domain.credit import CreditLevel, CreditPolicy, level_of
 from qunzu.domain.policy import TIER_ORDER, GroupPolicy, JoinMode, SizeTier, member_cap, size_tier
@@ -96,6 +97,14 @@ def check_create(
         owned_max=lvl.owned_max,
         created_per_day=lvl.created_per_day,
     )
+
+
+CREATION_DAY_ZONE = ZoneInfo("Asia/Shanghai")  # the daily creation count starts again at 00:00 Beijing time
+
+
+def creation_day(now: datetime) -> str:
+    """The calendar day (YYYY-MM-DD, Asia/Shanghai) a creation at `now` counts towards."""
+    return now.astimezone(CREATION_DAY_ZONE).date().isoformat()
 
 
 @rule("R-8.1-2", ErrorCode.CREATE_LIMIT)

@@ -19,6 +19,7 @@ from qunzu.domain.limits import effective_member_cap, group_full_error
 from qunzu.domain.roles import ROLE_RANK, GroupRole
 from qunzu.errors import Conflict, ErrorCode
 from qunzu.netlog import Target
+from qunzu.services import counters
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
 from qunzu.services.events import GroupProfileChanged, MembershipChanged
 from qunzu.services.review import queue_item
@@ -246,6 +247,7 @@ async def _remove_member(
     await uow.conn.execute(
         delete(memberships).where(memberships.c.group_id == access.id, memberships.c.user_id == user_id)
     )
+    await counters.release_joined(uow, user_id)
     count = (
         await uow.conn.execute(
             update(groups)
