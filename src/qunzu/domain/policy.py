@@ -148,9 +148,6 @@ class GroupPolicy(_Frozen):
     sensitive_create_verification: int = Field(default=2, ge=2, le=2, description="D16: always real name")
     sensitive_review: bool = Field(default=True, description="D16: sensitive categories wait for staff review")
     manager_verification: int = Field(default=1, ge=1, le=2, description="verification level to become a manager")
-    block_joins_without_managers: bool = Field(
-        default=False, description="refuse new members while an L or XL group has fewer managers than it needs"
-    )
     invite_consent_above: int = Field(
         default=40, ge=0, description="invitations into larger groups need the invitee's yes"
     )

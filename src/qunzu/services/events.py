@@ -78,3 +78,19 @@ class ReviewDecided:
     reason: str | None
     seq: int | None
     ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupActivity:
+    """Something a manager or the owner did, or that happened to the group, which its members see as a system
+    line in the chat (R-9.3-1): kind is one of member_removed, member_muted, member_unmuted, mute_all_on,
+    mute_all_off, slow_mode, pinned, unpinned, manager_offered, manager_appointed, manager_removed, manager_resigned,
+    owner_changed, join_mode_changed, dissolved. `actor` and `target` are {"id", "nickname", "role"} or None."""
+
+    group_id: int
+    group_code: str
+    kind: str
+    actor: dict[str, Any] | None
+    target: dict[str, Any] | None
+    details: dict[str, Any]
+    ts_ms: int
