@@ -203,3 +203,21 @@ def test_a_bad_policy_body_names_its_field() -> None:
 def test_size_tier_is_monotonic(n: int) -> None:
     order = list(SizeTier)
     assert order.index(size_tier(n, P)) <= order.index(size_tier(n + 1, P))
+
+
+def test_r_7_2_3_the_user_sees_what_their_level_allows_and_what_unlocks_more() -> None:
+    from qunzu.domain.admission import allowances
+
+    def by_name(score: int, verification: int = 1) -> dict[str, object]:
+        return {a.name: a for a in allowances(P, C, score=score, verification_level=verification)}
+
+    start = by_name(100)
+    assert start["create_group"].allowed and start["create_group"].tiers == (SizeTier.S, SizeTier.M)
+    assert start["groups_owned"].value == 50 and start["groups_owned"].unlock_score == 110
+    assert by_name(100, verification=2)["create_group"].tiers == (SizeTier.S, SizeTier.M, SizeTier.L, SizeTier.XL)
+    low = by_name(50)
+    assert low["post"].allowed and not low["create_group"].allowed and low["create_group"].unlock_score == 60
+    assert not low["share_links"].allowed and low["share_links"].unlock_score == 80
+    assert low["send_rate"].value == 5
+    zero = by_name(0)
+    assert not zero["post"].allowed and zero["post"].unlock_score == 1

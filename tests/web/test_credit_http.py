@@ -40,6 +40,10 @@ async def test_r_7_2_3_the_account_page_shows_score_level_events_and_recovery(
         await uow.commit()
     page = (await web.get("/me", headers={"Accept-Language": "zh-CN"})).text
     assert 'id="credit-score">80 / 120' in page and ">C3<" in page
+    allowed = page.split('id="credit-allowances"')[1].split("</ul>")[0]
+    assert 'class="allowed" data-allowance="share_links"' in allowed  # C3 still shares links
+    assert 'class="allowed" data-allowance="groups_owned"' in allowed and "最多 20 个" in allowed
+    assert "信用分达到 100 分可提升" in allowed, "what would unlock more is said"
     assert "违规扣分" in page and "-20" in page and "赌博" in page and "R-10-1" in page
     assert "无需恢复" not in page, "the next recovery date is shown"
     english = (await web.get("/me", headers={"Accept-Language": "en"})).text

@@ -27,6 +27,7 @@ from qunzu.api.schemas import (
     UserPublic,
     VerificationRecord,
 )
+from qunzu.domain.admission import allowances
 from qunzu.errors import ValidationFailed
 from qunzu.i18n import notice_text
 from qunzu.services import account_data, credit, documents, identity, notices
@@ -222,22 +223,46 @@ class CreditEventOut(BaseModel):
     rule: str | None = Field(description="the requirement or platform rule the event rests on")
 
 
+class AllowanceOut(BaseModel):
+    name: str = Field(
+        description="post | create_group | groups_owned | created_per_day | manage | invite | share_links | send_rate"
+    )
+    allowed: bool
+    value: int | None = Field(description="the number, for groups_owned, created_per_day and send_rate (per minute)")
+    tiers: list[str] = Field(description="create_group: the size tiers this level may create")
+    unlock_score: int | None = Field(description="the score that unlocks it, or its next step")
+
+
 class CreditOut(BaseModel):
     score: int = Field(description="0–120; a new account starts at 100")
     level: int = Field(description="0–5 (C0–C5); each level's entitlements are in docs/api.md")
     next_recovery_at: datetime | None = Field(description="when the next point comes back (+1 per 7 clean days)")
     events: list[CreditEventOut] = Field(description="newest first")
+    allowances: list[AllowanceOut] = Field(description="what this score allows now, under the policy in force")
 
 
 @router.get("/credit", response_model=CreditOut, responses=errors(*AUTHED))
 async def my_credit(user: UserDep, c: ContainerDep, ctx: CtxDep) -> CreditOut:
     """My credit score and level, the events behind them, and when the next point comes back (R-7.2-3)."""
     view = await credit.my_credit(c.db, actor=user.id, now=ctx.now)
+    allowed = allowances(
+        await c.policy.policy(), credit.POLICY, score=view.score, verification_level=user.verification_level
+    )
     return CreditOut(
         score=view.score,
         level=int(view.level),
         next_recovery_at=view.next_recovery_at,
         events=[
             CreditEventOut(kind=e.kind.value, delta=e.delta, at=e.at, reason=e.reason, rule=e.rule) for e in view.events
+        ],
+        allowances=[
+            AllowanceOut(
+                name=a.name,
+                allowed=a.allowed,
+                value=a.value,
+                tiers=[t.value for t in a.tiers],
+                unlock_score=a.unlock_score,
+            )
+            for a in allowed
         ],
     )

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from qunzu.domain.credit import CreditLevel, CreditPolicy, level_of
+from qunzu.domain.credit import CreditLevel, CreditPolicy, Entitlement, level_of
 from qunzu.domain.policy import TIER_ORDER, GroupPolicy, JoinMode, SizeTier, member_cap, size_tier
 from qunzu.domain.rules import rule
 from qunzu.errors import Conflict, ErrorCode, Forbidden, ValidationFailed
@@ -252,4 +252,46 @@ def tiers_for(policy: GroupPolicy, *, verification: int, credit_level: CreditLev
         t
         for t in TIER_ORDER
         if verification >= policy.tiers[t].create_verification and credit_level >= policy.tiers[t].create_credit
+    ]
+
+
+# --- what a credit level allows (R-7.2-2, R-7.2-3: shown to the user) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """One thing the user's credit level decides: whether it is allowed now, its number if it has one, and the score
+    that unlocks it (or the next step of it) when it is not."""
+
+    name: str  # post | create_group | groups_owned | created_per_day | manage | invite | share_links | send_rate
+    allowed: bool
+    value: int | None = None
+    tiers: tuple[SizeTier, ...] = ()
+    unlock_score: int | None = None
+
+
+def allowances(policy: GroupPolicy, credit: CreditPolicy, *, score: int, verification_level: int) -> list[Allowance]:
+    """What this score allows, in the order the account page lists it."""
+    level = level_of(score, credit)
+    rule_ = policy.levels[level]
+
+    def needs(what: Entitlement) -> Allowance:
+        need = credit.needs[what]
+        ok = level >= need
+        return Allowance(what.value, ok, unlock_score=None if ok else credit.floor(need))
+
+    tiers = tuple(tiers_for(policy, verification=max(verification_level, 1), credit_level=level))
+    locked = [t for t in TIER_ORDER if t not in tiers and policy.tiers[t].create_credit > level]
+    next_floor = credit.floor(policy.tiers[locked[0]].create_credit) if locked else None
+    better = [lv for lv in CreditLevel if lv > level]
+    owned_up = next((credit.floor(lv) for lv in better if policy.levels[lv].owned_max > rule_.owned_max), None)
+    return [
+        needs(Entitlement.POST),
+        Allowance("create_group", bool(tiers) and rule_.owned_max > 0, tiers=tiers, unlock_score=next_floor),
+        Allowance("groups_owned", rule_.owned_max > 0, value=rule_.owned_max, unlock_score=owned_up),
+        Allowance("created_per_day", rule_.created_per_day > 0, value=rule_.created_per_day),
+        needs(Entitlement.MANAGE),
+        needs(Entitlement.INVITE),
+        needs(Entitlement.SHARE_LINKS),
+        Allowance("send_rate", rule_.send_per_minute > 0, value=rule_.send_per_minute),
     ]

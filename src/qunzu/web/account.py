@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
+from qunzu.domain.admission import allowances
 from qunzu.domain.staff import OUTBOX_READERS
 from qunzu.domain.text import clean_line, parse_int
 from qunzu.errors import ErrorCode, QunzuError
@@ -50,9 +51,16 @@ async def _account_page(w: Web, *, nickname: str | None = None, error: QunzuErro
     view = await identity.my_identity(w.container.db, w.container.keys, actor=w.session.user.id)
     mine = await notices.my_notices(w.container.db, actor=w.session.user.id, limit=20)
     standing = await credit.my_credit(w.container.db, actor=w.session.user.id, now=w.ctx.now)
+    allowed = allowances(
+        await w.container.policy.policy(),
+        credit.POLICY,
+        score=standing.score,
+        verification_level=w.session.user.verification_level,
+    )
     return w.page(
         "me.html",
         credit=standing,
+        allowances=allowed,
         notices=[(n, notice_text(n.kind, n.details, w.lang)) for n in mine],
         status_code=422 if error else 200,
         tab="profile",
