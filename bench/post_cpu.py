@@ -7,6 +7,11 @@ server's request path (routing, middleware, validation, review, the writer and i
 of the rounds' own ratios, so a machine that is busier in one round than another moves both sides alike.
 
     .venv/bin/python bench/post_cpu.py --rev b5bdbf7 --rounds 5 --posts 3000
+
+One user sends all the posts from one address, far above the send rates of the group policy (R-7.1-4: 20 a minute,
+5 for a new account): both sides run with the rates raised (`RAISED_LIMITS`), as the Synapse comparison in
+docs/benchmarks.md ran Synapse with its rate limits raised. The rates are still counted on every post, so their cost
+is in the figures; only the refusals are not.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "hello 你好 " * 4
+# the send rates raised for the run (read by revisions that have them, ignored by older ones)
+RAISED_LIMITS = {
+    "QUNZU_THROTTLE__POST_RATE_OVERRIDE": "1000000",
+    "QUNZU_THROTTLE__POST_PER_IP": '{"limit": 1000000, "window_seconds": 60}',
+}
 
 
 def export(rev: str, dest: Path) -> Path:
@@ -128,7 +138,11 @@ async def _user_and_group(app: object, container: object) -> tuple[str, str]:
         code = re.search(r"\d{6}", sent).group(0)  # type: ignore[union-attr]
         r = await c.post("/api/v1/me/verification/phone/confirm", json={"code": code}, headers=h)
         assert r.status_code == 200, r.text
-        r = await c.post("/api/v1/groups", json={"name": "bench", "category": "work"}, headers=h)
+        body: dict[str, object] = {"name": "bench", "category": "work"}
+        r = await c.post("/api/v1/groups", json=body, headers=h)
+        if r.status_code == 403 and r.json()["error"]["code"] == "duties_not_accepted":  # revisions that ask for it
+            body["duties_version"] = r.json()["error"]["details"]["version"]  # the 群主责任告知书 (R-9.1-1)
+            r = await c.post("/api/v1/groups", json=body, headers=h)
         assert r.status_code == 201, r.text
         return token, str(r.json()["code"])
 
@@ -136,6 +150,7 @@ async def _user_and_group(app: object, container: object) -> tuple[str, str]:
 def run_side(src: Path, posts: int) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUNZU_")}
     env["PYTHONPATH"] = str(src)
+    env.update(RAISED_LIMITS)
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(posts)], env=env, cwd=ROOT, check=True, capture_output=True, text=True
     )
@@ -152,6 +167,7 @@ def main() -> None:
     if args.child:
         print(asyncio.run(measure(args.child)))
         return
+    print("send rates raised for this run (R-7.1-4): " + ", ".join(f"{k}={v}" for k, v in RAISED_LIMITS.items()))
     with tempfile.TemporaryDirectory() as tmp:
         other = export(args.rev, Path(tmp))
         this = ROOT / "src"

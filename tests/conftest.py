@@ -160,6 +160,7 @@ TEST_THROTTLE: dict[str, Any] = {
         "phone_code_per_ip",
         "phone_confirm_per_account",
         "phone_confirm_per_ip",
+        "post_per_ip",
     )
 }
 
@@ -168,6 +169,10 @@ TEST_THROTTLE: dict[str, Any] = {
 TEST_THROTTLE_ENV = {
     f"QUNZU_THROTTLE__{name.upper()}": '{"limit": 100000, "window_seconds": 60}' for name in TEST_THROTTLE
 }
+# The policy's send rates (R-7.1-4) would refuse the suite's bursts of posts: raised, unless a module sets
+# `throttle: {"post_rate_override": None}` (tests/compliance/test_art07_send_rate.py).
+TEST_THROTTLE["post_rate_override"] = 100_000
+TEST_THROTTLE_ENV["QUNZU_THROTTLE__POST_RATE_OVERRIDE"] = "100000"
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
@@ -296,13 +301,41 @@ class Api:
     def h(user: dict[str, Any], lang: str = "en") -> dict[str, str]:
         return {"Authorization": f"Bearer {user['token']}", "Accept-Language": lang}
 
-    async def create_group(self, owner: dict[str, Any], name: str = "测试群", category: str = "work") -> str:
-        r = await self.client.post("/api/v1/groups", json={"name": name, "category": category}, headers=self.h(owner))
+    async def create_group(
+        self, owner: dict[str, Any], name: str = "测试群", category: str = "work", tier: str = "S", **extra: Any
+    ) -> str:
+        """Create a group accepting the current 群主责任告知书 (R-9.1-1); `tier` S/M/L/XL sets its member cap."""
+        body = {"name": name, "category": category, "tier": tier, **extra}
+        body.setdefault("duties_version", (await self.current_versions())["owner_duties"])
+        r = await self.client.post("/api/v1/groups", json=body, headers=self.h(owner))
         assert r.status_code == 201, r.text
         return str(r.json()["code"])
 
     async def join(self, user: dict[str, Any], code: str) -> httpx.Response:
         return await self.client.post(f"/api/v1/groups/{code}/join", headers=self.h(user))
+
+    async def accept_offer(self, user: dict[str, Any], offer: dict[str, Any]) -> httpx.Response:
+        """Accept a role offer with the current 群主责任告知书 (R-9.1-1)."""
+        version = (await self.current_versions())["owner_duties"]
+        return await self.client.post(
+            f"/api/v1/me/offers/{offer['id']}/accept", json={"duties_version": version}, headers=self.h(user)
+        )
+
+    async def appoint(self, owner: dict[str, Any], code: str, user: dict[str, Any]) -> httpx.Response:
+        """The owner offers the manager role and `user` accepts it: the accepted offer's response."""
+        r = await self.client.post(
+            f"/api/v1/groups/{code}/managers", json={"user_id": user["id"]}, headers=self.h(owner)
+        )
+        assert r.status_code == 202, r.text
+        return await self.accept_offer(user, r.json())
+
+    async def hand_over(self, owner: dict[str, Any], code: str, heir: dict[str, Any]) -> httpx.Response:
+        """The owner offers the group to `heir`, who accepts it (R-9.1-2): the accepted offer's response."""
+        r = await self.client.post(
+            f"/api/v1/groups/{code}/transfer", json={"user_id": heir["id"]}, headers=self.h(owner)
+        )
+        assert r.status_code == 202, r.text
+        return await self.accept_offer(heir, r.json())
 
     async def post(self, user: dict[str, Any], code: str, text: str, cid: str | None = None) -> httpx.Response:
         return await self.client.post(
@@ -317,7 +350,7 @@ class Api:
 
 async def use_policy(container: Any, **changes: Any) -> int:
     """Put a new group-policy version in force with `changes` applied to the current body (top-level keys; a dict
-    value is merged one level down, e.g. levels={"C4": {...}}). Returns the new version number. For tests: staff
+    value is merged one level down, e.g. levels={4: {...}} for C4). Returns the new version number. For tests: staff
     change the policy through the console."""
     from sqlalchemy import insert
 

@@ -19,6 +19,7 @@ from qunzu.services.dispatch import Dispatcher
 from qunzu.services.message_writer import MessageWriter
 from qunzu.services.passwords import Passwords
 from qunzu.services.policy import PolicyBook, ensure_policy
+from qunzu.services.posting.limits import PostLimiter
 from qunzu.services.review_runtime import ReviewRuntime, ensure_lexicon
 from qunzu.services.throttle import Throttle, make_throttle
 from qunzu.services.verifiers import IdVerifier, SmsSender, make_id_verifier, make_sms_sender
@@ -110,6 +111,9 @@ def build_container(
     clock = clock or SystemClock()
     dispatcher = Dispatcher(db, settings=settings, registry=registry)
     db.dispatcher = dispatcher.dispatch
+    policy = PolicyBook(db, clock)
+    review = ReviewRuntime(db, cache_dir=Path(settings.data_dir) / "review-cache")
+    limiter = PostLimiter(settings, policy=policy, db=db, normalize=lambda text: review.engine.normalize(text))
     return Container(
         settings=settings,
         db=db,
@@ -118,7 +122,7 @@ def build_container(
         secret=ensure_secret(settings),
         registry=registry,
         dispatcher=dispatcher,
-        writer=MessageWriter(db, registry=registry),
+        writer=MessageWriter(db, registry=registry, limiter=limiter),
         keys=load_keyring(
             settings.keys_path,
             master_key=settings.master_key.get_secret_value() if settings.master_key else None,
@@ -126,10 +130,10 @@ def build_container(
         ),
         sms=make_sms_sender(settings.identity),
         verifier=make_id_verifier(settings.identity),
-        review=ReviewRuntime(db, cache_dir=Path(settings.data_dir) / "review-cache"),
+        review=review,
         ws_tickets=make_ticket_store(settings),
         throttle=make_throttle(settings),
         clock=clock,
         scheduler=Scheduler(platform_jobs(db, settings), clock),
-        policy=PolicyBook(db, clock),
+        policy=policy,
     )

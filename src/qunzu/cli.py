@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from qunzu.cli_policy import compliance_app
 from qunzu.config import Settings, load_settings
 
 app = typer.Typer(help="Qunzu (群组) operator commands.", no_args_is_help=True, add_completion=False)
@@ -30,6 +31,7 @@ app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(review_app, name="review")
 jobs_app = typer.Typer(help="Scheduled jobs (every server process runs them).", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(compliance_app, name="compliance")  # qunzu compliance policy export|show|file (cli_policy.py)
 
 
 def _settings() -> Settings:

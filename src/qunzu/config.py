@@ -94,6 +94,11 @@ class ThrottleSettings(BaseModel):
         24, ge=1, le=24 * 30, description="failures and the lock level are forgotten after this long without one"
     )
     ipv6_prefix: int = Field(64, ge=32, le=128, description="IPv6 sources are counted by this network prefix")
+    # posting (R-7.1-4): the per-member rate comes from the group policy; this ceiling holds per source address
+    post_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=600, window_seconds=60))
+    post_rate_override: int | None = Field(
+        None, ge=1, le=1_000_000, description="messages per member per minute in place of the policy's (load tests)"
+    )
     redis_prefix: str | None = Field(
         None, max_length=64, description="key prefix in Redis (default: derived from the database URL)"
     )

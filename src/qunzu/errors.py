@@ -71,6 +71,8 @@ class ErrorCode(StrEnum):
     MEMBER_MUTED = "member_muted"
     GROUP_MUTED = "group_muted"
     SLOW_MODE = "slow_mode"
+    PINS_LIMIT = "pins_limit"
+    KEYWORDS_LIMIT = "keywords_limit"
     # the group policy (Art. 7 ¶1) and the hard cap (Art. 8 ¶1)
     POLICY_STALE = "policy_stale"
     SECOND_APPROVER_REQUIRED = "second_approver_required"

@@ -3,19 +3,22 @@
 import json
 
 from sqlalchemy import select
+from tests.conftest import use_policy
 
 from qunzu.domain.groupcode import is_valid_mod11_10
 from qunzu.storage.tables import groups, operation_log
 
 
-async def test_create_group_gives_a_valid_unique_code_and_makes_the_creator_owner(api, client) -> None:
+async def test_create_group_gives_a_valid_unique_code_and_makes_the_creator_owner(api, client, container) -> None:
+    await use_policy(container, levels={"4": {"owned_max": 50, "created_per_day": 50, "send_per_minute": 20}})
     owner = await api.user()
     codes = {await api.create_group(owner, name=f"群{i}") for i in range(20)}
     assert len(codes) == 20 and all(is_valid_mod11_10(c) for c in codes)
     code = next(iter(codes))
     g = (await client.get(f"/api/v1/groups/{code}", headers=api.h(owner, "zh-CN"))).json()
     assert g["my_role"] == "creator" and g["my_role_label"] == "群主"
-    assert g["member_count"] == 1 and g["member_cap"] == 500
+    assert g["member_count"] == 1 and g["member_cap"] == 40  # tier S, the default
+    assert g["tier"] == "S" and g["max_tier"] == "S" and g["status"] == "active"
     assert g["code_display"] == f"{code[:3]} {code[3:6]} {code[6:]}"
 
 
@@ -44,7 +47,8 @@ async def test_join_leave_and_member_list_with_role_labels(api, client) -> None:
     again = await api.join(bob, code)
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_member"
     r = await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": bob["id"]}, headers=api.h(owner))
-    assert r.status_code == 200 and r.json()["role"] == "manager"
+    assert r.status_code == 202 and (r.json()["role"], r.json()["status"]) == ("manager", "pending")
+    assert (await api.accept_offer(bob, r.json())).status_code == 200
     members = (await client.get(f"/api/v1/groups/{code}/members", headers=api.h(alice, "zh-CN"))).json()
     assert [(m["nickname"], m["role_label"]) for m in members["members"]] == [
         ("老板", "群主"),
@@ -65,7 +69,7 @@ async def test_only_the_owner_manages_managers(api, client) -> None:
     await api.join(m2, code)
     r = await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": m2["id"]}, headers=api.h(m1))
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden_role"
-    await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": m1["id"]}, headers=api.h(owner))
+    await api.appoint(owner, code, m1)
     r = await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": m2["id"]}, headers=api.h(m1))
     assert r.status_code == 403, "a manager cannot appoint managers"
     r = await client.delete(f"/api/v1/groups/{code}/managers/{m1['id']}", headers=api.h(owner))
@@ -82,7 +86,10 @@ async def test_transfer_keeps_the_original_creator_of_record(api, client, contai
     r = await client.post(f"/api/v1/groups/{code}/leave", headers=api.h(owner))
     assert r.status_code == 409 and r.json()["error"]["code"] == "owner_must_transfer"
     r = await client.post(f"/api/v1/groups/{code}/transfer", json={"user_id": heir["id"]}, headers=api.h(owner))
-    assert r.status_code == 200 and r.json()["my_role"] == "member"
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    assert (await client.get(f"/api/v1/groups/{code}", headers=api.h(heir))).json()["my_role"] == "member"
+    assert (await api.accept_offer(heir, r.json())).status_code == 200
+    assert (await client.get(f"/api/v1/groups/{code}", headers=api.h(owner))).json()["my_role"] == "member"
     assert (await client.get(f"/api/v1/groups/{code}", headers=api.h(heir))).json()["my_role"] == "creator"
     assert (await client.post(f"/api/v1/groups/{code}/leave", headers=api.h(owner))).status_code == 204
     async with container.db.uow(write=False) as uow:
@@ -95,7 +102,14 @@ async def test_transfer_keeps_the_original_creator_of_record(api, client, contai
             ).scalars()
         )
     assert g.creator_id == owner["id"] and g.owner_id == heir["id"]
-    assert actions == ["group.create", "group.join", "group.transfer", "group.transfer_from", "group.leave"]
+    assert actions == [
+        "group.create",
+        "group.join",
+        "group.transfer_offer",
+        "group.transfer",
+        "group.transfer_from",
+        "group.leave",
+    ]
 
 
 async def test_editing_the_group_profile(api, client, container) -> None:

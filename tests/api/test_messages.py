@@ -75,7 +75,7 @@ async def test_deletion_hides_but_keeps_the_record(api, client, container) -> No
     code = await api.create_group(owner)
     await api.join(manager, code)
     await api.join(member, code)
-    await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": manager["id"]}, headers=api.h(owner))
+    await api.appoint(owner, code, manager)
     own = (await api.post(member, code, "my own words")).json()
     other = (await api.post(owner, code, "owner's words")).json()
     bad = (await api.post(member, code, "to be removed by a manager")).json()

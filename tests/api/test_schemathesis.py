@@ -41,7 +41,9 @@ def live_server(
             async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
                 staff = await login(c, "ops", "staff-password-1")
                 headers = (await verified_user(c, staff, "fuzzer"))["headers"]
-                r = await c.post("/api/v1/groups", json={"name": "fuzz", "category": "work"}, headers=headers)
+                r = await c.post(
+                    "/api/v1/groups", json={"name": "fuzz", "category": "work", "duties_version": 1}, headers=headers
+                )
                 return headers, r.json()["code"]
 
         headers, code = asyncio.run(prepare())

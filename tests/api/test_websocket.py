@@ -83,7 +83,7 @@ async def test_deletions_and_membership_changes_are_delivered(api, client, live)
     await api.join(newcomer, code)
     joined = await _next(ws, "member_joined")
     assert joined["user"]["id"] == newcomer["id"] and joined["member_count"] == 3
-    await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": member["id"]}, headers=api.h(owner))
+    await api.appoint(owner, code, member)
     changed = await _next(ws, "role_changed")
     assert changed["role"] == "manager"
     await client.post(f"/api/v1/groups/{code}/leave", headers=api.h(newcomer))

@@ -269,8 +269,8 @@ async def test_export_and_cancellation(api, client, container) -> None:
     assert r.json()["error"]["details"]["groups"] == [code]
     export = (await client.get("/api/v1/me/export", headers=api.h(owner))).json()
     assert export["messages"][0]["text"] == "owner's words" and export["identity"]["phone"].count("*") == 4
-    assert {a["kind"] for a in export["agreements"]} == {"agreement", "privacy"}
-    await client.post(f"/api/v1/groups/{code}/transfer", json={"user_id": member["id"]}, headers=api.h(owner))
+    assert {a["kind"] for a in export["agreements"]} == {"agreement", "privacy", "owner_duties"}  # R-9.1-1
+    assert (await api.hand_over(owner, code, member)).status_code == 200
     r = await client.post(
         "/api/v1/me/cancel", json={"password": "wrong-password", "confirm": True}, headers=api.h(owner)
     )

@@ -48,9 +48,11 @@ async def _scenario(server: ServerProcess) -> list[str]:
             r = await c.post("/api/v1/me/verification/id", json={"name": name, "id_number": id_number}, headers=h)
             assert r.status_code == 200, r.text
             if code is None:
-                code = (await c.post("/api/v1/groups", json={"name": "扫描", "category": "work"}, headers=h)).json()[
-                    "code"
-                ]
+                code = (
+                    await c.post(
+                        "/api/v1/groups", json={"name": "扫描", "category": "work", "duties_version": 1}, headers=h
+                    )
+                ).json()["code"]
             else:
                 await c.post(f"/api/v1/groups/{code}/join", headers=h)
             await c.post(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select, text
 from tests.compliance.test_art06_identity import staff
 
 from qunzu.storage.tables import credit_events, operation_log
@@ -70,3 +71,89 @@ async def test_r_7_2_3_the_user_sees_when_clean_time_brings_points_back(
     token = (await client.post("/api/v1/auth/login", json=login)).json()["access_token"]
     final = (await client.get("/api/v1/me/credit", headers={"Authorization": f"Bearer {token}"})).json()
     assert final["score"] == 100 and final["next_recovery_at"] is None, "never above the start"
+
+
+async def _recoveries(container: Any, user_id: int) -> list[Any]:
+    async with container.db.uow(write=False) as uow:
+        return list(
+            await uow.conn.execute(
+                select(credit_events)
+                .where(credit_events.c.user_id == user_id, credit_events.c.kind == "recovery")
+                .order_by(credit_events.c.id)
+            )
+        )
+
+
+async def test_r_7_2_1_the_daily_job_writes_earned_recoveries_once_without_changing_the_score(
+    api: Any, client: Any, container: Any, manual_clock: Any
+) -> None:
+    from qunzu.jobs import run_job
+
+    author = await api.user()
+    await _reject_flagged_post(api, client, container, author, "harassment")  # moderate: 100 → 90
+    manual_clock.advance(timedelta(days=15))
+    before = (await client.get("/api/v1/me/credit", headers=api.h(author))).json()
+    assert before["score"] == 92, "two clean weeks count before anything is written"
+    assert (await container.scheduler.run_due())["credit-recovery"] == 2, "the daily job, on the moved clock"
+    written = await _recoveries(container, author["id"])
+    assert [(r.delta, r.source, r.rule, r.decided_by) for r in written] == [(1, "recovery", "R-7.2-1", None)] * 2
+    after = (await client.get("/api/v1/me/credit", headers=api.h(author))).json()
+    assert after == before, "writing the recoveries down changes nothing the user sees"
+    job = container.scheduler.jobs["credit-recovery"]
+    assert await run_job(job, manual_clock.now()) == 0, "a second run writes nothing"
+    assert len(await _recoveries(container, author["id"])) == 2
+    manual_clock.advance(timedelta(days=7))
+    assert await run_job(job, manual_clock.now()) == 1
+    assert (await client.get("/api/v1/me/credit", headers=api.h(author))).json()["score"] == 93
+
+
+async def test_r_7_2_3_an_upheld_appeal_reverses_the_event_and_restores_the_score(
+    api: Any, client: Any, container: Any
+) -> None:
+    from qunzu.context import Ctx
+    from qunzu.errors import QunzuError
+    from qunzu.services.credit import reverse_event
+
+    author, decider = await api.user(), await staff(api, container, "compliance_officer")
+    await _reject_flagged_post(api, client, container, author, "gambling")
+    assert (await client.get("/api/v1/me/credit", headers=api.h(author))).json()["score"] == 80
+    async with container.db.uow(write=False) as uow:
+        violation = (await uow.conn.execute(select(credit_events))).one()
+    ctx = Ctx.system(container.clock.now())
+    async with container.db.uow() as uow:  # the appeal decision's transaction (the enforcement issue calls this)
+        reversal = await reverse_event(uow, event_id=violation.id, reason="appeal upheld", decided_by=decider["id"],
+                                       ctx=ctx)  # fmt: skip
+        await uow.commit()
+    mine = (await client.get("/api/v1/me/credit", headers=api.h(author))).json()
+    assert mine["score"] == 100 and mine["next_recovery_at"] is None
+    assert [(e["kind"], e["reason"]) for e in mine["events"]] == [
+        ("reversal", "appeal upheld"),
+        ("violation", "gambling"),
+    ]
+    for event_id, code in ((violation.id, "already_decided"), (reversal.id, "validation_failed")):
+        with pytest.raises(QunzuError) as refused:
+            async with container.db.uow() as uow:
+                await reverse_event(uow, event_id=event_id, reason="again", decided_by=decider["id"], ctx=ctx)
+        assert refused.value.code.value == code
+    async with container.db.uow(write=False) as uow:
+        stored = (await uow.conn.execute(select(credit_events).where(credit_events.c.kind == "reversal"))).one()
+        logged = (
+            await uow.conn.execute(select(operation_log).where(operation_log.c.action == "credit.reversal"))
+        ).one()
+    assert (stored.reverses, stored.source, stored.decided_by) == (violation.id, "appeal", decider["id"])
+    assert (logged.actor_id, logged.details["event_id"]) == (decider["id"], violation.id)
+
+
+async def test_r_7_2_1_the_database_refuses_to_change_or_remove_a_ledger_event(
+    api: Any, client: Any, container: Any
+) -> None:
+    author = await api.user()
+    await _reject_flagged_post(api, client, container, author, "advertising")
+    for statement in ("UPDATE credit_events SET delta = 0", "DELETE FROM credit_events"):
+        with pytest.raises(Exception, match="append-only"):
+            async with container.db.uow() as uow:
+                await uow.conn.execute(text(statement))
+                await uow.commit()
+    async with container.db.uow(write=False) as uow:
+        assert (await uow.conn.execute(select(func.count()).select_from(credit_events))).scalar_one() == 1
+    assert (await client.get("/api/v1/me/credit", headers=api.h(author))).json()["score"] == 95

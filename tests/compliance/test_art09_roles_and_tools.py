@@ -13,7 +13,7 @@ async def test_r_2_2_2_exactly_three_roles_and_the_original_creator_is_kept(api,
     owner, heir = await api.user(), await api.user()
     code = await api.create_group(owner)
     await api.join(heir, code)
-    await client.post(f"/api/v1/groups/{code}/transfer", json={"user_id": heir["id"]}, headers=api.h(owner))
+    assert (await api.hand_over(owner, code, heir)).status_code == 200
     members = (await client.get(f"/api/v1/groups/{code}/members", headers=api.h(owner, "zh-CN"))).json()["members"]
     assert {m["role"] for m in members} <= {"creator", "manager", "member"}
     assert [m["role"] for m in members].count("creator") == 1
@@ -29,7 +29,7 @@ async def test_r_8_3_4_role_labels_on_members_and_messages(api, client) -> None:
     code = await api.create_group(owner)
     await api.join(manager, code)
     await api.join(member, code)
-    await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": manager["id"]}, headers=api.h(owner))
+    await api.appoint(owner, code, manager)
     for u in (owner, manager, member):
         await api.post(u, code, "hi")
     msgs = (await api.messages(member, code)).json()["messages"]
@@ -43,9 +43,7 @@ async def test_r_9_3_1_tools_by_role(api, client) -> None:
     code = await api.create_group(owner)
     for u in (manager, member, other):
         await api.join(u, code)
-    assert (
-        await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": manager["id"]}, headers=api.h(owner))
-    ).status_code == 200
+    assert (await api.appoint(owner, code, manager)).status_code == 200
     # set managers and transfer: owner only
     for actor in (manager, member):
         r = await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": other["id"]}, headers=api.h(actor))
@@ -106,7 +104,7 @@ async def test_every_group_action_is_recorded_with_actor_time_ip_and_port(api, c
     owner, member = await api.user(), await api.user()
     code = await api.create_group(owner)
     await api.join(member, code)
-    await client.post(f"/api/v1/groups/{code}/managers", json={"user_id": member["id"]}, headers=api.h(owner))
+    await api.appoint(owner, code, member)
     await client.delete(f"/api/v1/groups/{code}/managers/{member['id']}", headers=api.h(owner))
     msg = (await api.post(member, code, "x")).json()
     await client.delete(f"/api/v1/groups/{code}/messages/{msg['id']}", headers=api.h(owner))
@@ -121,7 +119,8 @@ async def test_every_group_action_is_recorded_with_actor_time_ip_and_port(api, c
     assert [r.action for r in rows] == [
         "group.create",
         "group.join",
-        "group.manager_appoint",
+        "group.manager_offer",
+        "group.manager_accept",
         "group.manager_remove",
         "message.delete",
         "group.profile",

@@ -103,7 +103,9 @@ async def test_r_5_1_3_group_names_descriptions_and_nicknames_are_reviewed(api, 
         headers=api.h(u),
     )
     assert r.status_code == 422, "a held profile field is refused: a name cannot wait in a queue while shown"
-    r = await client.post("/api/v1/groups", json={"name": "兼职日结群", "category": "interest"}, headers=api.h(u))
+    r = await client.post(
+        "/api/v1/groups", json={"name": "兼职日结群", "category": "interest", "duties_version": 1}, headers=api.h(u)
+    )
     assert r.status_code == 201, "flagged: created and queued"
     r = await client.patch("/api/v1/me", json={"nickname": "卖冰毒的"}, headers=api.h(u))
     assert r.status_code == 422 and r.json()["error"]["code"] == "content_rejected"

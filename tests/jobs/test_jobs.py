@@ -106,7 +106,7 @@ async def test_forgotten_sign_in_failures_are_purged_by_the_hourly_job(container
     manual_clock.advance(timedelta(hours=1))
     done = await scheduler.run_due()
     assert await _names(container) == {"recent", "locked"}
-    assert done == {"purge-login-failures": 251}
+    assert done["purge-login-failures"] == 251  # the other hourly jobs report too
 
 
 async def test_a_purged_row_is_exactly_a_fresh_start(container: Any, manual_clock: Any) -> None:

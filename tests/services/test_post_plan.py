@@ -26,7 +26,7 @@ FLAG = Verdict(action="flag", categories=["advertising"], terms=["QZ-TEST-FLAG"]
 
 
 def post(actor: int = ANN, text: str = "hello", cid: str = "c1", code: str = OPEN, verdict: Any = None) -> Post:
-    return Post(actor, code, text, cid, NOW, "203.0.113.7", 5000, verdict)
+    return Post(actor, code, text, cid, NOW, "203.0.113.7", 5000, verdict, None)
 
 
 def member(

@@ -13,7 +13,9 @@ async def _setup(server: ServerProcess) -> tuple[dict[str, str], str]:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
         staff = await login(c, "ops", "staff-password-1")
         h = (await verified_user(c, staff, "flood"))["headers"]
-        code = (await c.post("/api/v1/groups", json={"name": "flood", "category": "work"}, headers=h)).json()["code"]
+        code = (
+            await c.post("/api/v1/groups", json={"name": "flood", "category": "work", "duties_version": 1}, headers=h)
+        ).json()["code"]
         return h, code
 
 

@@ -25,9 +25,11 @@ async def test_two_processes_deliver_through_redis(server_db: str, redis_url: st
                 u = await verified_user(c, staff, name)
                 tokens[name] = u["headers"]["Authorization"].split(" ", 1)[1]
             hp = {"Authorization": f"Bearer {tokens['poster']}"}
-            code = (await c.post("/api/v1/groups", json={"name": "跨进程", "category": "work"}, headers=hp)).json()[
-                "code"
-            ]
+            code = (
+                await c.post(
+                    "/api/v1/groups", json={"name": "跨进程", "category": "work", "duties_version": 1}, headers=hp
+                )
+            ).json()["code"]
             await c.post(f"/api/v1/groups/{code}/join", headers={"Authorization": f"Bearer {tokens['reader']}"})
             ws = await websockets.connect(
                 f"ws://127.0.0.1:{b.port}/api/v1/ws", additional_headers={"Authorization": f"Bearer {tokens['reader']}"}

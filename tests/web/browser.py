@@ -75,6 +75,7 @@ class Person:
         self.page.get_by_label("群组名称").fill(name)
         self.page.get_by_label("类别").select_option(label=category_label)
         self.page.get_by_label("群组简介").fill("周末一起读书")
+        self.page.get_by_label("我已阅读并接受").check()  # the 群主责任告知书 (R-9.1-1)
         self.page.get_by_role("button", name="创建").click()
         expect(self.page).to_have_url(re.compile(r"/g/\d{10}$"))
         return self.page.url.rsplit("/", 1)[1]

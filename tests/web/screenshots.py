@@ -100,7 +100,7 @@ def main(out: Path) -> None:
         me.goto(f"/g/{code}/members")
         me.page.locator("#member-list li").first.wait_for()
         me.page.locator("#member-list li.member-row").filter(has_text="周周").get_by_role(
-            "button", name="设为管理员"
+            "button", name="邀请担任管理员"
         ).click()
         me.page.wait_for_timeout(400)
         shoot(me.page, out, "members")

@@ -73,8 +73,17 @@ def test_deleting_a_message_shows_the_placeholder_live_for_the_other(person: Mak
     expect(guest.page.locator("#messages li.msg.deleted")).to_contain_text("此消息已被删除")
 
 
+def accept_offer(p: Person) -> None:
+    """On 我的群组, accept the waiting role offer with the 群主责任告知书 (R-9.1-1)."""
+    p.goto("/groups")
+    offer = p.page.locator("#pending-offers")
+    offer.get_by_label("我已阅读并接受").check()
+    offer.get_by_role("button", name="接受").click()
+    expect(p.page.get_by_role("status").filter(has_text="新的身份已生效")).to_be_visible()
+
+
 def test_member_list_shows_role_labels_and_the_owner_appoints_a_manager(person: MakePerson) -> None:
-    owner, _guest, code = _group_of_two(person)
+    owner, guest, code = _group_of_two(person)
     third = person("小王")
     third.sign_up()
     third.join(f"{code[:3]} {code[3:6]} {code[6:]}")
@@ -86,8 +95,11 @@ def test_member_list_shows_role_labels_and_the_owner_appoints_a_manager(person: 
     expect(rows.nth(0).locator(".badge")).to_have_text("群主")
     expect(owner.page.locator("#member-count")).to_have_text("共 3 人")
 
-    rows.filter(has_text="周周").get_by_role("button", name="设为管理员").click()
-    expect(rows.nth(1)).to_contain_text("周周")
+    rows.filter(has_text="周周").get_by_role("button", name="邀请担任管理员").click()
+    expect(owner.page.locator("#members-notice")).to_contain_text("周周")
+    expect(rows.filter(has_text="周周").locator(".badge")).to_have_text("成员")  # no powers until accepted
+    accept_offer(guest)
+    expect(rows.nth(1)).to_contain_text("周周")  # live, over the WebSocket
     expect(rows.nth(1).locator(".badge")).to_have_text("管理员")
     expect(rows.nth(2).locator(".badge")).to_have_text("成员")
 
@@ -95,7 +107,7 @@ def test_member_list_shows_role_labels_and_the_owner_appoints_a_manager(person: 
     third.goto(f"/g/{code}/members")
     theirs = third.page.locator("#member-list li.member-row")
     expect(theirs.locator(".badge")).to_have_text(["群主", "管理员", "成员"])
-    expect(third.page.get_by_role("button", name="设为管理员")).to_have_count(0)
+    expect(third.page.get_by_role("button", name="邀请担任管理员")).to_have_count(0)
     third.page.get_by_role("button", name="退出群组").click()
     third.page.locator("dialog").get_by_role("button", name="退出群组").click()
     expect(third.page).to_have_url(re.compile(r"/groups$"))
@@ -105,10 +117,13 @@ def test_member_list_shows_role_labels_and_the_owner_appoints_a_manager(person: 
     # The owner hands the group over: the labels swap and the former owner may now leave.
     rows.filter(has_text="周周").get_by_role("button", name="转让群主").click()
     owner.page.locator("dialog").get_by_role("button", name="转让群主").click()
+    expect(owner.page.locator("#members-notice")).to_contain_text("周周")
+    expect(rows.nth(0)).to_contain_text("林晓")  # the owner until the heir accepts
+    accept_offer(guest)
     expect(rows.locator(".badge")).to_have_text(["群主", "成员"])
     expect(rows.nth(0)).to_contain_text("周周")
     expect(owner.page.get_by_role("button", name="退出群组")).to_be_visible()
-    expect(owner.page.get_by_role("button", name="设为管理员")).to_have_count(0)
+    expect(owner.page.get_by_role("button", name="邀请担任管理员")).to_have_count(0)
 
 
 def test_the_language_switch_turns_the_pages_to_english(person: MakePerson) -> None:

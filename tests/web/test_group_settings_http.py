@@ -27,7 +27,14 @@ class Group:
         self.outsider = self._client(stack, "路人")
         token = form_csrf(self.owner.get("/groups/new").text)
         r = self.owner.post(
-            "/groups/new", data={"name": "读书会", "category": "interest", "description": "周末一起读书", "csrf": token}
+            "/groups/new",
+            data={
+                "name": "读书会",
+                "category": "interest",
+                "description": "周末一起读书",
+                "duties": "1",
+                "csrf": token,
+            },
         )
         assert r.status_code == 303, r.text
         self.code = r.headers["location"].rsplit("/", 1)[1]
@@ -37,6 +44,13 @@ class Group:
         manager_id = self.manager.get("/api/v1/me").json()["id"]
         r = self.owner.post(
             f"/api/v1/groups/{self.code}/managers", json={"user_id": manager_id}, headers=_api_csrf(self.owner)
+        )
+        assert r.status_code == 202, r.text
+        duties = next(d["version"] for d in self.owner.get("/api/v1/documents").json() if d["kind"] == "owner_duties")
+        r = self.manager.post(
+            f"/api/v1/me/offers/{r.json()['id']}/accept",
+            json={"duties_version": duties},
+            headers=_api_csrf(self.manager),
         )
         assert r.status_code == 200, r.text
 

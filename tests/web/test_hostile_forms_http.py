@@ -157,7 +157,9 @@ async def web(container: Any) -> AsyncIterator[Any]:
 async def cast(web: Any) -> dict[str, Any]:
     """A verified member who owns a group, an administrator and a compliance officer."""
     member = await web()
-    r = await member.submit("/groups/new", "/groups/new", name="读书会", category="interest", description="周末读书")
+    r = await member.submit(
+        "/groups/new", "/groups/new", name="读书会", category="interest", description="周末读书", duties="1"
+    )
     assert r.status_code == 303, r.text
     return {
         "member": member,
@@ -184,7 +186,9 @@ def refused_page(r: httpx.Response, *words: str) -> bool:
 
 async def test_a_group_description_or_announcement_with_nul_re_renders_the_form(cast: dict[str, Any]) -> None:
     member, code = cast["member"], cast["code"]
-    r = await member.submit("/groups/new", "/groups/new", name="新群", category="work", description="介绍\x00")
+    r = await member.submit(
+        "/groups/new", "/groups/new", name="新群", category="work", description="介绍\x00", duties="1"
+    )
     assert refused_page(r, "群组简介含有不允许的控制字符"), alert(r)
     settings_page = f"/g/{code}/settings"
     for field, label in (("description", "群组简介"), ("announcement", "群公告")):
@@ -267,7 +271,17 @@ def make_id(body17: str = "11010519491231002") -> str:
 # --- every form field, read from the pages ---------------------------------------------------------------------
 
 PAGES = {  # who opens which pages; their forms are what the sweep fills in
-    "member": ["/groups", "/groups/new", "/g/{code}/settings", "/me", "/me/verify", "/me/data", "/documents/agreement"],
+    "member": [
+        "/groups",
+        "/groups/new",
+        "/g/{code}/settings",
+        "/me",
+        "/me/verify",
+        "/me/data",
+        "/documents/agreement",
+        "/g/{code}/settings/members",
+        "/g/{code}/settings/owner",
+    ],
     "officer": ["/staff", "/staff/users/{member_id}"],
     "admin": ["/staff/users/{member_id}", "/staff/documents", "/staff/lexicon", "/staff/review/test", "/staff/review"],
 }

@@ -106,10 +106,10 @@ def test_account_pages_need_sign_in_and_cancellation_needs_confirmation(web: htt
     token = form_csrf(web.get("/me/data").text)
     r = web.post("/me/cancel", data={"password": PASSWORD, "csrf": token})
     assert r.status_code == 422 and "请勾选确认框" in r.text
-    created = web.post("/groups/new", data={"name": "我的群", "category": "work", "csrf": token})
+    created = web.post("/groups/new", data={"name": "我的群", "category": "work", "duties": "1", "csrf": token})
     code = created.headers["location"].rsplit("/", 1)[1]
     r = web.post("/me/cancel", data={"password": PASSWORD, "confirm": "1", "csrf": token})
-    assert r.status_code == 409 and f'href="/g/{code}/members"' in r.text
+    assert r.status_code == 409 and f'href="/g/{code}/settings/owner"' in r.text
     export = web.get("/api/v1/me/export")
     assert export.status_code == 200 and "attachment" in export.headers["content-disposition"]
 

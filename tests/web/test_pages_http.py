@@ -136,7 +136,7 @@ def test_user_text_is_escaped_in_pages(web: httpx.Client) -> None:
     page = web.get("/groups").text
     assert "<img src=x>" not in page and "&lt;img src=x&gt;" in page
     token = form_csrf(page)
-    r = web.post("/groups/new", data={"name": "<b>群</b>", "category": "work", "csrf": token})
+    r = web.post("/groups/new", data={"name": "<b>群</b>", "category": "work", "duties": "1", "csrf": token})
     assert r.status_code == 303
     chat = web.get(r.headers["location"]).text
     assert "<b>群</b>" not in chat and "&lt;b&gt;群&lt;/b&gt;" in chat
@@ -158,7 +158,7 @@ def test_the_language_switch_remembers_english_and_never_leaves_the_site(web: ht
 def test_a_group_page_for_a_non_member_offers_to_join_and_a_bad_code_is_404(web: httpx.Client) -> None:
     sign_up_and_in(web)
     token = form_csrf(web.get("/groups/new").text)
-    created = web.post("/groups/new", data={"name": "开放群", "category": "study", "csrf": token})
+    created = web.post("/groups/new", data={"name": "开放群", "category": "study", "duties": "1", "csrf": token})
     code = created.headers["location"]
     web.post("/logout", data={"csrf": token})
     sign_up_and_in(web, nickname="路人")

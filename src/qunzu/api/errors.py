@@ -59,6 +59,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.MEMBER_MUTED: 403,
     ErrorCode.GROUP_MUTED: 403,
     ErrorCode.SLOW_MODE: 429,
+    ErrorCode.PINS_LIMIT: 409,
+    ErrorCode.KEYWORDS_LIMIT: 409,
     ErrorCode.POLICY_STALE: 409,
     ErrorCode.SECOND_APPROVER_REQUIRED: 403,
     ErrorCode.MESSAGE_NOT_FOUND: 404,

@@ -9,12 +9,18 @@ from fastapi import FastAPI
 from qunzu.api import (
     routes_auth,
     routes_documents,
+    routes_group_admin,
+    routes_group_chat,
+    routes_group_info,
     routes_groups,
     routes_health,
     routes_identity,
+    routes_joining,
     routes_messages,
+    routes_policy,
     routes_review,
     routes_staff,
+    routes_staff_groups,
     routes_ws,
 )
 from qunzu.api.errors import install_error_handlers
@@ -34,12 +40,18 @@ def install_api(app: FastAPI, container: Container) -> None:
     app.include_router(routes_messages.router)  # first: posting is the hot path, and routes match in order
     app.include_router(routes_health.router)
     app.include_router(routes_auth.router)
+    app.include_router(routes_group_info.router)  # before routes_groups: /groups/creation-terms is no code
     app.include_router(routes_groups.router)
+    app.include_router(routes_group_admin.router)
+    app.include_router(routes_group_chat.router)
+    app.include_router(routes_joining.router)
     app.include_router(routes_ws.router)
     app.include_router(routes_identity.router)
     app.include_router(routes_documents.router)
     app.include_router(routes_staff.router)
     app.include_router(routes_review.router)
+    app.include_router(routes_policy.router)
+    app.include_router(routes_staff_groups.router)
 
 
 def _limits_from_settings(app: FastAPI, limits: dict[str, dict[str, int]]) -> None:

@@ -1,4 +1,4 @@
-"""Groups: create, look up by code, join, leave, members, managers, transfer."""
+"""Groups: create, look up by code, join, leave, members (managers and transfer: routes_group_admin.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Response
 from qunzu.api.deps import ContainerDep, CtxDep, UserDep
 from qunzu.api.responses import AUTHED, errors
 from qunzu.api.schemas import (
-    MAX_ID,
     CategoryOut,
     GroupCreate,
     GroupProfileUpdate,
@@ -17,27 +16,31 @@ from qunzu.api.schemas import (
     MemberPublic,
     MembersOut,
     OneLine,
-    UserRef,
 )
 from qunzu.i18n import category_label
-from qunzu.services import group_roles
 from qunzu.services import groups as svc
 from qunzu.services.review import profile_screen
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
 Code = Annotated[OneLine, Path(min_length=1, max_length=32, description="group code, 10 digits")]
-UserIdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("/categories", response_model=list[CategoryOut], responses=errors())
 async def categories(c: ContainerDep, ctx: CtxDep) -> list[CategoryOut]:
-    """The group categories this platform offers (configurable catalogue)."""
-    return [CategoryOut(id=cat, label=category_label(cat, ctx.language)) for cat in c.settings.groups.categories]
+    """The group categories of the policy in force; `sensitive` ones need L2 and staff review at any size (D16)."""
+    policy = await c.policy.policy()
+    return [
+        CategoryOut(id=cat.id, label=category_label(cat.id, ctx.language), sensitive=cat.sensitive)
+        for cat in policy.categories
+    ]
 
 
-@router.post("/groups", status_code=201, response_model=GroupPublic, responses=errors(*AUTHED))
+@router.post("/groups", status_code=201, response_model=GroupPublic, responses=errors(*AUTHED, 403, 409))
 async def create_group(body: GroupCreate, user: UserDep, c: ContainerDep, ctx: CtxDep) -> GroupPublic:
-    """Create a group; you become its owner (群主). It gets a unique 10-digit code."""
+    """Create a group of a size tier; you become its owner (群主) after accepting the current 群主责任告知书
+    (`duties_version`). It gets a unique 10-digit code. XL and sensitive categories wait for staff review
+    (`status: pending_review`); an unmet requirement is refused with every reason in details.reasons."""
+    policy = await c.policy.policy()
     view = await svc.create_group(
         c.db,
         actor=user.id,
@@ -46,15 +49,21 @@ async def create_group(body: GroupCreate, user: UserDep, c: ContainerDep, ctx: C
         description=body.description,
         ctx=ctx,
         limits=c.settings.groups,
+        policy=policy,
+        tier=body.tier,
+        duties_version=body.duties_version,
+        purpose=body.purpose,
         screen=profile_screen(c.review),
     )
-    return GroupPublic.of(view, ctx.language)
+    return GroupPublic.of(view, ctx.language, policy)
 
 
-@router.get("/groups/{code}", response_model=GroupPublic, responses=errors(*AUTHED, 404))
+@router.get("/groups/{code}", response_model=GroupPublic, responses=errors(*AUTHED, 404, 410))
 async def get_group(code: Code, user: UserDep, c: ContainerDep, ctx: CtxDep) -> GroupPublic:
-    """A group's basic information, for anyone signed in who holds its code."""
-    return GroupPublic.of(await svc.get_group(c.db, actor=user.id, code=code), ctx.language)
+    """A group's basic information, for anyone signed in who holds its code; a closed group answers 410
+    `group_closed` with its code and closing time (the tombstone)."""
+    view = await svc.get_group(c.db, actor=user.id, code=code)
+    return GroupPublic.of(view, ctx.language, await c.policy.policy())
 
 
 @router.patch("/groups/{code}", response_model=GroupPublic, responses=errors(*AUTHED, 403, 404, 409, 422))
@@ -78,12 +87,7 @@ async def update_profile(
     return GroupPublic.of(view, ctx.language)
 
 
-@router.post(
-    "/groups/{code}/join", status_code=201, response_model=GroupPublic, responses=errors(*AUTHED, 404, 409, 410)
-)
-async def join(code: Code, user: UserDep, c: ContainerDep, ctx: CtxDep) -> GroupPublic:
-    """Join a group by its code (refused with `group_full` at the member cap)."""
-    return GroupPublic.of(await svc.join_group(c.db, actor=user.id, code=code, ctx=ctx), ctx.language)
+# POST /groups/{code}/join (join by code, R-8.3-3) is in api/routes_joining.py
 
 
 @router.post("/groups/{code}/leave", status_code=204, responses=errors(*AUTHED, 403, 404, 409))
@@ -98,26 +102,3 @@ async def members(code: Code, user: UserDep, c: ContainerDep, ctx: CtxDep) -> Me
     """Members with their role labels (群主 / 管理员 / 成员)."""
     views = await svc.list_members(c.db, actor=user.id, code=code)
     return MembersOut(members=[MemberPublic.of(v, ctx.language) for v in views], count=len(views))
-
-
-@router.post("/groups/{code}/managers", response_model=MemberPublic, responses=errors(*AUTHED, 403, 404, 409))
-async def appoint_manager(code: Code, body: UserRef, user: UserDep, c: ContainerDep, ctx: CtxDep) -> MemberPublic:
-    """The owner appoints a member as manager (管理员)."""
-    view = await group_roles.set_manager(c.db, actor=user.id, code=code, user_id=body.user_id, manager=True, ctx=ctx)
-    return MemberPublic.of(view, ctx.language)
-
-
-@router.delete(
-    "/groups/{code}/managers/{user_id}", response_model=MemberPublic, responses=errors(*AUTHED, 403, 404, 409)
-)
-async def remove_manager(code: Code, user_id: UserIdPath, user: UserDep, c: ContainerDep, ctx: CtxDep) -> MemberPublic:
-    """The owner returns a manager to ordinary member."""
-    view = await group_roles.set_manager(c.db, actor=user.id, code=code, user_id=user_id, manager=False, ctx=ctx)
-    return MemberPublic.of(view, ctx.language)
-
-
-@router.post("/groups/{code}/transfer", response_model=GroupPublic, responses=errors(*AUTHED, 403, 404, 409))
-async def transfer(code: Code, body: UserRef, user: UserDep, c: ContainerDep, ctx: CtxDep) -> GroupPublic:
-    """The owner transfers the group to another member, who becomes 群主."""
-    view = await group_roles.transfer_ownership(c.db, actor=user.id, code=code, to_user=body.user_id, ctx=ctx)
-    return GroupPublic.of(view, ctx.language)

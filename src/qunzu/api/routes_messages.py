@@ -23,12 +23,14 @@ SEQ_MAX = 2**31 - 1
     status_code=201,
     response_model=MessagePublic,
     responses={200: {"model": MessagePublic, "description": "a retry: the message first posted"}}
-    | errors(*AUTHED, 403, 404, 409, 410),
+    | errors(*AUTHED, 403, 404, 409, 410, 429),
 )
 async def post_message(code: Code, body: MessageCreate, a: AuthedDep) -> Response:
     """Post text. Reviewed before it is stored: refused (`content_rejected`), held for review (`status`
     `under_review`, seen by the author only) or published. Acknowledged only after it is committed; a retry with the
-    same client_msg_id returns it again."""
+    same client_msg_id returns it again. Refused while the sender is muted (`member_muted`, until when) or everyone is
+    (`group_muted`), within the group's slow mode (`slow_mode`) or above the policy's send rate (`rate_limited`), both
+    429 with `retry_after_ms`."""
     c, ctx = a.c, a.ctx
     view, created = await svc.post_message(
         c.writer,

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from qunzu.config import Settings
 from qunzu.domain import text as rules
 from qunzu.domain.groupcode import format_group_code
+from qunzu.domain.policy import DEFAULT_POLICY, GroupPolicy, size_tier
 from qunzu.domain.roles import GroupRole, role_label
 from qunzu.errors import ValidationFailed
 from qunzu.services.views import GroupView, MemberView, MessageView, UserView
@@ -107,6 +108,11 @@ class GroupCreate(Strict):
     name: OneLine = Field(min_length=1, max_length=200)
     category: OneLine = Field(min_length=1, max_length=32)
     description: TextOrBlank = Field("", max_length=5000)
+    tier: Literal["S", "M", "L", "XL"] = Field("S", description="the size tier asked for; it sets the member cap")
+    duties_version: int | None = Field(
+        None, ge=1, le=1_000_000, description="the current owner_duties (群主责任告知书) version the creator accepts"
+    )
+    purpose: TextOrBlank = Field("", max_length=500, description="the group's purpose (required if sensitive)")
 
 
 class GroupProfileUpdate(Strict):
@@ -132,9 +138,12 @@ class GroupPublic(BaseModel):
     my_role_label: str | None = None
     announcement: str | None = Field(None, description="the group announcement (群公告; members only)")
     announcement_at: datetime | None = None
+    tier: str = Field("S", description="the current size tier (S/M/L/XL), from the member count")
+    max_tier: str = Field("L", description="the size tier the group was created for; it sets member_cap")
+    join_mode: str = Field("open", description="open | approval | invitation")
 
     @classmethod
-    def of(cls, v: GroupView, language: str) -> GroupPublic:
+    def of(cls, v: GroupView, language: str, policy: GroupPolicy = DEFAULT_POLICY) -> GroupPublic:
         return cls(
             code=v.code,
             code_display=format_group_code(v.code),
@@ -150,6 +159,9 @@ class GroupPublic(BaseModel):
             my_role_label=role_label(v.my_role, language) if v.my_role else None,
             announcement=v.announcement if v.my_role is not None else None,
             announcement_at=v.announcement_at if v.my_role is not None else None,
+            tier=size_tier(v.member_count, policy).value,
+            max_tier=v.max_tier,
+            join_mode=v.join_mode,
         )
 
 
@@ -240,6 +252,7 @@ class MessagePage(BaseModel):
 class CategoryOut(BaseModel):
     id: str
     label: str
+    sensitive: bool = False  # news, finance, health, education (D16): L2 and staff review at any size
 
 
 class HealthOut(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 
 from qunzu.domain.rules import rule
 from qunzu.domain.text import check_characters, clean_text
-from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,12 @@ def check_profile_change(
 
 
 # the review kind of each profile field (what a reviewer sees, and what a rejection removes)
-PROFILE_KINDS = {"name": "group_name", "description": "group_description", "announcement": "group_announcement"}
+PROFILE_KINDS = {
+    "name": "group_name",
+    "description": "group_description",
+    "announcement": "group_announcement",
+    "purpose": "group_purpose",
+}
 PROFILE_FIELDS = {kind: field for field, kind in PROFILE_KINDS.items()}
 
 
@@ -125,7 +130,10 @@ def _clean_text(text: str, field: str, max_length: int) -> str:
 
 
 def check_group_open(status: str) -> None:
-    """A closed group accepts nothing (its code stays reserved and shows a tombstone, D8)."""
+    """A group waiting for creation review, and a closed or refused one, accept nothing (R-8.3-1; a closed
+    group's code stays reserved and shows a tombstone, D8)."""
+    if status == "pending_review":
+        raise Conflict("This group is waiting for the platform's review", code=ErrorCode.GROUP_PENDING_REVIEW)
     if status != "active":
         raise group_closed()
 
@@ -143,6 +151,47 @@ def check_can_join(*, status: str, already_member: bool) -> None:
     check_group_open(status)
     if already_member:
         raise Conflict("You are already a member of this group", code=ErrorCode.ALREADY_MEMBER)
+
+
+PURPOSE_MAX = 500
+
+
+@rule("R-8.3-2", ErrorCode.VALIDATION_FAILED)
+def check_purpose(purpose: str, *, sensitive: bool) -> str:
+    """The creator's statement of the group's purpose: required for a sensitive category (D16), optional otherwise;
+    reviewed like the name."""
+    clean = _clean_text(purpose, "purpose", PURPOSE_MAX)
+    if sensitive and not clean:
+        raise ValidationFailed(
+            "State the group's purpose: groups in this category need one",
+            details={"field": "purpose", "reason": "purpose_required"},
+        )
+    return clean
+
+
+@rule("R-9.1-1", ErrorCode.DUTIES_NOT_ACCEPTED)
+def check_duties_accepted(*, accepted: int | None, current: int | None) -> int:
+    """Creating a group needs the current 群主责任告知书 accepted (谁建群谁负责, R-9.1-1); details.version is the
+    version to accept."""
+    if current is None or accepted != current:
+        raise Forbidden(
+            "Read and accept the current group owner's duties notice to create a group",
+            code=ErrorCode.DUTIES_NOT_ACCEPTED,
+            details={"kind": "owner_duties", "version": current},
+        )
+    return current
+
+
+def check_review_decision(*, approve: bool, reason: str) -> str:
+    """A creation-review decision: a refusal names its reason (R-8.3-1), an approval may."""
+    clean = unicodedata.normalize("NFC", clean_text(reason, field="reason")).strip()
+    if len(clean) > 200:
+        raise ValidationFailed("A reason has at most 200 characters", details={"field": "reason", "max_length": 200})
+    if not approve and not clean:
+        raise ValidationFailed(
+            "Give the reason for refusing this group", details={"field": "reason", "reason": "refusal_reason_required"}
+        )
+    return clean
 
 
 def group_not_found() -> NotFound:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
 from qunzu.domain.rules import rule
-from qunzu.errors import ErrorCode, Forbidden
+from qunzu.errors import ErrorCode, Forbidden, ValidationFailed
 
 
 class GroupRole(StrEnum):
@@ -154,3 +155,19 @@ def check_can_leave(actor: GroupRole) -> None:
             "The group owner must transfer ownership before leaving",
             code=ErrorCode.OWNER_MUST_TRANSFER,
         )
+
+
+MUTE_MIN = timedelta(minutes=10)
+MUTE_MAX = timedelta(days=30)
+
+
+@rule("R-9.3-1", ErrorCode.VALIDATION_FAILED)
+def mute_period(seconds: int) -> timedelta:
+    """A member is muted (禁言) for a period from 10 minutes to 30 days; anything else is refused."""
+    low, high = int(MUTE_MIN.total_seconds()), int(MUTE_MAX.total_seconds())
+    if not low <= seconds <= high:
+        raise ValidationFailed(
+            "A mute lasts from 10 minutes to 30 days",
+            details={"field": "seconds", "min": low, "max": high},
+        )
+    return timedelta(seconds=seconds)

@@ -42,7 +42,7 @@ def lockout_sms_text(*, failures: int, ip: str, at: datetime, until: datetime) -
 def notice_text(kind: str, details: dict[str, Any], language: str) -> str:
     """An account notice as its owner reads it (times in China Standard Time, UTC+8)."""
     if kind != "account_locked":
-        return kind
+        return _plain_notice(kind, details, language)
     notices = section(language, "notices")
     try:
         until = china_time(datetime.fromisoformat(str(details["locked_until"])))
@@ -50,3 +50,19 @@ def notice_text(kind: str, details: dict[str, Any], language: str) -> str:
     except (KeyError, ValueError, TypeError):
         return notices["account_locked_no_details"]
     return notices["account_locked"].format(failures=failures, ip=ip, until=until)
+
+
+def _plain_notice(kind: str, details: dict[str, Any], language: str) -> str:
+    """A notice whose text is its [notices] template filled from its details (a decision word from
+    `join_decision_<decision>`); the kind itself when there is no template or a value is missing."""
+    notices = section(language, "notices")
+    template = notices.get(kind)
+    if template is None:
+        return kind
+    values = {k: "" if v is None else str(v) for k, v in details.items()}
+    if "decision" in values:
+        values["decision"] = notices.get(f"join_decision_{values['decision']}", values["decision"])
+    try:
+        return template.format(**values).strip()
+    except (KeyError, IndexError, ValueError):
+        return kind

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from qunzu.config import Settings
 from qunzu.jobs.schedule import Job
-from qunzu.services import lockout
+from qunzu.services import activity, credit, lockout
 from qunzu.storage.uow import Database
 
 
@@ -16,7 +16,25 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
     async def purge_login_failures(now: datetime) -> int:
         return await lockout.purge_forgotten_failures(db, now=now, forget_after=forget_after, limit=100)
 
+    async def recompute_activity(now: datetime) -> int:
+        return await activity.recompute_activity(db, now=now, limit=100)
+
+    async def credit_recovery(now: datetime) -> int:
+        return await credit.write_recoveries(db, now=now)
+
     return [
+        Job(
+            name="recompute-activity",
+            every=timedelta(hours=1),
+            step=recompute_activity,
+            description="activity tier of each group from its last 7 days (R-7.1-1)",
+        ),
+        Job(
+            name="credit-recovery",
+            every=timedelta(days=1),
+            step=credit_recovery,
+            description="write down the credit recoveries clean time has earned (R-7.2-1)",
+        ),
         Job(
             name="purge-login-failures",
             every=timedelta(hours=1),

@@ -4,6 +4,6 @@ Today: one table (`operation_log`), written in the caller's transaction and read
 network-log issue adds the hash chain, retention, archive and export in this package, so callers never change.
 """
 
-from qunzu.netlog.records import NONE, Target, record, records_of
+from qunzu.netlog.records import NONE, Target, record, records_of, records_of_group
 
-__all__ = ["NONE", "Target", "record", "records_of"]
+__all__ = ["NONE", "Target", "record", "records_of", "records_of_group"]

@@ -78,3 +78,11 @@ async def record(
 async def records_of(uow: UnitOfWork, *, actor: int) -> Sequence[Row[Any]]:
     """The records an account made (its data export, R-6.2-4): `ts`, `action`, `src_ip`, `src_port`, oldest first."""
     return await store.for_actor(uow.conn, actor)
+
+
+async def records_of_group(
+    uow: UnitOfWork, group_id: int, *, before_id: int | None = None, limit: int = 50
+) -> Sequence[Row[Any]]:
+    """A group's operation log (R-9.3-1), newest first, `limit` records older than `before_id`: `id`, `ts`,
+    `actor_id`, `action`, `target_type`, `target_id`, `result`, `details`; no source IP or port."""
+    return await store.for_group(uow.conn, group_id, before_id=before_id, limit=limit)

@@ -50,3 +50,21 @@ async def for_actor(conn: AsyncConnection, actor_id: int) -> Sequence[Row[Any]]:
         .order_by(operation_log.c.id)
     )
     return result.all()
+
+
+async def for_group(conn: AsyncConnection, group_id: int, *, before_id: int | None, limit: int) -> Sequence[Row[Any]]:
+    """One group's records, newest first, without source IP and port (those stay for inspection)."""
+    stmt = select(
+        operation_log.c.id,
+        operation_log.c.ts,
+        operation_log.c.actor_id,
+        operation_log.c.action,
+        operation_log.c.target_type,
+        operation_log.c.target_id,
+        operation_log.c.result,
+        operation_log.c.details,
+    ).where(operation_log.c.group_id == group_id)
+    if before_id is not None:
+        stmt = stmt.where(operation_log.c.id < before_id)
+    result = await conn.execute(stmt.order_by(operation_log.c.id.desc()).limit(limit))
+    return result.all()

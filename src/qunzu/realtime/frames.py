@@ -78,6 +78,24 @@ def group_updated_frame(group: str, *, name: str, description: str, announcement
     )
 
 
+def group_activity_frame(
+    group: str,
+    *,
+    kind: str,
+    actor: dict[str, Any] | None,
+    target: dict[str, Any] | None,
+    details: dict[str, Any],
+    ts: int,
+) -> str:
+    """Something the owner or a manager did, or that happened to the group (a system line in the chat, R-9.3-1):
+    `kind` (member_muted, mute_all_on, slow_mode, pinned, ...), who did it and to whom ({"id", "nickname", "role"}
+    or null), and the kind's details (e.g. {"until"} of a mute, {"seconds"} of slow mode)."""
+    return _dump(
+        {"type": "group_activity", "group": group, "kind": kind, "actor": actor, "target": target,
+         "details": details, "ts": ts}
+    )  # fmt: skip
+
+
 def ready_frame(groups: dict[str, int]) -> str:
     """Sent once after the replay on connect: group code → last sequence number delivered."""
     return _dump({"type": "ready", "groups": groups})
@@ -149,3 +167,29 @@ class Event:
         if not isinstance(group_id, int) or not all(isinstance(v, int | None) for v in (seq, user_id)):
             raise ValueError("malformed event header: ids must be integers")
         return cls(kind=kind, group_id=group_id, frame=frame.decode(), seq=seq, user_id=user_id, op=op)
+
+
+def join_request_frame(
+    group: str, *, name: str, request_id: int | None, kind: str, status: str, reason: str | None, ts: int
+) -> str:
+    """To the person concerned only: an invitation arrived (`kind` invitation, `status` pending) or added them at
+    once (`added`), or their join request was decided (`approved` or `refused`, with the manager's reason)."""
+    return _dump(
+        {
+            "type": "join_request",
+            "group": group,
+            "name": name,
+            "request_id": request_id,
+            "kind": kind,
+            "status": status,
+            "reason": reason,
+            "ts": ts,
+        }
+    )
+
+
+def group_review_decided_frame(group: str, *, name: str, decision: str, reason: str | None, ts: int) -> str:
+    """To the creator only: a staff reviewer decided on their group waiting for creation review (`approved`: it is
+    open now; `refused`: it is gone, with the reason)."""
+    return _dump({"type": "group_review_decided", "group": group, "name": name, "decision": decision,
+                  "reason": reason, "ts": ts})  # fmt: skip

@@ -32,7 +32,9 @@ async def access_group(conn: AsyncConnection, *, actor: int, code: str, for_upda
     """Load a group by its code together with the actor's role in it."""
     parsed = parse_group_code(code)
     stmt = (
-        select(groups.c.id, groups.c.code, groups.c.status, groups.c.member_cap, memberships.c.role)
+        select(
+            groups.c.id, groups.c.code, groups.c.status, groups.c.member_cap, groups.c.creator_id, memberships.c.role
+        )
         .select_from(
             groups.outerjoin(
                 memberships,
@@ -48,6 +50,10 @@ async def access_group(conn: AsyncConnection, *, actor: int, code: str, for_upda
         stmt = stmt.with_for_update(of=groups)
     row = (await conn.execute(stmt)).one_or_none()
     if row is None:
+        raise group_not_found()
+    if row.status == "refused":  # refused at creation review: gone for everyone, its code kept (R-8.3-1)
+        raise group_not_found()
+    if row.status == "pending_review" and row.creator_id != actor:  # waiting for review: its creator's alone
         raise group_not_found()
     return GroupAccess(
         id=row.id,

@@ -23,7 +23,7 @@ from qunzu.services.passwords import Passwords
 from qunzu.services.review import queue_item
 from qunzu.services.views import UserView
 from qunzu.storage.crypto import KeyRing
-from qunzu.storage.tables import auth_tokens, groups, memberships, messages, users
+from qunzu.storage.tables import auth_tokens, groups, memberships, messages, role_offers, users
 from qunzu.storage.uow import Database
 
 KEEP_AFTER_CANCELLATION = timedelta(days=KEEP_AFTER_CANCELLATION_DAYS)
@@ -130,16 +130,26 @@ async def cancel_account(
                 await uow.conn.execute(
                     select(groups.c.code)
                     .join(memberships, memberships.c.group_id == groups.c.id)
-                    .where(memberships.c.user_id == actor, memberships.c.role == GroupRole.CREATOR.value)
+                    .where(
+                        memberships.c.user_id == actor,
+                        memberships.c.role == GroupRole.CREATOR.value,
+                        groups.c.status != "closed",
+                    )
                 )
             ).scalars()
         )
         if owned:
             raise Conflict(
-                "Transfer the groups you own before cancelling the account",
+                "Transfer or dissolve the groups you own before cancelling the account",
                 code=ErrorCode.OWNERSHIP_BLOCKS_CANCELLATION,
                 details={"groups": owned},
             )
+        # offers of a manager role or of a group that wait for this account's answer end with it (R-9.1-2)
+        await uow.conn.execute(
+            update(role_offers)
+            .where(role_offers.c.user_id == actor, role_offers.c.status == "pending")
+            .values(status="cancelled", decided_at=ctx.now, open_key=None)
+        )
         joined = list(
             await uow.conn.execute(
                 select(groups.c.id, groups.c.code)

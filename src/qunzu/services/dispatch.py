@@ -15,7 +15,10 @@ from qunzu.realtime.broker import Broker, make_broker
 from qunzu.realtime.frames import Event
 from qunzu.realtime.hub import Hub, HubMetrics
 from qunzu.services.events import (
+    GroupActivity,
+    GroupCreationDecided,
     GroupProfileChanged,
+    JoinRequestChanged,
     MembershipChanged,
     MessageDeleted,
     MessagePosted,
@@ -75,6 +78,43 @@ def to_realtime(event: Any) -> Event | None:
                 decision=event.decision,
                 reason=event.reason,
                 seq=event.seq,
+                ts=event.ts_ms,
+            ),
+        )
+    if isinstance(event, JoinRequestChanged):
+        return Event(
+            kind="user",
+            group_id=event.group_id,
+            user_id=event.user_id,
+            frame=frames.join_request_frame(
+                event.group_code,
+                name=event.group_name,
+                request_id=event.request_id,
+                kind=event.kind,
+                status=event.status,
+                reason=event.reason,
+                ts=event.ts_ms,
+            ),
+        )
+    if isinstance(event, GroupCreationDecided):
+        return Event(
+            kind="user",
+            group_id=event.group_id,
+            user_id=event.creator_id,
+            frame=frames.group_review_decided_frame(
+                event.group_code, name=event.group_name, decision=event.decision, reason=event.reason, ts=event.ts_ms
+            ),
+        )
+    if isinstance(event, GroupActivity):  # a system line in the chat, to the group's live members (R-9.3-1)
+        return Event(
+            kind="group_event",
+            group_id=event.group_id,
+            frame=frames.group_activity_frame(
+                event.group_code,
+                kind=event.kind,
+                actor=event.actor,
+                target=event.target,
+                details=event.details,
                 ts=event.ts_ms,
             ),
         )

@@ -94,3 +94,34 @@ class GroupActivity:
     target: dict[str, Any] | None
     details: dict[str, Any]
     ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequestChanged:
+    """A join request or invitation changed for the person it concerns (R-8.3-3); told to `user_id` only: an
+    invitation arrived (status pending, kind invitation) or added them at once (added), or their request was
+    decided (approved | refused)."""
+
+    user_id: int
+    group_id: int
+    group_code: str
+    group_name: str
+    request_id: int | None
+    kind: str  # request | invitation
+    status: str  # pending | added | approved | refused
+    reason: str | None
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCreationDecided:
+    """A staff reviewer approved or refused a group waiting for creation review (R-8.3-1); told to its creator
+    only."""
+
+    creator_id: int
+    group_id: int
+    group_code: str
+    group_name: str
+    decision: str  # approved | refused
+    reason: str | None
+    ts_ms: int

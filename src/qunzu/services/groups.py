@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -13,18 +14,29 @@ from qunzu.config import GroupSettings
 from qunzu.context import Ctx
 from qunzu.domain import groups as rules
 from qunzu.domain import roles
+from qunzu.domain.admission import (
+    Applicant,
+    CreationPath,
+    CreationTerms,
+    check_create,
+    create_limit_error,
+    creation_day,
+    default_join_mode,
+    join_limit_error,
+)
+from qunzu.domain.documents import DocumentKind
 from qunzu.domain.groupcode import new_group_code
 from qunzu.domain.identity import check_verified
-from qunzu.domain.limits import effective_member_cap, group_full_error
+from qunzu.domain.policy import GroupPolicy, SizeTier, parse_tier
 from qunzu.domain.roles import ROLE_RANK, GroupRole
 from qunzu.errors import Conflict, ErrorCode
 from qunzu.netlog import Target
-from qunzu.services import counters
+from qunzu.services import counters, credit, documents
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
 from qunzu.services.events import GroupProfileChanged, MembershipChanged
 from qunzu.services.review import queue_item
 from qunzu.services.views import GroupView, MemberView
-from qunzu.storage.tables import groups, memberships, users
+from qunzu.storage.tables import groups, memberships, role_offers, users
 from qunzu.storage.uow import Database, UnitOfWork
 
 CODE_ATTEMPTS = 8
@@ -51,6 +63,10 @@ def group_view(row: Any, role: GroupRole | None) -> GroupView:
         my_role=role,
         announcement=row.announcement,
         announcement_at=row.announcement_at,
+        max_tier=row.max_tier,
+        join_mode=row.join_mode,
+        purpose=row.purpose,
+        closed_at=row.closed_at,
     )
 
 
@@ -72,33 +88,48 @@ async def create_group(
     description: str,
     ctx: Ctx,
     limits: GroupSettings,
+    policy: GroupPolicy,
+    tier: str = "S",
+    duties_version: int | None = None,
+    purpose: str = "",
     code_source: Callable[[], str] = new_group_code,
     screen: Callable[[str, str], Any] | None = None,
 ) -> GroupView:
     """Create a group with a fresh unique code; the actor becomes its creator (群主).
 
-    The name and description are reviewed before the group exists (R-8.3-2): `screen(text, field)` refuses
-    prohibited content and returns a verdict to queue for flagged content.
+    The creation gate (R-8.3-1) checks the requested tier and category against the creator's verification level,
+    credit, account age and caps; XL and sensitive categories wait in the staff creation-review queue
+    (`pending_review`). The creator accepts the current 群主责任告知书 (R-9.1-1). Groups owned, created today and
+    joined are counters taken in the same transaction, so the caps hold under any concurrency (R-8.1-2, R-8.1-3).
+    The name, description and purpose are reviewed before the group exists (R-8.3-2): `screen(text, field)`
+    refuses prohibited content and returns a verdict to queue for flagged content.
     """
+    size = parse_tier(tier)
     draft = rules.check_group_draft(
         name=name,
         category=category,
         description=description,
-        categories=limits.categories,
+        categories=policy.category_ids(),
         name_max=limits.name_max_length,
         description_max=limits.description_max_length,
     )
+    stated = rules.check_purpose(purpose, sensitive=policy.category(draft.category).sensitive)
     flagged = []
     if screen is not None:
-        for field, text in (("group_name", draft.name), ("group_description", draft.description)):
+        texts = (("group_name", draft.name), ("group_description", draft.description), ("group_purpose", stated))
+        for field, text in texts:
             verdict = screen(text, field) if text else None
             if verdict is not None:
                 flagged.append((field, text, verdict))
-    cap = effective_member_cap(None, default=limits.max_members_default, hard=limits.max_members_hard)
     for _attempt in range(CODE_ATTEMPTS):
         code = code_source()
         async with db.uow() as uow:
             await _require_verified(uow, actor, "create_group")
+            terms = await _creation_terms(uow, actor, policy=policy, tier=size, category=draft.category, ctx=ctx)
+            current = (await documents.current_versions(uow.conn)).get(DocumentKind.OWNER_DUTIES.value)
+            accepted = rules.check_duties_accepted(accepted=duties_version, current=current)
+            await _take_creation_places(uow, actor, terms=terms, policy=policy, ctx=ctx)
+            status = "pending_review" if terms.path is CreationPath.REVIEW else "active"
             try:
                 row = (
                     await uow.conn.execute(
@@ -108,11 +139,14 @@ async def create_group(
                             name=draft.name,
                             category=draft.category,
                             description=draft.description,
-                            status="active",
+                            purpose=stated,
+                            status=status,
                             creator_id=actor,
                             owner_id=actor,
                             member_count=1,
-                            member_cap=cap,
+                            member_cap=terms.member_cap,
+                            max_tier=size.value,
+                            join_mode=default_join_mode(policy, size).value,
                             last_seq=0,
                             created_at=ctx.now,
                         )
@@ -120,11 +154,18 @@ async def create_group(
                     )
                 ).one()
             except IntegrityError:
-                continue  # a code collision: draw again (codes are never reused)
+                continue  # a code collision: draw again (codes are never reused); the places taken roll back
             await uow.conn.execute(
                 insert(memberships).values(
-                    group_id=row.id, user_id=actor, role=GroupRole.CREATOR.value, joined_at=ctx.now
+                    group_id=row.id,
+                    user_id=actor,
+                    role=GroupRole.CREATOR.value,
+                    joined_at=ctx.now,
+                    duties_version=accepted,
                 )
+            )
+            await documents.record_acceptance(
+                uow, user_id=actor, kind=DocumentKind.OWNER_DUTIES.value, version=accepted, ctx=ctx
             )
             await netlog.record(
                 uow,
@@ -134,7 +175,10 @@ async def create_group(
                 actor=actor,
                 name=draft.name,
                 category=draft.category,
-                member_cap=cap,
+                tier=size.value,
+                path=terms.path.value,
+                member_cap=terms.member_cap,
+                duties_version=accepted,
             )
             for field, text, verdict in flagged:
                 await queue_item(
@@ -165,12 +209,73 @@ async def create_group(
     raise Conflict("Could not allocate a group code; try again", code=ErrorCode.UNAVAILABLE)
 
 
+async def applicant_facts(uow: UnitOfWork, user_id: int, *, now: datetime) -> Applicant:
+    """What the creation gate reads about a person: verification level, credit score, account age and caps."""
+    u = (
+        await uow.conn.execute(
+            select(
+                users.c.verification_level,
+                users.c.created_at,
+                users.c.groups_owned,
+                users.c.created_day,
+                users.c.created_today,
+            ).where(users.c.id == user_id)
+        )
+    ).one()
+    return Applicant(
+        verification_level=u.verification_level,
+        credit_score=await credit.current_score(uow, user_id, now=now),
+        account_age=now - u.created_at,
+        groups_owned=u.groups_owned,
+        created_today=u.created_today if u.created_day == creation_day(now) else 0,
+    )
+
+
+async def _creation_terms(
+    uow: UnitOfWork, actor: int, *, policy: GroupPolicy, tier: SizeTier, category: str, ctx: Ctx
+) -> CreationTerms:
+    applicant = await applicant_facts(uow, actor, now=ctx.now)
+    return check_create(policy, credit.POLICY, applicant, tier=tier, category=category)
+
+
+async def _take_creation_places(
+    uow: UnitOfWork, actor: int, *, terms: CreationTerms, policy: GroupPolicy, ctx: Ctx
+) -> None:
+    """The counted caps, taken by conditional UPDATEs (a refusal rolls the whole creation back)."""
+    if not await counters.take_owned(uow, actor, maximum=terms.owned_max):
+        raise create_limit_error(limit="owned", maximum=terms.owned_max)
+    day = creation_day(ctx.now)
+    if not await counters.take_created_today(uow, actor, day=day, maximum=terms.created_per_day):
+        raise create_limit_error(limit="per_day", maximum=terms.created_per_day)
+    if not await counters.take_joined(uow, actor, maximum=policy.joined_max):
+        raise join_limit_error(maximum=policy.joined_max)
+
+
 async def get_group(db: Database, *, actor: int, code: str) -> GroupView:
-    """A group by code. Anyone signed in who holds the code sees its basic information."""
+    """A group by code. Anyone signed in who holds the code sees its basic information; a group waiting for
+    creation review only its creator; a closed group answers with its tombstone (`group_closed`, D8)."""
     async with db.uow(write=False) as uow:
         access = await access_group(uow.conn, actor=actor, code=code)
         row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
+    check_visible(row, actor=actor)
     return group_view(row, access.role)
+
+
+def check_visible(row: Any, *, actor: int | None) -> None:
+    """Who sees a group at all: a refused group nobody, a pending one its creator only (others: not found); a
+    closed one answers with its tombstone (`group_closed` with its code and when it closed)."""
+    if row.status == "refused" or (row.status == "pending_review" and row.creator_id != actor):
+        raise rules.group_not_found()
+    if row.status == "closed":
+        raise tombstone(row)
+
+
+def tombstone(row: Any) -> Conflict:
+    """The answer for a closed group's code (D8): 该群已关闭, with the code and when it closed."""
+    closed_at = row.closed_at.isoformat() if row.closed_at else None
+    return Conflict(
+        "This group has been closed", code=ErrorCode.GROUP_CLOSED, details={"code": row.code, "closed_at": closed_at}
+    )
 
 
 async def list_my_groups(db: Database, *, actor: int) -> list[GroupView]:
@@ -185,51 +290,27 @@ async def list_my_groups(db: Database, *, actor: int) -> list[GroupView]:
         return [group_view(r, GroupRole(r.my_role)) for r in rows]
 
 
-async def join_group(db: Database, *, actor: int, code: str, ctx: Ctx) -> GroupView:
-    """Join a group. The member cap holds under any concurrency: the count moves by a conditional UPDATE."""
-    async with db.uow() as uow:
-        access = await access_group(uow.conn, actor=actor, code=code)
-        rules.check_can_join(status=access.status, already_member=access.role is not None)
-        await _require_verified(uow, actor, "join_group")
-        try:
-            await uow.conn.execute(
-                insert(memberships).values(
-                    group_id=access.id, user_id=actor, role=GroupRole.MEMBER.value, joined_at=ctx.now
-                )
-            )
-        except IntegrityError as exc:
-            raise Conflict("You are already a member of this group", code=ErrorCode.ALREADY_MEMBER) from exc
-        counted = (
-            await uow.conn.execute(
-                update(groups)
-                .where(
-                    groups.c.id == access.id,
-                    groups.c.member_count < groups.c.member_cap,
-                    groups.c.status == "active",
-                )
-                .values(member_count=groups.c.member_count + 1)
-                .returning(groups.c.member_count)
-            )
-        ).scalar_one_or_none()
-        if counted is None:
-            raise group_full_error(cap=access.member_cap)
-        await netlog.record(uow, ctx, "group.join", Target.group(access.id, access.code), actor=actor)
-        nick = await _nickname(uow, actor)
-        row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
-        uow.collect(
-            MembershipChanged(
-                group_id=access.id,
-                group_code=access.code,
-                kind="member_joined",
-                user={"id": actor, "nickname": nick},
-                role=GroupRole.MEMBER.value,
-                member_count=counted,
-                ts_ms=_ms(ctx),
-                last_seq=row.last_seq,
-            )
-        )
-        await uow.commit()
-    return group_view(row, GroupRole.MEMBER)
+async def join_group(
+    db: Database,
+    *,
+    actor: int,
+    code: str,
+    ctx: Ctx,
+    policy: GroupPolicy | None = None,
+    answer: str = "",
+    throttle: Any = None,
+) -> GroupView:
+    """Join a group by its code through the join gate (R-8.3-3, services/joining.py): a member at once, or a join
+    request waiting for a manager (the group is returned as a non-member sees it). The member cap and the joined
+    cap hold under any concurrency (conditional UPDATEs). Without `policy`, the version in force is read."""
+    from qunzu.services import joining
+
+    if policy is None:
+        policy = await joining.policy_in_force(db)
+    outcome = await joining.join_by_code(
+        db, actor=actor, code=code, ctx=ctx, policy=policy, answer=answer, throttle=throttle
+    )
+    return outcome.group
 
 
 async def leave_group(db: Database, *, actor: int, code: str, ctx: Ctx) -> None:
@@ -242,10 +323,17 @@ async def leave_group(db: Database, *, actor: int, code: str, ctx: Ctx) -> None:
 
 
 async def _remove_member(
-    uow: UnitOfWork, access: GroupAccess, *, user_id: int, ctx: Ctx, action: str, actor: int
+    uow: UnitOfWork, access: GroupAccess, *, user_id: int, ctx: Ctx, action: str, actor: int, **details: Any
 ) -> None:
+    """Take one person out of a group (leaving or removed): their joined place comes back, a pending role offer
+    to them ends, and the record and the `member_left` event are written."""
     await uow.conn.execute(
         delete(memberships).where(memberships.c.group_id == access.id, memberships.c.user_id == user_id)
+    )
+    await uow.conn.execute(
+        update(role_offers)
+        .where(role_offers.c.open_key == f"{access.id}:{user_id}")
+        .values(status="cancelled", decided_at=ctx.now, open_key=None)
     )
     await counters.release_joined(uow, user_id)
     count = (
@@ -256,7 +344,7 @@ async def _remove_member(
             .returning(groups.c.member_count)
         )
     ).scalar_one()
-    await netlog.record(uow, ctx, action, Target.user(user_id, group_id=access.id), actor=actor)
+    await netlog.record(uow, ctx, action, Target.user(user_id, group_id=access.id), actor=actor, **details)
     nick = await _nickname(uow, user_id)
     uow.collect(
         MembershipChanged(

@@ -29,6 +29,11 @@ stops the bisection and everything not yet written gets 503 at once. Sequence nu
 write rolled back entirely (on PostgreSQL the write is one statement, or one transaction with the review items;
 on SQLite one BEGIN IMMEDIATE ... COMMIT), and each half numbers its messages when it is written. The fast path,
 a batch that does not fail, is unchanged. `qunzu_writer_isolated_failures` counts the posts found this way.
+
+Send rates and slow mode (R-7.1-4, R-9.3-1) are decided per batch between the read and the plan: the plan says which
+buckets each new post takes (`send_requests`), the limiter takes them in one hit (services/posting/limits.py: in
+process, or one Redis call), and the plan refuses the posts whose buckets were full. What the rate depends on beyond
+the batch's rows (the policy in force, the sender's credit score, both kept briefly) is read in `submit`.
 """
 
 from __future__ import annotations
@@ -46,8 +51,9 @@ from qunzu.context import Ctx
 from qunzu.domain.groupcode import parse_group_code
 from qunzu.errors import QunzuError, Unavailable, ValidationFailed
 from qunzu.services.events import MessagePosted
+from qunzu.services.posting.limits import PostLimiter
 from qunzu.services.posting.loop_thread import LoopThread
-from qunzu.services.posting.plan import Outcome, Post, Result, finish, lookup, plan
+from qunzu.services.posting.plan import Outcome, Post, Result, finish, lookup, plan, send_requests, throttled
 from qunzu.storage.outage import database_unreachable, value_refused
 from qunzu.storage.post_store import open_post_store
 from qunzu.storage.uow import Database
@@ -93,8 +99,10 @@ class MessageWriter:
         max_batch: int = 512,
         gather_turns: int = 4,
         registry: CollectorRegistry | None = None,
+        limiter: PostLimiter | None = None,
     ) -> None:
         self.db = db
+        self.limiter = limiter  # send rates, slow mode and group keywords (services/posting/limits.py)
         self._batch_size = Histogram(
             "qunzu_writer_batch_size",
             "Posts written per transaction by the message writer (group commit)",
@@ -137,6 +145,9 @@ class MessageWriter:
         if self._thread.running:
             with contextlib.suppress(Exception):
                 await self._thread.run(self._store.close())
+            if self.limiter is not None:
+                with contextlib.suppress(Exception):
+                    await self._thread.run(self.limiter.aclose())
             await self._thread.stop()
 
     async def submit(
@@ -145,9 +156,10 @@ class MessageWriter:
         if self._task is None:
             raise Unavailable("The message writer is not running")
         code = parse_group_code(code)  # a malformed code never reaches the queue; the queue holds the canonical form
+        standing = None if self.limiter is None else await self.limiter.standing(actor, ctx.now)
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(
-            PostRequest(actor, code, text, client_msg_id, ctx.now, ctx.ip, ctx.port, verdict, future)
+            PostRequest(actor, code, text, client_msg_id, ctx.now, ctx.ip, ctx.port, verdict, standing, future)
         )
         return await future
 
@@ -243,7 +255,15 @@ class MessageWriter:
     async def _batch(self, batch: list[PostRequest]) -> tuple[list[Outcome], list[MessagePosted]]:
         """In the writer's thread: read, plan, write and commit, finish (never touching the requests' futures)."""
         async with self._store.batch() as tx:
-            planned = plan(batch, await tx.read(lookup(batch)))
+            rows = await tx.read(lookup(batch))
+            limiter = self.limiter
+            if limiter is None:
+                planned = plan(batch, rows)
+            else:  # send rates and slow mode (R-7.1-4, R-9.3-1): one hit per batch, before anything is written
+                requests, refused = send_requests(batch, rows)
+                taken = await limiter.take(requests, now_ms=int(max(p.now for p in batch).timestamp() * 1000))
+                refused.update(throttled(requests, taken))
+                planned = plan(batch, rows, refused=refused, matcher=limiter.matcher)
             stored = await tx.write(planned.messages, planned.moves)
         return finish(planned, batch, stored)
 

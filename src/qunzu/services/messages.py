@@ -56,7 +56,9 @@ def stored_view(row: Any, code: str, role: GroupRole | None) -> MessageView:
     """A stored message as members see it: deleted ones and those of cancelled accounts without text (D9)."""
     cancelled = getattr(row, "sender_status", "active") == "cancelled"
     deleted = row.deleted_at is not None or cancelled
-    status = {"held": "under_review", "rejected": "rejected"}.get(row.review_state, "published")
+    status = {"held": "under_review", "group_held": "under_review", "rejected": "rejected"}.get(
+        row.review_state, "published"
+    )  # group_held: held by the group's keyword list for its owner and managers (services/group_chat_controls.py)
     if row.seq is not None and status == "rejected":
         status = "published"  # a published message rejected later is simply deleted for members
     return MessageView(

@@ -275,6 +275,11 @@ async def _decide_message(
             )
         )
 
+    if msg.review_state == "group_held":  # also held by its group's keyword list: a platform rejection wins,
+        if not approve:  # an approval leaves it to the group's owner and managers (services/group_chat_controls.py)
+            await uow.conn.execute(update(messages).where(messages.c.id == msg.id).values(review_state="rejected"))
+            tell_author("rejected", None)
+        return
     if msg.review_state == "held":
         if approve:
             stmt = select(groups.c.last_seq).where(groups.c.id == msg.group_id)

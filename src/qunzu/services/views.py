@@ -35,6 +35,10 @@ class GroupView:
     my_role: GroupRole | None = None
     announcement: str = ""
     announcement_at: datetime | None = None
+    max_tier: str = "L"  # the size ceiling the group was created for (R-8.3-1)
+    join_mode: str = "open"
+    purpose: str = ""
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

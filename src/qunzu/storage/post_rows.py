@@ -6,8 +6,9 @@ both stores, SQLite and PostgreSQL, read and write the same shapes.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # -- read
@@ -29,6 +30,11 @@ class GroupRow:
     code: str
     status: str
     last_seq: int
+    # the chat controls (R-9.3-1) and what the send rate depends on (R-7.1-4)
+    member_count: int = 0
+    mute_all: bool = False
+    slow_mode_seconds: int = 0
+    keywords: tuple[str, ...] = ()  # the group's keyword filter, as its managers typed the terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,8 @@ class MemberRow:
     nickname: str
     verification_level: int
     agreement_version: int
+    muted_until: datetime | None = None  # 禁言 until then (R-9.3-1)
+    user_created_at: datetime | None = None  # the account's age sets the new-account send rate (R-7.1-4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +128,13 @@ REVIEW_COLUMNS = (
 )
 
 
+def _when(value: Any) -> datetime | None:
+    """A timestamp as either store reads it: aware from asyncpg, naive UTC text from sqlite3."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 def read_rows(joined: Any) -> tuple[list[GroupRow], list[MemberRow], int]:
     """Split the group read both stores run (one row per group and member sender, or per group with NULLs) into
     groups, members and the current agreement version."""
@@ -128,12 +143,29 @@ def read_rows(joined: Any) -> tuple[list[GroupRow], list[MemberRow], int]:
     agreement = 0
     for r in joined:
         if r["code"] not in groups:
-            groups[r["code"]] = GroupRow(r["id"], r["code"], r["status"], r["last_seq"])
+            terms = r["keywords"]
+            groups[r["code"]] = GroupRow(
+                r["id"],
+                r["code"],
+                r["status"],
+                r["last_seq"],
+                r["member_count"],
+                bool(r["mute_all"]),
+                r["slow_mode_seconds"],
+                tuple(json.loads(terms)) if terms and terms != "[]" else (),
+            )
         agreement = r["current_agreement"] or 0
         if r["user_id"] is not None:
             members.append(
                 MemberRow(
-                    r["id"], r["user_id"], r["role"], r["nickname"], r["verification_level"], r["agreement_version"]
+                    r["id"],
+                    r["user_id"],
+                    r["role"],
+                    r["nickname"],
+                    r["verification_level"],
+                    r["agreement_version"],
+                    _when(r["muted_until"]),
+                    _when(r["user_created_at"]),
                 )
             )
     return list(groups.values()), members, agreement

@@ -36,7 +36,9 @@ from qunzu.storage.uow import Database
 
 GROUPS_AND_SENDERS = """
 SELECT g.id, g.code, g.status, g.last_seq, m.user_id, m.role, u.nickname, u.verification_level, u.agreement_version,
-       (SELECT max(d.version) FROM documents d WHERE d.kind = ?) AS current_agreement
+       (SELECT max(d.version) FROM documents d WHERE d.kind = ?) AS current_agreement,
+       g.member_count, g.mute_all, g.slow_mode_seconds, m.muted_until, u.created_at AS user_created_at,
+       (SELECT json_group_array(gk.term) FROM group_keywords gk WHERE gk.group_id = g.id) AS keywords
 FROM json_each(?) AS c
 JOIN groups g ON g.code = c.value
 LEFT JOIN memberships m ON m.group_id = g.id AND m.user_id IN (SELECT value FROM json_each(?))
@@ -54,6 +56,12 @@ READ_COLUMNS = (
     "verification_level",
     "agreement_version",
     "current_agreement",
+    "member_count",
+    "mute_all",
+    "slow_mode_seconds",
+    "muted_until",
+    "user_created_at",
+    "keywords",
 )
 
 # The columns in the order of EarlierPost's fields.

@@ -101,6 +101,7 @@ groups = Table(
     Column("closed_by", BigId, nullable=True),
     Column("closed_reason", String(200), nullable=True),
     Column("review_reason", String(200), nullable=True),  # the creation reviewer's reason (approved or refused)
+    Column("purpose", String(500), nullable=False, server_default=""),  # the creator's statement of purpose (D16)
 )
 
 memberships = Table(

@@ -14,11 +14,11 @@ from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.text import check_secret, clean_line, clean_text, parse_int
 from qunzu.errors import ErrorCode, QunzuError
-from qunzu.i18n import category_label
 from qunzu.services import accounts, documents
 from qunzu.services import groups as group_service
 from qunzu.services.csrf import csrf_failed
 from qunzu.services.review import profile_screen
+from qunzu.web import creation_form
 from qunzu.web.context import WebDep, form_fields
 from qunzu.web.i18n import error_action, error_field, form_error
 from qunzu.web.pages import groups_page
@@ -184,18 +184,19 @@ async def logout(w: WebDep) -> Response:
 # --- groups -----------------------------------------------------------------------------------------------
 
 
-def _create_page(w: WebDep, values: dict[str, str], error: QunzuError | None = None) -> Response:
+async def _create_page(w: WebDep, values: dict[str, str], error: QunzuError | None = None) -> Response:
     g = w.container.settings.groups
     return w.page(
         "group_new.html",
         status_code=422 if error else 200,
         values=values,
-        categories=[(c, category_label(c, w.lang)) for c in g.categories],
         name_max=g.name_max_length,
         description_max=g.description_max_length,
         error=form_error(error, w.lang) if error else None,
         error_field=error_field(error) if error else None,
         error_action=error_action(error),
+        reasons=creation_form.reason_lines(w, error),
+        **await creation_form.form_context(w, values),
     )
 
 
@@ -203,17 +204,22 @@ def _create_page(w: WebDep, values: dict[str, str], error: QunzuError | None = N
 async def create_form(w: WebDep) -> Response:
     if w.session is None:
         return w.to_login()
-    return _create_page(w, {"name": "", "category": "", "description": ""})
+    values = {k: "" for k in creation_form.FIELDS} | {"tier": "S"}
+    category = w.request.query_params.get("category", "")  # the form's "show the terms for" without JavaScript
+    values["category"] = category[:32]
+    return await _create_page(w, values)
 
 
 @router.post("/groups/new")
 async def create(w: WebDep) -> Response:
+    """Create a group of the tier chosen, accepting the 群主责任告知书; a group sent to review lands on its
+    waiting page."""
     if w.session is None:
         return w.to_login()
-    f = await form_fields(w.request, "name", "category", "description", "csrf")
-    kept = {k: f[k] for k in ("name", "category", "description")}
+    f = await form_fields(w.request, *creation_form.FIELDS, "duties", "csrf")
+    kept = {k: f[k] for k in creation_form.FIELDS}
     if not w.csrf_valid(f["csrf"]):
-        return _create_page(w, kept, csrf_failed())
+        return await _create_page(w, kept, csrf_failed())
     g = w.container.settings.groups
     try:
         group = await group_service.create_group(
@@ -224,10 +230,14 @@ async def create(w: WebDep) -> Response:
             description=clean_text(f["description"], field="description"),
             ctx=w.ctx,
             limits=g,
+            policy=await w.container.policy.policy(),
+            tier=f["tier"] or "S",
+            duties_version=parse_int(f["duties"], lo=1),
+            purpose=clean_text(f["purpose"], field="purpose"),
             screen=profile_screen(w.container.review),
         )
     except QunzuError as exc:
-        return _create_page(w, kept, exc)
+        return await _create_page(w, kept, exc)
     return _see_other(f"/g/{group.code}")
 
 
@@ -238,9 +248,13 @@ async def join(w: WebDep) -> Response:
     f = await form_fields(w.request, "code", "csrf")
     try:
         w.check_csrf(f["csrf"])
-        group = await group_service.join_group(w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx)
+        group = await group_service.join_group(
+            w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx,
+            policy=await w.container.policy.policy(), throttle=w.container.throttle,
+        )  # fmt: skip
     except QunzuError as exc:
-        if exc.code is ErrorCode.ALREADY_MEMBER:
+        if exc.code in (ErrorCode.ALREADY_MEMBER, ErrorCode.ANSWER_REQUIRED, ErrorCode.JOIN_REQUEST_PENDING):
+            # the group's page shows the membership, the join question, or the pending request
             return _see_other("/g/" + quote("".join(ch for ch in f["code"] if ch in "0123456789")))
         return await groups_page(
             w, join_code=f["code"], join_error=form_error(exc, w.lang), join_action=error_action(exc), status_code=422

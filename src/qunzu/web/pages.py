@@ -15,7 +15,9 @@ from qunzu.i18n import category_label
 from qunzu.services import documents
 from qunzu.services import groups as group_service
 from qunzu.services.views import GroupView
+from qunzu.web import chat_state, invite_pages, offers
 from qunzu.web.context import Web, WebDep
+from qunzu.web.group_info import tombstone_page
 from qunzu.web.markup import blocks
 from qunzu.web.render import hue
 
@@ -49,6 +51,8 @@ async def groups_page(
         join_code=join_code,
         join_error=join_error,
         join_action=join_action,
+        **await invite_pages.pending_joins(w),
+        **await offers.pending_offers(w),
     )
 
 
@@ -83,6 +87,8 @@ async def group_for_page(w: Web, code: str) -> GroupView | Response:
     except QunzuError as exc:
         if exc.code in MISSING_GROUP:
             return w.not_found("notfound.group")
+        if exc.code is ErrorCode.GROUP_CLOSED:
+            return tombstone_page(w, exc)  # 该群已关闭 (D8)
         raise
 
 
@@ -108,10 +114,15 @@ async def chat(code: str, w: WebDep) -> Response:
     if code != group.code:
         return RedirectResponse(f"/g/{group.code}", status_code=308)
     card = group_card(group, w.lang)
+    if group.status == "pending_review":  # its creator's alone until a reviewer decides (R-8.3-1)
+        return w.page("group_pending.html", group=card, purpose=group.purpose, max_tier=group.max_tier)
     if group.my_role is None:
-        return w.page("not_member.html", group=card)
+        return w.page("not_member.html", group=card, **await invite_pages.non_member_context(w, group))
     return w.page(
         "chat.html",
+        **await invite_pages.chat_context(w, group),
+        **await offers.managers_banner(w, group),
+        **await chat_state.composer_context(w, group),  # muted, mute-all, slow mode (R-9.3-1)
         group=card,
         page_data=_page_data(w, group),
         announcement=group.announcement,

@@ -10,7 +10,22 @@ from starlette.responses import RedirectResponse, Response
 from qunzu.bootstrap import Container
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import LANGUAGES
-from qunzu.web import account, forms, group_settings, pages, staff, staff_review
+from qunzu.web import (
+    account,
+    forms,
+    group_admin,
+    group_chat_settings,
+    group_info,
+    group_joining,
+    group_settings,
+    invite_pages,
+    offers,
+    pages,
+    staff,
+    staff_groups,
+    staff_policy,
+    staff_review,
+)
 from qunzu.web.context import PageRefused, get_web
 from qunzu.web.render import STATIC, Renderer
 from qunzu.web.session import page_language, safe_next, set_language_cookie
@@ -31,8 +46,16 @@ def install_web(app: FastAPI, container: Container) -> None:
     app.include_router(forms.router)
     app.include_router(account.router)
     app.include_router(group_settings.router)
+    app.include_router(group_info.router)
+    app.include_router(group_admin.router)
+    app.include_router(group_chat_settings.router)
+    app.include_router(offers.router)
+    app.include_router(group_joining.router)
+    app.include_router(invite_pages.router)
     app.include_router(staff.router)
     app.include_router(staff_review.router)
+    app.include_router(staff_groups.router)
+    app.include_router(staff_policy.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/lang/{language}", include_in_schema=False)

@@ -39,6 +39,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("closed_by", BIG, nullable=True))
         batch.add_column(sa.Column("closed_reason", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("review_reason", sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column("purpose", sa.String(length=500), server_default="", nullable=False))
     with op.batch_alter_table("memberships") as batch:
         batch.add_column(sa.Column("muted_until", TS, nullable=True))
         batch.add_column(sa.Column("muted_by", BIG, nullable=True))
@@ -168,9 +169,34 @@ def upgrade() -> None:
         sa.Column("policy_version", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cap_requests")),
     )
+    _credit_ledger_append_only()
+
+
+def _credit_ledger_append_only() -> None:
+    """The credit ledger is append-only (R-7.2-1): the database refuses UPDATE and DELETE, as for 0002's records."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE OR REPLACE FUNCTION qunzu_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql"
+        )
+        op.execute(
+            "CREATE TRIGGER credit_events_append_only BEFORE UPDATE OR DELETE ON credit_events "
+            "FOR EACH ROW EXECUTE FUNCTION qunzu_append_only()"
+        )
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER credit_events_no_{event.lower()} BEFORE {event} ON credit_events "
+                "BEGIN SELECT RAISE(ABORT, 'credit_events is append-only'); END"
+            )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS credit_events_append_only ON credit_events")
+    else:
+        for event in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS credit_events_no_{event}")
     op.drop_table("cap_requests")
     op.drop_table("policy_versions")
     op.drop_table("group_keywords")
@@ -191,7 +217,7 @@ def downgrade() -> None:
             batch.drop_column(name)
     with op.batch_alter_table("groups") as batch:
         for name in (
-            "review_reason", "closed_reason", "closed_by", "slow_mode_seconds", "mute_all", "invite_rights",
+            "purpose", "review_reason", "closed_reason", "closed_by", "slow_mode_seconds", "mute_all", "invite_rights",
             "join_question", "join_mode", "activity_at", "activity_tier", "max_tier",
         ):  # fmt: skip
             batch.drop_column(name)

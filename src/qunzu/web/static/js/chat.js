@@ -6,6 +6,7 @@ import {
 } from "./common.js";
 import { LiveSocket, bindStatus } from "./live.js";
 import { bindCopy } from "./copy.js";
+import { Composer, PinsBar, systemLine, systemText } from "./chat_controls.js";
 import {
   applyGroupUpdate, fitAnnouncement, localizeAnnouncementTime, settleFlash, syncSettingsLink,
 } from "./profile.js";
@@ -28,6 +29,13 @@ const announcer = document.getElementById("announcer");
 const form = document.getElementById("composer");
 const input = document.getElementById("composer-text");
 const memberCount = document.getElementById("member-count");
+const chatState = readJson("chat-state");
+const composer = new Composer({
+  form, input, button: document.getElementById("send-button"), note: document.getElementById("composer-state"),
+  lang: data.lang, role: myRole, state: chatState,
+});
+const isStaff = (role) => role === "creator" || role === "manager";
+const pins = new PinsBar({ code, canPin: isStaff(myRole), errorBox, onJump: (seq) => shown.get(seq)?.node.scrollIntoView({ block: "center" }) });
 
 /** seq → {message, node}; the confirmed messages on screen. */
 const shown = new Map();
@@ -63,6 +71,22 @@ function deleteButton(message) {
   return button;
 }
 
+function pinButton(message) {
+  const pinned = pins.has(message.id);
+  const button = el("button", { type: "button", class: "msg-action msg-pin" },
+    el("span", { text: pinned ? t("chat.pins.unpin") : t("chat.pins.pin") }));
+  button.addEventListener("click", () => pins.toggle(message.id, !pins.has(message.id)).then(refreshActions));
+  return button;
+}
+
+/** The actions under a message: delete (mine, or anyone's for the owner and managers), pin (owner and managers). */
+function actionsOf(message) {
+  const buttons = [];
+  if (canDelete(message)) buttons.push(deleteButton(message));
+  if (isStaff(myRole) && !message.deleted && message.seq !== null) buttons.push(pinButton(message));
+  return buttons.length ? el("div", { class: "msg-actions" }, ...buttons) : null;
+}
+
 function messageNode(message) {
   const mine = message.sender.id === me.id;
   const created = new Date(message.created_at);
@@ -76,7 +100,8 @@ function messageNode(message) {
     el("time", { datetime: message.created_at, title: fullFormat.format(created), text: timeLabel(created) }),
   );
   const body = el("div", { class: "msg-body" }, meta, bubble(message));
-  if (canDelete(message)) body.append(el("div", { class: "msg-actions" }, deleteButton(message)));
+  const actions = actionsOf(message);
+  if (actions) body.append(actions);
   node.append(avatar(message.sender.nickname, message.sender.id), body);
   return node;
 }
@@ -127,7 +152,7 @@ function place(message) {
       before = item;
       continue;
     }
-    if (item.dataset.held !== undefined) continue;  // my messages under review sit where they were written
+    if (item.dataset.held !== undefined || item.dataset.sys !== undefined) continue;  // mine under review, system lines
     if (Number(item.dataset.seq) > message.seq) before = item;
     else break;
   }
@@ -151,15 +176,16 @@ function markDeleted(seq) {
 
 function refreshActions() {
   for (const { message, node } of shown.values()) {
-    const actions = node.querySelector(".msg-actions");
-    if (canDelete(message) && !actions) node.querySelector(".msg-body").append(el("div", { class: "msg-actions" }, deleteButton(message)));
-    if (!canDelete(message) && actions) actions.remove();
+    node.querySelector(".msg-actions")?.remove();
+    const actions = actionsOf(message);
+    if (actions) node.querySelector(".msg-body").append(actions);
   }
 }
 
+/** A member's role changed, or they left (role null): the badge on their messages follows at once (R-8.3-4). */
 function refreshBadges(userId, role) {
   for (const { message, node } of shown.values()) {
-    if (message.sender.id !== userId) continue;
+    if (message.sender.id !== userId || message.sender.role === role) continue;
     message.sender.role = role;
     node.querySelector(".msg-meta .badge")?.remove();
     const badge = roleBadge(role);
@@ -272,7 +298,8 @@ function unhold(clientId) {
 
 /** A reviewer rejected one of my messages (only I get this frame): mark it, and say so. */
 function reviewRejected(frame) {
-  const reason = frame.reason ? t(`reason.${frame.reason}`) : t("reason.other");
+  const coded = frame.reason ? t(`reason.${frame.reason}`) : t("reason.other");
+  const reason = coded === `reason.${frame.reason}` ? frame.reason : coded;  // a group manager's own words
   const node = held.get(frame.client_msg_id);
   if (node) {
     node.classList.add("not-approved");
@@ -338,6 +365,7 @@ async function deliver(clientId, text) {
       const message = await api("POST", messagesUrl, { text, client_msg_id: clientId });
       settle(clientId, message);
       showError(errorBox, null);
+      composer.sent();
       return;
     } catch (err) {
       if (err instanceof NetworkError) {
@@ -345,7 +373,7 @@ async function deliver(clientId, text) {
         continue;
       }
       settle(clientId, null);
-      showError(errorBox, refusal(err));
+      showError(errorBox, composer.refused(err) ? null : refusal(err));  // the composer says why, and until when
       if (!input.value) {
         input.value = text;
         autosize();
@@ -370,7 +398,7 @@ function refusal(err) {
 
 function submit() {
   const text = input.value.replace(/\s+$/u, "");
-  if (!text.trim()) return;
+  if (!text.trim() || composer.blocked()) return;
   if (text.length > data.max_length) {
     showError(errorBox, t("chat.too_long", { max: data.max_length }));
     return;
@@ -415,8 +443,37 @@ function announceText(text) {
 /** My role changed (a manager appointed or removed, a transfer): the actions and the 群设置 link follow. */
 function setMyRole(role) {
   myRole = role;
+  composer.setRole(role);
+  pins.canPin = isStaff(role);
+  pins.load();
   refreshActions();
   syncSettingsLink(code, myRole);
+}
+
+/** A system line at the bottom of the timeline (R-9.3-1: what the owner and managers did, joins and leaves). */
+function addSystemLine(frame) {
+  const stick = nearBottom();
+  const text = systemText(frame, data.lang);
+  list.append(systemLine(text, frame.ts));
+  announceText(text);
+  if (stick) scrollToBottom();
+}
+
+/** A group_activity frame: its line, and what it changes here (my mute, mute-all, slow mode, pins, badges). */
+function onActivity(frame) {
+  addSystemLine(frame);
+  composer.onActivity(frame, me.id);
+  switch (frame.kind) {
+    case "pinned":
+    case "unpinned":
+      pins.load().then(refreshActions);
+      break;
+    case "member_removed":
+      if (frame.target) refreshBadges(frame.target.id, null);
+      break;
+    default:
+      break;
+  }
 }
 
 function onFrame(frame) {
@@ -447,6 +504,11 @@ function onFrame(frame) {
     case "member_left":
       memberCount.textContent = t("chat.member_count", { n: frame.member_count });
       if (frame.type === "member_left" && frame.user?.id === me.id) location.assign("/groups");
+      if (frame.type === "member_left") refreshBadges(frame.user?.id, null);  // no stale 管理员 on a departed member
+      addSystemLine(frame);
+      break;
+    case "group_activity":
+      onActivity(frame);
       break;
     case "role_changed":
       if (frame.user?.id === me.id) setMyRole(frame.role);
@@ -521,6 +583,8 @@ async function start() {
     }
   }
   showError(errorBox, null);
+  await pins.load();
+  refreshActions();
   socket.start();
   if (matchMedia("(hover: hover)").matches) input.focus();  // no surprise keyboard on phones
 }

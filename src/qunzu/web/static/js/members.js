@@ -14,6 +14,15 @@ const errorBox = document.getElementById("members-error");
 const leaveButton = document.getElementById("leave-group");
 const ownerHint = document.getElementById("owner-hint");
 const base = `/api/v1/groups/${encodeURIComponent(code)}`;
+// appointing and transferring are offers the member answers (R-9.1-1, R-9.1-2): say so once sent
+const notice = el("div", { class: "alert alert-success", role: "status", id: "members-notice" });
+notice.hidden = true;
+errorBox.before(notice);
+
+function tell(text) {
+  notice.textContent = text;
+  notice.hidden = false;
+}
 
 function setCount(n) {
   countNode.textContent = t("members.count", { n });
@@ -48,7 +57,9 @@ function memberRow(member) {
     const actions = el("div", { class: "member-actions", role: "group", "aria-label": t("members.actions_for", { name: member.nickname }) });
     if (member.role === "member") {
       actions.append(actionButton(t("members.appoint"), "btn-secondary", () =>
-        api("POST", `${base}/managers`, { user_id: member.user_id }).then(refresh)));
+        api("POST", `${base}/managers`, { user_id: member.user_id })
+          .then(() => tell(t("members.offer_sent", { name: member.nickname })))
+          .then(refresh)));
     } else if (member.role === "manager") {
       actions.append(actionButton(t("members.unappoint"), "btn-secondary", () =>
         api("DELETE", `${base}/managers/${member.user_id}`).then(refresh)));
@@ -56,7 +67,7 @@ function memberRow(member) {
     actions.append(actionButton(t("members.transfer"), "btn-ghost", async () => {
       if (!(await confirmDialog(t("members.transfer_confirm", { name: member.nickname }), t("members.transfer")))) return;
       await api("POST", `${base}/transfer`, { user_id: member.user_id });
-      myRole = "member";
+      tell(t("members.transfer_sent", { name: member.nickname }));
       await refresh();
     }));
     row.append(actions);
