@@ -280,6 +280,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "identity.id_verifier 'format-only' is not authoritative; production needs 'http' or 'manual'"
                 )
+            if self.throttle.post_rate_override is not None:
+                raise ValueError(
+                    "throttle.post_rate_override replaces the policy's send rates (R-7.1-4) for load tests; "
+                    "production takes the rates from the group policy"
+                )
         if self.identity.sms_sender == "http" and not self.identity.sms_http.url:
             raise ValueError("identity.sms_http.url is required with sms_sender 'http'")
         if self.identity.id_verifier == "http" and not (

@@ -67,3 +67,16 @@ async def test_r_7_1_4_the_rate_follows_the_policy_in_force(api, container, manu
     manual_clock.advance(timedelta(seconds=2))  # the policy book re-reads the version in force
     sent = await _burst(api, member, code, 4)
     assert [r.status_code for r in sent] == [201, 201, 201, 429]
+
+
+def test_r_7_1_4_production_takes_send_rates_from_the_policy_only(tmp_path) -> None:
+    """The load-test override of the policy's send rates is refused in the production profile."""
+    from pydantic import ValidationError
+
+    from qunzu.config import load_settings
+
+    production = {"profile": "production", "data_dir": tmp_path}
+    plugins = {"sms_sender": "http", "sms_http": {"url": "https://sms.example"}, "id_verifier": "manual"}
+    load_settings(**production, identity=plugins)
+    with pytest.raises(ValidationError, match="post_rate_override"):
+        load_settings(**production, identity=plugins, throttle={"post_rate_override": 1000})

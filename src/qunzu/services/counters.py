@@ -83,3 +83,9 @@ async def take_created_today(uow: UnitOfWork, user_id: int, *, day: str, maximum
     if maximum < 1:
         return False
     return (await uow.conn.execute(stmt)).first() is not None
+
+
+async def release_created_today(uow: UnitOfWork, user_id: int, *, day: str) -> None:
+    """Give back one of `day`'s creations (a creation refused by a reviewer that day); another day's count stays."""
+    stmt = update(users).where(users.c.id == user_id, users.c.created_day == day, users.c.created_today > 0)
+    await uow.conn.execute(stmt.values(created_today=users.c.created_today - 1))

@@ -154,9 +154,4 @@ async def _give_back_places(uow: UnitOfWork, row: object) -> None:
     )
     await counters.release_owned(uow, creator)
     await counters.release_joined(uow, creator)
-    day = creation_day(row.created_at)  # type: ignore[attr-defined]
-    await uow.conn.execute(
-        update(users)
-        .where(users.c.id == creator, users.c.created_day == day, users.c.created_today > 0)
-        .values(created_today=users.c.created_today - 1)
-    )
+    await counters.release_created_today(uow, creator, day=creation_day(row.created_at))  # type: ignore[attr-defined]
