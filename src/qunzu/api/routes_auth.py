@@ -79,4 +79,5 @@ async def me(user: UserDep) -> UserPublic:
 async def my_groups(user: UserDep, c: ContainerDep, ctx: CtxDep) -> list[GroupPublic]:
     """The groups I belong to, with my role in each."""
     views = await group_service.list_my_groups(c.db, actor=user.id)
-    return [GroupPublic.of(v, ctx.language) for v in views]
+    policy = await c.policy.policy()
+    return [GroupPublic.of(v, ctx.language, policy) for v in views]

@@ -84,7 +84,7 @@ async def update_profile(
         limits=c.settings.groups,
         screen=profile_screen(c.review),
     )
-    return GroupPublic.of(view, ctx.language)
+    return GroupPublic.of(view, ctx.language, await c.policy.policy())
 
 
 # POST /groups/{code}/join (join by code, R-8.3-3) is in api/routes_joining.py

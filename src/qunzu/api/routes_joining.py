@@ -39,11 +39,11 @@ JOINED = {201: {"model": GroupPublic, "description": "joined"}, 202: {"model": J
           "description": "a join request waits for the owner or a manager"}}  # fmt: skip
 
 
-def _joined(outcome: JoinOutcome, language: str) -> Response:
+def _joined(outcome: JoinOutcome, language: str, policy: GroupPolicy) -> Response:
     """201 with the group when joined; 202 with the request when it waits for a manager."""
     if outcome.request is not None:
         return JSONResponse(JoinRequestOut.of(outcome.request).model_dump(mode="json"), status_code=202)
-    return JSONResponse(GroupPublic.of(outcome.group, language).model_dump(mode="json"), status_code=201)
+    return JSONResponse(GroupPublic.of(outcome.group, language, policy).model_dump(mode="json"), status_code=201)
 
 
 async def _policy(c: Container) -> GroupPolicy:
@@ -70,7 +70,7 @@ async def join(
         answer=body.answer if body else "",
         throttle=c.throttle,
     )
-    return _joined(outcome, ctx.language)
+    return _joined(outcome, ctx.language, await _policy(c))
 
 
 # --- my requests and invitations ----------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ async def accept_invitation(invitation_id: IdPath, user: UserDep, c: ContainerDe
         throttle=c.throttle,
     )  # fmt: skip
     assert outcome is not None
-    return _joined(outcome, ctx.language)
+    return _joined(outcome, ctx.language, await _policy(c))
 
 
 @router.post("/me/invitations/{invitation_id}/decline", status_code=204, responses=errors(*AUTHED, 404, 409))
@@ -226,7 +226,7 @@ async def join_by_link(token: Token, user: UserDep, c: ContainerDep, ctx: CtxDep
     outcome = await invites.join_by_link(
         c.db, actor=user.id, token=token, ctx=ctx, policy=await _policy(c), throttle=c.throttle
     )
-    return _joined(outcome, ctx.language)
+    return _joined(outcome, ctx.language, await _policy(c))
 
 
 # --- the rules card (R-9.2-1) -------------------------------------------------------------------------------------

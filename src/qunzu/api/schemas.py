@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 from qunzu.config import Settings
 from qunzu.domain import text as rules
 from qunzu.domain.groupcode import format_group_code
-from qunzu.domain.policy import DEFAULT_POLICY, GroupPolicy, size_tier
+from qunzu.domain.policy import GroupPolicy, size_tier
 from qunzu.domain.roles import GroupRole, role_label
 from qunzu.errors import ValidationFailed
 from qunzu.services.views import GroupView, MemberView, MessageView, UserView
@@ -143,7 +143,7 @@ class GroupPublic(BaseModel):
     join_mode: str = Field("open", description="open | approval | invitation")
 
     @classmethod
-    def of(cls, v: GroupView, language: str, policy: GroupPolicy = DEFAULT_POLICY) -> GroupPublic:
+    def of(cls, v: GroupView, language: str, policy: GroupPolicy) -> GroupPublic:
         return cls(
             code=v.code,
             code_display=format_group_code(v.code),
