@@ -33,8 +33,11 @@ DEFAULT_CATEGORIES = [
 
 
 class GroupSettings(BaseModel):
-    max_members_default: int = Field(500, ge=2, description="members per group unless a tier says otherwise")
-    max_members_hard: int = Field(2000, ge=2, description="no group may ever exceed this")
+    max_members_hard: int = Field(
+        2000,
+        ge=2,
+        description="the deployment's ceiling: the group policy's hard cap (version 1's, and any raise) stays under it",
+    )
     categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
     name_max_length: int = Field(30, ge=2, le=200)
     description_max_length: int = Field(500, ge=0, le=5000)
@@ -42,8 +45,6 @@ class GroupSettings(BaseModel):
 
     @model_validator(mode="after")
     def _default_within_hard(self) -> GroupSettings:
-        if self.max_members_default > self.max_members_hard:
-            raise ValueError("groups.max_members_default may not exceed groups.max_members_hard")
         if not self.categories:
             raise ValueError("groups.categories may not be empty")
         return self
@@ -244,7 +245,7 @@ def _toml_path() -> Path | None:
 
 
 class Settings(BaseSettings):
-    """Every setting, typed. Environment: QUNZU_<NAME>, nested with __ (QUNZU_GROUPS__MAX_MEMBERS_DEFAULT)."""
+    """Every setting, typed. Environment: QUNZU_<NAME>, nested with __ (QUNZU_GROUPS__MAX_MEMBERS_HARD)."""
 
     model_config = SettingsConfigDict(
         env_prefix="QUNZU_",

@@ -24,23 +24,23 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
         env={
             "QUNZU_DATABASE_URL": "postgresql+asyncpg://qunzu:s3cret@db.internal:5432/qunzu",
             "QUNZU_SECRET_KEY": "super-secret-value",
-            "QUNZU_GROUPS__MAX_MEMBERS_DEFAULT": "300",
+            "QUNZU_GROUPS__MAX_MEMBERS_HARD": "3000",
         },
     )
     assert r.returncode == 0, r.stderr
     shown = json.loads(r.stdout)
     assert "s3cret" not in r.stdout and "super-secret-value" not in r.stdout
     assert shown["database_url"] == "postgresql+asyncpg://qunzu:****@db.internal:5432/qunzu"
-    assert shown["groups"]["max_members_default"] == 300
+    assert shown["groups"]["max_members_hard"] == 3000
     assert shown["logs"]["network_retention_days"] == 365
 
 
 def test_settings_from_qunzu_toml(tmp_path: Path) -> None:
     cfg = tmp_path / "qunzu.toml"
-    cfg.write_text("[groups]\nmax_members_default = 120\n[messages]\nmax_length = 2000\n")
+    cfg.write_text("[groups]\nmax_members_hard = 1200\n[messages]\nmax_length = 2000\n")
     r = qunzu(tmp_path, "config", "show", env={"QUNZU_CONFIG_FILE": str(cfg)})
     shown = json.loads(r.stdout)
-    assert shown["groups"]["max_members_default"] == 120 and shown["messages"]["max_length"] == 2000
+    assert shown["groups"]["max_members_hard"] == 1200 and shown["messages"]["max_length"] == 2000
 
 
 def test_log_retention_below_six_months_refuses_to_start(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ async def test_r_8_2_1_codes_are_never_reused(api, container) -> None:
         category="work",
         description="",
         ctx=Ctx.system(container.clock.now()),
-        limits=GroupSettings(categories=["work"], max_members_default=10, max_members_hard=10),
+        limits=GroupSettings(categories=["work"], max_members_hard=10),
         policy=await container.policy.policy(),
         duties_version=(await api.current_versions())["owner_duties"],
         code_source=lambda: next(draws),
