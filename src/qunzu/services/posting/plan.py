@@ -115,9 +115,11 @@ def check_post(
     """The posting rules, in order: raise the error of the first one the post breaks. A line and a code each."""
     if group is None or group.status == "refused":
         raise group_not_found()  # group_not_found (a group refused at creation review is gone, R-8.3-1)
+    if group.status == "closed":
+        raise group_closed()  # group_closed (D8): its former members too, whose memberships ended with it
     if sender is None:
         raise group_not_found() if group.status == "pending_review" else not_member()  # not_member
-    check_group_open(group.status)  # group_pending_review (R-8.3-1), group_closed (D8)
+    check_group_open(group.status)  # group_pending_review (R-8.3-1)
     check_verified(sender.verification_level, action="post")  # identity_unverified (R-6.1-4)
     check_agreement_current(accepted=sender.agreement_version, current=agreement)  # agreement_required (R-5.2-2)
     check_not_muted(sender.muted_until, now=now)  # member_muted, until when (R-9.3-1)
