@@ -290,29 +290,6 @@ async def list_my_groups(db: Database, *, actor: int) -> list[GroupView]:
         return [group_view(r, GroupRole(r.my_role)) for r in rows]
 
 
-async def join_group(
-    db: Database,
-    *,
-    actor: int,
-    code: str,
-    ctx: Ctx,
-    policy: GroupPolicy | None = None,
-    answer: str = "",
-    throttle: Any = None,
-) -> GroupView:
-    """Join a group by its code through the join gate (R-8.3-3, services/joining.py): a member at once, or a join
-    request waiting for a manager (the group is returned as a non-member sees it). The member cap and the joined
-    cap hold under any concurrency (conditional UPDATEs). Without `policy`, the version in force is read."""
-    from qunzu.services import joining
-
-    if policy is None:
-        policy = await joining.policy_in_force(db)
-    outcome = await joining.join_by_code(
-        db, actor=actor, code=code, ctx=ctx, policy=policy, answer=answer, throttle=throttle
-    )
-    return outcome.group
-
-
 async def leave_group(db: Database, *, actor: int, code: str, ctx: Ctx) -> None:
     """Leave a group. The owner must transfer ownership first (R-9.1-2)."""
     async with db.uow() as uow:

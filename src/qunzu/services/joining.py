@@ -40,7 +40,6 @@ from qunzu.services import counters, notices
 from qunzu.services.access import access_group
 from qunzu.services.events import JoinRequestChanged, MembershipChanged
 from qunzu.services.groups import group_view
-from qunzu.services.policy import newest_number, read_version
 from qunzu.services.throttle import Throttle, rate_limited
 from qunzu.services.views import GroupView
 from qunzu.storage.tables import groups, join_requests, memberships, users
@@ -106,15 +105,6 @@ async def take_join_rate(throttle: Throttle | None, *, user_id: int, policy: Gro
         return
     if wait > 0:
         raise rate_limited(wait)
-
-
-async def policy_in_force(db: Database) -> GroupPolicy:
-    """The newest policy version (for callers without the container's PolicyBook)."""
-    async with db.uow(write=False) as uow:
-        newest = await newest_number(uow)
-        if newest is None:
-            raise RuntimeError("no group policy: run the server's start-up (ensure_policy) first")
-        return (await read_version(uow, newest)).policy
 
 
 # --- facts ----------------------------------------------------------------------------------------------------------

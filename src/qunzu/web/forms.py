@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.text import check_secret, clean_line, clean_text, parse_int
 from qunzu.errors import ErrorCode, QunzuError
-from qunzu.services import accounts, documents
+from qunzu.services import accounts, documents, joining
 from qunzu.services import groups as group_service
 from qunzu.services.csrf import csrf_failed
 from qunzu.services.review import profile_screen
@@ -248,7 +248,7 @@ async def join(w: WebDep) -> Response:
     f = await form_fields(w.request, "code", "csrf")
     try:
         w.check_csrf(f["csrf"])
-        group = await group_service.join_group(
+        outcome = await joining.join_by_code(
             w.container.db, actor=w.session.user.id, code=f["code"], ctx=w.ctx,
             policy=await w.container.policy.policy(), throttle=w.container.throttle,
         )  # fmt: skip
@@ -259,4 +259,4 @@ async def join(w: WebDep) -> Response:
         return await groups_page(
             w, join_code=f["code"], join_error=form_error(exc, w.lang), join_action=error_action(exc), status_code=422
         )
-    return _see_other(f"/g/{group.code}")
+    return _see_other(f"/g/{outcome.group.code}")
