@@ -13,7 +13,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from qunzu.cli_blacklist import blacklist_app
 from qunzu.cli_policy import compliance_app
+from qunzu.cli_report import report_app
+from qunzu.cli_taxonomy import taxonomy_command
 from qunzu.config import Settings, load_settings
 
 app = typer.Typer(help="Qunzu (群组) operator commands.", no_args_is_help=True, add_completion=False)
@@ -32,6 +35,9 @@ app.add_typer(review_app, name="review")
 jobs_app = typer.Typer(help="Scheduled jobs (every server process runs them).", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(compliance_app, name="compliance")  # qunzu compliance policy export|show|file (cli_policy.py)
+compliance_app.command("taxonomy")(taxonomy_command)  # qunzu compliance taxonomy (cli_taxonomy.py)
+app.add_typer(report_app, name="report")  # qunzu report enforcement|verify|public-key|figures (cli_report.py)
+app.add_typer(blacklist_app, name="blacklist")  # qunzu blacklist list|show (cli_blacklist.py)
 
 
 def _settings() -> Settings:
@@ -189,6 +195,9 @@ def admin_bootstrap() -> None:
             await container.db.dispose()
 
     username, password = asyncio.run(run())
+    from qunzu.services.report_keys import load_signing_key
+
+    load_signing_key(settings.report_key_path)  # the report-signing key (D13), made here on a fresh deployment
     url = settings.server.public_url.rstrip("/")
     typer.echo("")
     typer.echo("  Qunzu 群组 is starting at " + url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -224,6 +225,31 @@ class ServerSettings(BaseModel):
         return self
 
 
+class ComplaintSettings(BaseModel):
+    """The published complaint channels and handling times (Art. 12, D14; the report guide and /report/channels)."""
+
+    email: str = Field("", max_length=200, description="the complaint mailbox the report guide publishes")
+    phone: str = Field("", max_length=64, description="the complaint telephone the report guide publishes")
+    staffed_from: time = Field(time(8, 0), description="staffed hours begin (Beijing time)")
+    staffed_to: time = Field(time(22, 0), description="staffed hours end (Beijing time)")
+    staffed_every_day: bool = Field(True, description="false: staffed on working days only")
+    holidays: list[date] = Field(default_factory=list, description="statutory holidays (the year's published calendar)")
+    workdays: list[date] = Field(default_factory=list, description="weekend days made working days (调休)")
+    high_risk_staffed_minutes: int = Field(60, ge=5, le=60, description="high-risk reports in staffed hours (D14)")
+    high_risk_other_hours: int = Field(24, ge=1, le=24, description="high-risk reports outside staffed hours")
+    decide_working_days: int = Field(3, ge=1, le=3, description="other reports are decided within")
+    feedback_working_days: int = Field(15, ge=1, le=15, description="the reporter is told within")
+    reports_per_day: int = Field(30, ge=1, le=1000, description="reports one account may file in 24 hours")
+    form_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=10, window_seconds=3600))
+    lookup_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=30, window_seconds=600))
+
+    @model_validator(mode="after")
+    def _hours(self) -> ComplaintSettings:
+        if self.staffed_from >= self.staffed_to:
+            raise ValueError("complaints.staffed_from must be before complaints.staffed_to")
+        return self
+
+
 class MetricsSettings(BaseModel):
     """Where Prometheus reads this process's figures: never the public listener unless a token guards it."""
 
@@ -234,6 +260,15 @@ class MetricsSettings(BaseModel):
     token: SecretStr | None = Field(
         None, description="when set, GET /metrics on the main listener answers to 'Authorization: Bearer <token>'"
     )
+
+
+class ReportSettings(BaseModel):
+    """Reports to the authorities (Art. 11 ¶3, D13): the signing key and where packages are written."""
+
+    signing_key_file: Path | None = Field(
+        None, description="Ed25519 key that signs report packages (default: <data_dir>/report-signing.key, 0600)"
+    )
+    out_dir: Path | None = Field(None, description="where report packages are written (default: <data_dir>/reports)")
 
 
 def _toml_path() -> Path | None:
@@ -269,6 +304,8 @@ class Settings(BaseSettings):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     master_key: SecretStr | None = Field(None, description="base64url 32-byte AES key; else the key file")
     identity_hmac_key: SecretStr | None = None
 
@@ -297,6 +334,14 @@ class Settings(BaseSettings):
     @property
     def keys_path(self) -> Path:
         return self.identity.keys_file or (self.data_dir / "master.keys")
+
+    @property
+    def report_key_path(self) -> Path:
+        return self.reports.signing_key_file or (self.data_dir / "report-signing.key")
+
+    @property
+    def report_dir(self) -> Path:
+        return self.reports.out_dir or (self.data_dir / "reports")
 
     @classmethod
     def settings_customise_sources(

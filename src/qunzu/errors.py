@@ -85,6 +85,37 @@ class ErrorCode(StrEnum):
     CLIENT_MSG_ID_CONFLICT = "client_msg_id_conflict"
     CONTENT_REJECTED = "content_rejected"
     ALREADY_DECIDED = "already_decided"
+    # measures (Art. 11 ¶1–2): restriction gates and enforcement records
+    GROUP_SUSPENDED = "group_suspended"
+    MANAGEMENT_SUSPENDED = "management_suspended"
+    CREATION_REVOKED = "creation_revoked"
+    ACCOUNT_SUSPENDED = "account_suspended"
+    ACCOUNT_MUTED = "account_muted"
+    JOINS_FROZEN = "joins_frozen"
+    MEASURE_NOT_FOUND = "measure_not_found"
+    MEASURE_NOT_ACTIVE = "measure_not_active"
+    # blacklist (Art. 11 ¶2–3)
+    BLACKLIST_ENTRY_NOT_FOUND = "blacklist_entry_not_found"
+    BLACKLIST_ENTRY_ENDED = "blacklist_entry_ended"
+    BLACKLISTED = "blacklisted"  # the blacklist's gate (Art. 11 ¶2); raised by domain/restrictions.py
+    # complaints and reports (Art. 12, R-12.1-1, R-12.1-2)
+    TICKET_NOT_FOUND = "ticket_not_found"
+    TICKET_CLAIMED = "ticket_claimed"
+    TICKET_NOT_CLAIMED = "ticket_not_claimed"
+    REASON_REQUIRED = "reason_required"
+    REPORT_LIMIT = "report_limit"
+    REPORT_TARGET_INVALID = "report_target_invalid"
+    # appeals (R-11-x, D10)
+    APPEAL_NOT_FOUND = "appeal_not_found"
+    APPEAL_EXISTS = "appeal_exists"
+    APPEAL_NOT_ALLOWED = "appeal_not_allowed"
+    APPEAL_CLOSED = "appeal_closed"
+    APPEAL_SAME_DECIDER = "appeal_same_decider"
+    # reports to the authorities (Art. 11 ¶3, D13): the signed export packages
+    PACKAGE_PERIOD_INVALID = "package_period_invalid"
+    PACKAGE_NOT_FOUND = "package_not_found"
+    PACKAGE_FILE_MISSING = "package_file_missing"
+    PACKAGE_CONFLICT = "package_conflict"
 
 
 class QunzuError(Exception):

@@ -7,8 +7,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from qunzu.api import (
+    routes_appeals,
     routes_auth,
+    routes_blacklist,
+    routes_complaints,
     routes_documents,
+    routes_enforcement,
     routes_group_admin,
     routes_group_chat,
     routes_group_info,
@@ -18,6 +22,7 @@ from qunzu.api import (
     routes_joining,
     routes_messages,
     routes_policy,
+    routes_reports,
     routes_review,
     routes_staff,
     routes_staff_groups,
@@ -52,6 +57,11 @@ def install_api(app: FastAPI, container: Container) -> None:
     app.include_router(routes_review.router)
     app.include_router(routes_policy.router)
     app.include_router(routes_staff_groups.router)
+    app.include_router(routes_reports.router)  # reports to the authorities, supervision figures
+    app.include_router(routes_blacklist.router)
+    app.include_router(routes_complaints.router)
+    app.include_router(routes_appeals.router)  # appeals (R-11-x)
+    app.include_router(routes_enforcement.router)  # platform measures (Art. 11 ¶1–2)
 
 
 def _limits_from_settings(app: FastAPI, limits: dict[str, dict[str, int]]) -> None:

@@ -51,7 +51,8 @@ async def decide(
     item_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: ReviewDecisionIn, user: UserDep, c: ContainerDep, ctx: CtxDep
 ) -> Response:
     """Approve (a held message is then delivered) or reject with a reason code (removed for members, kept on
-    record, a violation recorded against the author)."""
+    record, a violation recorded against the author). `confirmed_illegal` with a rejection (R-10-3): the text is banned
+    everywhere (`content_rejected`) and a content-removal record is written and reported."""
     await review.decide_item(
         c.db,
         staff=user,
@@ -60,7 +61,11 @@ async def decide(
         reason_code=body.reason_code,
         lexicon_version=c.review.lexicon_version,
         ctx=ctx,
+        confirmed_illegal=body.confirmed_illegal,
+        ban_digest=c.review.ban_digest,
     )
+    if body.confirmed_illegal:  # this process refuses the text at once; the others within a second or two
+        await c.review.refresh_bans()
     return Response(status_code=204)
 
 

@@ -446,6 +446,9 @@ class ReviewItemOut(BaseModel):
 class ReviewDecisionIn(Strict):
     approve: bool
     reason_code: OneLine | None = Field(None, max_length=32, description="required to reject: fraud, gambling, …")
+    confirmed_illegal: bool = Field(
+        False, description="a rejection that confirms illegal content (R-10-3): removed, banned, recorded, reported"
+    )
 
 
 class TestTextIn(Strict):

@@ -22,6 +22,23 @@ OUTBOX_READERS = frozenset({StaffRole.ADMIN.value})
 CONTENT_REVIEWERS = frozenset({StaffRole.ADMIN.value, StaffRole.REVIEWER.value})
 # Read the review queue and lexicon, use the test tool.
 CONTENT_READERS = CONTENT_REVIEWERS | {StaffRole.COMPLIANCE_OFFICER.value}
+# Read the appeals queue and decide appeals (R-11-x): never the decider of what is appealed (domain/appeals.py).
+APPEAL_DECIDERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value, StaffRole.REVIEWER.value})
+# Apply and lift platform measures (Art. 11 ¶1–2); the regulator role reads the records too.
+MEASURE_DECIDERS = frozenset({StaffRole.ADMIN.value, StaffRole.REVIEWER.value, StaffRole.COMPLIANCE_OFFICER.value})
+MEASURE_READERS = MEASURE_DECIDERS | {StaffRole.REGULATOR.value}
+# Add, change, review and remove blacklist entries (Art. 11 ¶2); reviewers read them too.
+BLACKLIST_KEEPERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value})
+BLACKLIST_READERS = BLACKLIST_KEEPERS | {StaffRole.REVIEWER.value}
+
+# Handle complaint and report tickets (Art. 12): claim, release, decide.
+TICKET_HANDLERS = frozenset({StaffRole.ADMIN.value, StaffRole.REVIEWER.value, StaffRole.COMPLIANCE_OFFICER.value})
+
+# Reports to the authorities (Art. 11 ¶3, D13): build packages; read the disclosure register and download packages
+# (the regulator role too); read the complaint supervision figures (Art. 12 ¶1, R-12.1-3).
+REPORT_MAKERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value})
+REPORT_READERS = REPORT_MAKERS | {StaffRole.REGULATOR.value}
+FIGURE_READERS = REPORT_READERS | {StaffRole.REVIEWER.value}
 
 
 def require_staff_role(role: str | None, allowed: Collection[str]) -> None:

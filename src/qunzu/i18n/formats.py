@@ -41,6 +41,18 @@ def lockout_sms_text(*, failures: int, ip: str, at: datetime, until: datetime) -
 
 def notice_text(kind: str, details: dict[str, Any], language: str) -> str:
     """An account notice as its owner reads it (times in China Standard Time, UTC+8)."""
+    if kind.startswith("blacklist_"):
+        from qunzu.i18n.blacklist_texts import blacklist_notice_text  # it uses china_time from here
+
+        return blacklist_notice_text(kind, details, language)
+    if kind in ("measure", "measure_ended", "warning_overdue", "group_closed"):  # platform measures (Art. 11)
+        from qunzu.i18n.measure_texts import measure_notice_text  # it uses china_time from here
+
+        return measure_notice_text(kind, details, language)
+    if kind == "report_decided":  # a report's result, to its reporter (Art. 12)
+        from qunzu.i18n.report_texts import report_notice_text
+
+        return report_notice_text(details, language)
     if kind != "account_locked":
         return _plain_notice(kind, details, language)
     notices = section(language, "notices")

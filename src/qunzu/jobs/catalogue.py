@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from qunzu.config import Settings
 from qunzu.jobs.schedule import Job
-from qunzu.services import activity, credit, lockout
+from qunzu.services import activity, blacklist, credit, lockout, measures
 from qunzu.storage.uow import Database
 
 
@@ -22,7 +22,25 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
     async def credit_recovery(now: datetime) -> int:
         return await credit.write_recoveries(db, now=now)
 
+    async def blacklist_expire(now: datetime) -> int:
+        return await blacklist.expire_entries(db, now=now, limit=100)
+
+    async def lift_expired_measures(now: datetime) -> int:
+        return await measures.lift_expired(db, now=now, page=100)
+
     return [
+        Job(
+            name="lift-expired-measures",
+            every=timedelta(minutes=1),
+            step=lift_expired_measures,
+            description="lift measures whose period ended and mark warnings past their deadline overdue (R-11.1-1)",
+        ),
+        Job(
+            name="blacklist-expire",
+            every=timedelta(minutes=10),
+            step=blacklist_expire,
+            description="end blacklist entries past their end and recompute the accounts' levels (R-11.3-1)",
+        ),
         Job(
             name="recompute-activity",
             every=timedelta(hours=1),

@@ -193,3 +193,24 @@ def group_review_decided_frame(group: str, *, name: str, decision: str, reason: 
     open now; `refused`: it is gone, with the reason)."""
     return _dump({"type": "group_review_decided", "group": group, "name": name, "decision": decision,
                   "reason": reason, "ts": ts})  # fmt: skip
+
+
+def measure_frame(
+    *, record: int, measure: str, status: str, group: str | None, until: str | None, reason: str, ts: int
+) -> str:
+    """To the subject only (the user, or a group's owner and managers): a platform measure was applied or ended;
+    the full notice, with the rule and how to appeal, is at /me/measures/{record}."""
+    return _dump({"type": "measure", "record": record, "measure": measure, "status": status, "group": group,
+                  "until": until, "reason": reason, "ts": ts})  # fmt: skip
+
+
+def report_decided_frame(*, number: str, outcome: str, ts: int) -> str:
+    """To the reporter only: their report (ticket `number`) was decided, `upheld` or `rejected`; 我的举报
+    (/me/reports) shows it."""
+    return _dump({"type": "report_decided", "number": number, "outcome": outcome, "ts": ts})
+
+
+def appeal_decided_frame(*, appeal: int, outcome: str, reason: str, ts: int) -> str:
+    """To the appellant only: their appeal was decided, `upheld` (the measure lifted, the credit restored) or
+    `rejected`, with the reason; /me/appeals shows it."""
+    return _dump({"type": "appeal_decided", "appeal": appeal, "outcome": outcome, "reason": reason, "ts": ts})

@@ -17,6 +17,7 @@ from qunzu import netlog
 from qunzu.context import Ctx
 from qunzu.domain.accounts import StaffRole, check_nickname, check_password, normalise_username
 from qunzu.domain.documents import ACCEPTED_AT_REGISTRATION, check_registration_acceptance
+from qunzu.domain.restrictions import check_account_active
 from qunzu.errors import AuthRequired, Conflict, ErrorCode, QunzuError
 from qunzu.netlog import Target
 from qunzu.services import lockout
@@ -175,6 +176,7 @@ async def sign_in(
             raise rate_limited(_ms(remaining))
         raise AuthRequired("Wrong username or password", code=ErrorCode.INVALID_CREDENTIALS)
     assert name is not None
+    check_account_active(row.suspended_until, row.blacklist_level, now=ctx.now)  # account_suspended (R-11.2-1)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = ctx.now + ttl
     async with db.uow() as uow:
@@ -257,6 +259,8 @@ async def authenticate(db: Database, cache: TokenCache, *, token: str, ctx: Ctx)
                 .where(auth_tokens.c.token_hash == th)
             )
         ).one_or_none()
+    if row is not None and row.status == "active" and row.expires_at > ctx.now:  # signed out by a suspension
+        check_account_active(row.suspended_until, row.blacklist_level, now=ctx.now)  # account_suspended (R-11.2-1)
     if row is None or row.revoked_at is not None or row.expires_at <= ctx.now or row.status != "active":
         raise AuthRequired("Your session has expired; please sign in again")
     view = user_view(row)

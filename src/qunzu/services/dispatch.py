@@ -15,14 +15,17 @@ from qunzu.realtime.broker import Broker, make_broker
 from qunzu.realtime.frames import Event
 from qunzu.realtime.hub import Hub, HubMetrics
 from qunzu.services.events import (
+    AppealDecided,
     GroupActivity,
     GroupCreationDecided,
     GroupProfileChanged,
     JoinRequestChanged,
+    MeasureChanged,
     MembershipChanged,
     MessageDeleted,
     MessagePosted,
     ProfileTakenDown,
+    ReportDecided,
     ReviewDecided,
 )
 from qunzu.services.messages import fetch_frames_range
@@ -104,6 +107,37 @@ def to_realtime(event: Any) -> Event | None:
             frame=frames.group_review_decided_frame(
                 event.group_code, name=event.group_name, decision=event.decision, reason=event.reason, ts=event.ts_ms
             ),
+        )
+    if isinstance(event, MeasureChanged):  # to the subject of a platform measure only (Art. 11)
+        return Event(
+            kind="user",
+            group_id=event.group_id or 0,
+            user_id=event.user_id,
+            frame=frames.measure_frame(
+                record=event.record_id,
+                measure=event.measure,
+                status=event.status,
+                group=event.group_code,
+                until=event.until,
+                reason=event.reason,
+                ts=event.ts_ms,
+            ),
+        )
+    if isinstance(event, AppealDecided):  # to the appellant only (R-11-x)
+        return Event(
+            kind="user",
+            group_id=0,
+            user_id=event.appellant_id,
+            frame=frames.appeal_decided_frame(
+                appeal=event.appeal_id, outcome=event.outcome, reason=event.reason, ts=event.ts_ms
+            ),
+        )
+    if isinstance(event, ReportDecided):  # to the reporter only (Art. 12)
+        return Event(
+            kind="user",
+            group_id=0,
+            user_id=event.reporter_id,
+            frame=frames.report_decided_frame(number=event.number, outcome=event.outcome, ts=event.ts_ms),
         )
     if isinstance(event, GroupActivity):  # a system line in the chat, to the group's live members (R-9.3-1)
         return Event(

@@ -125,3 +125,42 @@ class GroupCreationDecided:
     decision: str  # approved | refused
     reason: str | None
     ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureChanged:
+    """A platform measure was applied to, or lifted from, the user or a group they own or manage (Art. 11); told
+    to `user_id` only, with where to read it and appeal (/me/measures/{record_id})."""
+
+    user_id: int
+    record_id: int
+    measure: str  # domain/enforcement.py::MeasureKind
+    status: str  # active | resolved | lifted | expired | overdue
+    group_id: int | None
+    group_code: str | None
+    until: str | None  # ISO, None: no end
+    reason: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDecided:
+    """A report (举报) was decided (Art. 12, R-12.1-2); told to its reporter only: the ticket number and the
+    outcome, never anything about the person reported."""
+
+    reporter_id: int
+    number: str
+    outcome: str  # upheld | rejected
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppealDecided:
+    """An appeal was decided (R-11-x); told to its appellant only: upheld (the measure lifted, the credit restored)
+    or rejected, with the decider's reason."""
+
+    appellant_id: int
+    appeal_id: int
+    outcome: str  # upheld | rejected
+    reason: str
+    ts_ms: int

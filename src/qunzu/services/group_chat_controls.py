@@ -25,6 +25,7 @@ from qunzu.domain.groups import check_group_open
 from qunzu.domain.roles import GroupAction, GroupRole, check_may
 from qunzu.errors import Conflict, ErrorCode, NotFound
 from qunzu.netlog import Target
+from qunzu.services import restrictions
 from qunzu.services.access import GroupAccess, access_group_as_member
 from qunzu.services.events import MessagePosted, ReviewDecided
 from qunzu.services.group_offers import activity
@@ -68,10 +69,15 @@ def _ms(ctx: Ctx) -> int:
     return int(ctx.now.timestamp() * 1000)
 
 
-async def _staff(uow: UnitOfWork, *, actor: int, code: str, action: GroupAction, open_only: bool = True) -> GroupAccess:
-    """The group, if `actor` may use `action` in it (member: `forbidden_role`; not a member: `not_member`)."""
+async def _staff(
+    uow: UnitOfWork, *, actor: int, code: str, action: GroupAction, open_only: bool = True, now: datetime | None = None
+) -> GroupAccess:
+    """The group, if `actor` may use `action` in it (member: `forbidden_role`; not a member: `not_member`); with
+    `now` (a change), the actor's management rights not suspended (`management_suspended`, R-11.2-1)."""
     access = await access_group_as_member(uow.conn, actor=actor, code=code)
     check_may(access.require_member(), action)
+    if now is not None:
+        await restrictions.check_tools(uow, actor, access.role, now=now)
     if open_only:
         check_group_open(access.status)
     return access
@@ -97,7 +103,7 @@ async def chat_controls(db: Database, *, actor: int, code: str) -> ChatControls:
 async def set_mute_all(db: Database, *, actor: int, code: str, on: bool, ctx: Ctx) -> ChatControls:
     """Switch mute-all (全员禁言) on or off: ordinary members post nothing while it is on."""
     async with db.uow() as uow:
-        access = await _staff(uow, actor=actor, code=code, action=GroupAction.MUTE_ALL)
+        access = await _staff(uow, actor=actor, code=code, action=GroupAction.MUTE_ALL, now=ctx.now)
         old = (await uow.conn.execute(select(groups.c.mute_all).where(groups.c.id == access.id))).scalar_one()
         if bool(old) != on:
             await uow.conn.execute(update(groups).where(groups.c.id == access.id).values(mute_all=on))
@@ -113,7 +119,7 @@ async def set_slow_mode(db: Database, *, actor: int, code: str, seconds: int, ct
     """Slow mode: ordinary members post one message per `seconds` (10–3600; 0 switches it off)."""
     seconds = rules.check_slow_mode_seconds(seconds)
     async with db.uow() as uow:
-        access = await _staff(uow, actor=actor, code=code, action=GroupAction.SLOW_MODE)
+        access = await _staff(uow, actor=actor, code=code, action=GroupAction.SLOW_MODE, now=ctx.now)
         old = (await uow.conn.execute(select(groups.c.slow_mode_seconds).where(groups.c.id == access.id))).scalar_one()
         if old != seconds:
             await uow.conn.execute(update(groups).where(groups.c.id == access.id).values(slow_mode_seconds=seconds))
@@ -147,7 +153,7 @@ async def _published(uow: UnitOfWork, access: GroupAccess, message_id: int) -> A
 async def pin_message(db: Database, *, actor: int, code: str, message_id: int, ctx: Ctx) -> list[Pin]:
     """Pin a published message (at most 10 per group; pinning one already pinned changes nothing)."""
     async with db.uow() as uow:
-        access = await _staff(uow, actor=actor, code=code, action=GroupAction.PIN)
+        access = await _staff(uow, actor=actor, code=code, action=GroupAction.PIN, now=ctx.now)
         if uow.dialect == "postgresql":  # the cap holds under simultaneous pins: one pinner per group at a time
             await uow.conn.execute(select(groups.c.id).where(groups.c.id == access.id).with_for_update())
         row = await _published(uow, access, message_id)
@@ -173,7 +179,7 @@ async def pin_message(db: Database, *, actor: int, code: str, message_id: int, c
 async def unpin_message(db: Database, *, actor: int, code: str, message_id: int, ctx: Ctx) -> list[Pin]:
     """Take a message off the pins."""
     async with db.uow() as uow:
-        access = await _staff(uow, actor=actor, code=code, action=GroupAction.PIN, open_only=False)
+        access = await _staff(uow, actor=actor, code=code, action=GroupAction.PIN, open_only=False, now=ctx.now)
         done = await uow.conn.execute(
             delete(group_pins).where(group_pins.c.group_id == access.id, group_pins.c.message_id == message_id)
         )
@@ -238,7 +244,7 @@ async def add_keyword(db: Database, *, actor: int, code: str, term: str, normali
     full-width, case and traditional characters match too. Adding a term already listed changes nothing."""
     term = rules.check_keyword(term, normalize(term.strip()))
     async with db.uow() as uow:
-        access = await _staff(uow, actor=actor, code=code, action=GroupAction.KEYWORDS)
+        access = await _staff(uow, actor=actor, code=code, action=GroupAction.KEYWORDS, now=ctx.now)
         if uow.dialect == "postgresql":
             await uow.conn.execute(select(groups.c.id).where(groups.c.id == access.id).with_for_update())
         terms = list(
@@ -261,7 +267,7 @@ async def add_keyword(db: Database, *, actor: int, code: str, term: str, normali
 async def remove_keyword(db: Database, *, actor: int, code: str, term: str, ctx: Ctx) -> list[Keyword]:
     """Take a term off the group's list."""
     async with db.uow() as uow:
-        access = await _staff(uow, actor=actor, code=code, action=GroupAction.KEYWORDS, open_only=False)
+        access = await _staff(uow, actor=actor, code=code, action=GroupAction.KEYWORDS, open_only=False, now=ctx.now)
         done = await uow.conn.execute(
             delete(group_keywords).where(group_keywords.c.group_id == access.id, group_keywords.c.term == term.strip())
         )
@@ -304,7 +310,7 @@ async def decide_held(
     message the group's keyword list held. Its author is told either way."""
     reason = (reason or "").strip()[:200] or None
     async with db.uow() as uow:
-        access = await _staff(uow, actor=actor, code=code, action=GroupAction.KEYWORDS)
+        access = await _staff(uow, actor=actor, code=code, action=GroupAction.KEYWORDS, now=ctx.now)
         stmt = select(groups.c.last_seq).where(groups.c.id == access.id)
         if uow.dialect == "postgresql":
             stmt = stmt.with_for_update()

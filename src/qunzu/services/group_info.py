@@ -57,7 +57,8 @@ async def group_info(db: Database, *, actor: int | None, code: str, policy: Grou
         access = await access_group(uow.conn, actor=actor or ANONYMOUS, code=code)
         row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
         check_visible(row, actor=actor)
-        full = access.role is not None or info_is_public(policy, row.member_count)
+        # a group hidden by a platform measure (R-11.1-1) is out of the public info page: members only
+        full = access.role is not None or (not row.hidden and info_is_public(policy, row.member_count))
         staff: list[StaffMember] = []
         if full:
             found = await uow.conn.execute(

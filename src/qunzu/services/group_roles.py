@@ -30,7 +30,7 @@ from qunzu.domain.policy import GroupPolicy, SizeTier, managers_max
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound
 from qunzu.netlog import Target
-from qunzu.services import counters
+from qunzu.services import counters, restrictions
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
 from qunzu.services.credit import POLICY as CREDIT
 from qunzu.services.credit import current_score
@@ -151,6 +151,7 @@ async def offer_manager(
     async with db.uow() as uow:
         access = await _open_group(uow, actor=actor, code=code)
         roles.check_can_manage_managers(access.require_member())
+        await restrictions.check_tools(uow, actor, access.role, now=ctx.now)  # the owner role is frozen (R-11.2-1)
         current = await target_role(uow, access, user_id)
         if current is not GroupRole.MEMBER:
             raise Conflict(
@@ -190,6 +191,7 @@ async def remove_manager(db: Database, *, actor: int, code: str, user_id: int, c
     async with db.uow() as uow:
         access = await _open_group(uow, actor=actor, code=code)
         roles.check_can_manage_managers(access.require_member())
+        await restrictions.check_tools(uow, actor, access.role, now=ctx.now)  # the owner role is frozen (R-11.2-1)
         current = await target_role(uow, access, user_id)
         if current is GroupRole.CREATOR:
             raise Conflict("The owner's role changes only by transfer", code=ErrorCode.FORBIDDEN_ROLE)
@@ -234,6 +236,7 @@ async def offer_ownership(db: Database, *, actor: int, code: str, to_user: int, 
     async with db.uow() as uow:
         access = await _open_group(uow, actor=actor, code=code)
         roles.check_can_transfer(access.require_member())
+        await restrictions.check_tools(uow, actor, access.role, now=ctx.now)  # the owner role is frozen (R-11.2-1)
         if to_user == actor:
             raise Conflict("You already own this group", code=ErrorCode.VALIDATION_FAILED, details={"field": "user_id"})
         await target_role(uow, access, to_user)
@@ -394,6 +397,7 @@ async def cancel_offer(db: Database, *, actor: int, code: str, offer_id: int, ct
     async with db.uow() as uow:
         access = await access_group_as_member(uow.conn, actor=actor, code=code)
         roles.check_can_manage_managers(access.require_member())
+        await restrictions.check_tools(uow, actor, access.role, now=ctx.now)  # the owner role is frozen (R-11.2-1)
         row = (
             await uow.conn.execute(
                 select(role_offers).where(

@@ -25,7 +25,7 @@ from qunzu.domain.policy import GroupPolicy, managers_needed
 from qunzu.domain.roles import ROLE_RANK, GroupAction, GroupRole, may
 from qunzu.errors import Forbidden, ValidationFailed
 from qunzu.netlog import Target
-from qunzu.services import counters
+from qunzu.services import counters, restrictions
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
 from qunzu.services.group_offers import activity, target_role
 from qunzu.services.groups import _remove_member
@@ -58,11 +58,15 @@ class ManagersShortfall:
     have: int
 
 
-async def _acting(uow: UnitOfWork, *, actor: int, code: str, target: int, action: GroupAction) -> GroupAccess:
-    """The group (open, row locked), the actor's role allowing `action` on the target's role."""
+async def _acting(
+    uow: UnitOfWork, *, actor: int, code: str, target: int, action: GroupAction, now: datetime
+) -> GroupAccess:
+    """The group (open, row locked), the actor's role allowing `action` on the target's role, and the actor's
+    management rights not suspended (R-11.2-1)."""
     access = await access_group(uow.conn, actor=actor, code=code, for_update=True)
     role = access.require_member()
     roles.check_may(role, action)
+    await restrictions.check_tools(uow, actor, role, now=now)  # management_suspended / blacklisted
     check_group_open(access.status)
     their = await target_role(uow, access, target)
     roles.check_may_act_on(role, their, action, self_target=target == actor)
@@ -72,7 +76,9 @@ async def _acting(uow: UnitOfWork, *, actor: int, code: str, target: int, action
 async def remove_member(db: Database, *, actor: int, code: str, user_id: int, ctx: Ctx) -> None:
     """The owner removes anyone but themself, a manager an ordinary member (移出群聊); their place comes back."""
     async with db.uow() as uow:
-        access = await _acting(uow, actor=actor, code=code, target=user_id, action=GroupAction.REMOVE_MEMBER)
+        access = await _acting(
+            uow, actor=actor, code=code, target=user_id, action=GroupAction.REMOVE_MEMBER, now=ctx.now
+        )
         assert access.role is not None
         await activity(uow, access, "member_removed", ctx, actor=actor, target=user_id)
         await _remove_member(
@@ -85,7 +91,7 @@ async def mute_member(db: Database, *, actor: int, code: str, user_id: int, seco
     """Mute a member (禁言) for 10 minutes to 30 days; a new mute replaces the last. Returns when it ends."""
     period = roles.mute_period(seconds)
     async with db.uow() as uow:
-        access = await _acting(uow, actor=actor, code=code, target=user_id, action=GroupAction.MUTE_MEMBER)
+        access = await _acting(uow, actor=actor, code=code, target=user_id, action=GroupAction.MUTE_MEMBER, now=ctx.now)
         assert access.role is not None
         until = ctx.now + period
         await uow.conn.execute(
@@ -107,7 +113,7 @@ async def mute_member(db: Database, *, actor: int, code: str, user_id: int, seco
 async def unmute_member(db: Database, *, actor: int, code: str, user_id: int, ctx: Ctx) -> None:
     """Lift a member's mute before it ends."""
     async with db.uow() as uow:
-        access = await _acting(uow, actor=actor, code=code, target=user_id, action=GroupAction.MUTE_MEMBER)
+        access = await _acting(uow, actor=actor, code=code, target=user_id, action=GroupAction.MUTE_MEMBER, now=ctx.now)
         assert access.role is not None
         await uow.conn.execute(
             update(memberships)
@@ -132,6 +138,7 @@ async def dissolve_group(db: Database, *, actor: int, code: str, confirm_name: s
         access = await access_group(uow.conn, actor=actor, code=code, for_update=True)
         role = access.require_member()
         roles.check_may(role, GroupAction.DISSOLVE)
+        await restrictions.check_tools(uow, actor, role, now=ctx.now)  # the owner role is frozen (R-11.2-1)
         check_group_open(access.status)
         row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()
         if not _same_name(confirm_name, row.name):

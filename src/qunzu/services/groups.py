@@ -31,7 +31,7 @@ from qunzu.domain.policy import GroupPolicy, SizeTier, parse_tier
 from qunzu.domain.roles import ROLE_RANK, GroupRole
 from qunzu.errors import Conflict, ErrorCode
 from qunzu.netlog import Target
-from qunzu.services import counters, credit, documents
+from qunzu.services import blacklist_gate, counters, credit, documents, restrictions
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
 from qunzu.services.events import GroupProfileChanged, MembershipChanged
 from qunzu.services.review import queue_item
@@ -125,6 +125,8 @@ async def create_group(
         code = code_source()
         async with db.uow() as uow:
             await _require_verified(uow, actor, "create_group")
+            await restrictions.check_may_create(uow, actor, now=ctx.now)  # creation_revoked / blacklisted (R-11.2-1)
+            await blacklist_gate.check_owner_may_create(uow, actor=actor, name=draft.name, now=ctx.now)  # D11
             terms = await _creation_terms(uow, actor, policy=policy, tier=size, category=draft.category, ctx=ctx)
             current = (await documents.current_versions(uow.conn)).get(DocumentKind.OWNER_DUTIES.value)
             accepted = rules.check_duties_accepted(accepted=duties_version, current=current)
@@ -382,6 +384,7 @@ async def update_profile(
     async with db.uow() as uow:
         access = await access_group(uow.conn, actor=actor, code=code, for_update=True)
         roles.check_can_edit_profile(access.require_member())
+        await restrictions.check_tools(uow, actor, access.role, now=ctx.now)  # management_suspended (R-11.2-1)
         rules.check_group_open(access.status)
         await _require_verified(uow, actor, "edit_group")
         row = (await uow.conn.execute(select(groups).where(groups.c.id == access.id))).one()

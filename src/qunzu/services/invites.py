@@ -38,7 +38,7 @@ from qunzu.domain.policy import GroupPolicy
 from qunzu.domain.roles import GroupAction
 from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound, QunzuError
 from qunzu.netlog import Target
-from qunzu.services import credit
+from qunzu.services import credit, restrictions
 from qunzu.services.access import access_group
 from qunzu.services.groups import group_view
 from qunzu.services.joining import (
@@ -150,6 +150,8 @@ async def invite_user(
         row = await group_row(uow, access.id)
         rules.check_group_open(row.status)
         roles.check_may(role, GroupAction.INVITE, invite_rights=row.invite_rights)
+        if row.invite_rights == "managers":  # inviting is a manager's tool here (R-11.2-1)
+            await restrictions.check_tools(uow, actor, role, now=ctx.now)
         inviter = (await uow.conn.execute(select(users.c.verification_level).where(users.c.id == actor))).scalar_one()
         check_verified(inviter, action="invite")
         check_entitlement(await _score(uow, actor, ctx.now), Entitlement.INVITE, policy=credit.POLICY)
@@ -296,6 +298,7 @@ async def create_link(db: Database, *, actor: int, code: str, ctx: Ctx, policy: 
     async with db.uow() as uow:
         access = await access_group(uow.conn, actor=actor, code=code)
         roles.check_may(access.require_member(), GroupAction.MANAGE_LINKS)
+        await restrictions.check_tools(uow, actor, access.role, now=ctx.now)  # management_suspended (R-11.2-1)
         row = await group_row(uow, access.id)
         rules.check_group_open(row.status)
         check_links_allowed(policy, row.member_count)
@@ -342,6 +345,7 @@ async def revoke_link(db: Database, *, actor: int, code: str, link_id: int, ctx:
     async with db.uow() as uow:
         access = await access_group(uow.conn, actor=actor, code=code)
         roles.check_may(access.require_member(), GroupAction.MANAGE_LINKS)
+        await restrictions.check_tools(uow, actor, access.role, now=ctx.now)  # management_suspended (R-11.2-1)
         r = (
             await uow.conn.execute(
                 select(invite_links).where(invite_links.c.id == link_id, invite_links.c.group_id == access.id)

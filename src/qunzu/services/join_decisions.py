@@ -15,7 +15,7 @@ from qunzu.domain.policy import GroupPolicy
 from qunzu.domain.roles import GroupAction
 from qunzu.errors import ErrorCode, Forbidden, ValidationFailed
 from qunzu.netlog import Target
-from qunzu.services import counters
+from qunzu.services import counters, restrictions
 from qunzu.services.access import access_group
 from qunzu.services.joining import (
     NOTICE_DECIDED,
@@ -97,6 +97,7 @@ async def decide_request(
     why = check_reason(reason)
     async with db.uow() as uow:
         access = await _staff_access(uow, actor=actor, code=code, action=GroupAction.DECIDE_JOIN_REQUESTS)
+        await restrictions.check_tools(uow, actor, access.role, now=ctx.now)  # management_suspended (R-11.2-1)
         r = (
             await uow.conn.execute(
                 select(join_requests).where(

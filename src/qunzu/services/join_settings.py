@@ -25,6 +25,7 @@ from qunzu.domain.policy import GroupPolicy, JoinMode, size_tier
 from qunzu.domain.roles import GroupAction, GroupRole
 from qunzu.errors import ValidationFailed
 from qunzu.netlog import Target
+from qunzu.services import restrictions
 from qunzu.services.access import access_group, access_group_as_member
 from qunzu.services.events import GroupActivity
 from qunzu.services.join_decisions import pending_count
@@ -132,6 +133,7 @@ async def set_join_settings(
         access = await access_group(uow.conn, actor=actor, code=code)
         role = access.require_member()
         roles.check_may(role, GroupAction.SET_JOIN_MODE)
+        await restrictions.check_tools(uow, actor, role, now=ctx.now)  # management_suspended (R-11.2-1)
         row = await group_row(uow, access.id)
         rules.check_group_open(row.status)
         changed = check_settings(

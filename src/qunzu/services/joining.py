@@ -36,7 +36,7 @@ from qunzu.domain.roles import GroupRole
 from qunzu.domain.throttle import Bucket
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from qunzu.netlog import Target
-from qunzu.services import counters, notices
+from qunzu.services import counters, notices, restrictions
 from qunzu.services.access import access_group
 from qunzu.services.events import JoinRequestChanged, MembershipChanged
 from qunzu.services.groups import group_view
@@ -185,7 +185,10 @@ async def admit(
 ) -> GroupView:
     """Make `user_id` a member of the group `row`: the membership, the member count by a conditional UPDATE
     (`group_full` when no place is left), a joined place (unless a pending request holds one), the record and the
-    live `member_joined` (which subscribes the joiner's open connections)."""
+    live `member_joined` (which subscribes the joiner's open connections). Refused while the group's joins are
+    frozen or the joiner is blacklisted (R-11.1-1, R-11.3-2)."""
+    await restrictions.check_group_joinable(uow, row.id)  # joins_frozen
+    await restrictions.check_may_join(uow, user_id)  # blacklisted
     if not place_held:
         await take_place(uow, user_id, policy)
     try:
@@ -233,7 +236,11 @@ async def open_request(
     invited_by: int | None = None,
     link_id: int | None = None,
 ) -> JoinRequestView:
-    """A pending request (it takes its joined place now) or invitation (its place is taken when accepted)."""
+    """A pending request (it takes its joined place now) or invitation (its place is taken when accepted); none
+    while the group's joins are frozen or the person is blacklisted (R-11.1-1, R-11.3-2)."""
+    await restrictions.check_group_joinable(uow, row.id)  # joins_frozen
+    if kind == "request":  # an invitee's standing is not the inviter's to learn: checked when they accept
+        await restrictions.check_may_join(uow, user_id)  # blacklisted
     if kind == "request":
         await take_place(uow, user_id, policy)
     try:

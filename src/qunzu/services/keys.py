@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Table, select, update
 
 from qunzu.storage.crypto import KeyRing
-from qunzu.storage.tables import identities, manual_submissions, phone_challenges, sms_outbox
+from qunzu.storage.tables import identities, manual_submissions, phone_challenges, sms_outbox, tickets
 from qunzu.storage.uow import Database
 
 
@@ -34,6 +34,7 @@ FIELDS = [
     EncryptedField(manual_submissions, "id_number_ct", "manual_submissions.id_number"),
     EncryptedField(manual_submissions, "document_ct", "manual_submissions.document"),
     EncryptedField(sms_outbox, "phone_ct", "sms_outbox.phone"),
+    EncryptedField(tickets, "reporter_contact", "tickets.contact", owner="number"),  # a form reporter's contact
 ]
 
 

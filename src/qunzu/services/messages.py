@@ -17,6 +17,7 @@ from qunzu.domain.limits import check_message_text
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import ErrorCode, NotFound, ValidationFailed
 from qunzu.netlog import Target
+from qunzu.services import restrictions
 from qunzu.services.access import access_group_as_member
 from qunzu.services.events import MessageDeleted
 from qunzu.services.views import MessageView
@@ -207,6 +208,8 @@ async def delete_message(
         if row is None:
             raise NotFound("No such message in this group", code=ErrorCode.MESSAGE_NOT_FOUND)
         roles.check_can_delete_message(role, is_author=row.sender_id == actor)
+        if row.sender_id != actor:  # deleting another's message is a manager's tool (R-11.2-1)
+            await restrictions.check_tools(uow, actor, role, now=ctx.now)
         if row.deleted_at is None:
             await uow.conn.execute(
                 update(messages)

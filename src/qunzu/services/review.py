@@ -13,9 +13,11 @@ from qunzu import netlog
 from qunzu.context import Ctx
 from qunzu.domain.accounts import removed_nickname
 from qunzu.domain.content import Disposition, check_reason_code, content_rejected, profile_disposition
+from qunzu.domain.credit import severity_of
 from qunzu.domain.groups import PROFILE_FIELDS, takedown_values
 from qunzu.domain.roles import GroupRole
 from qunzu.domain.staff import CONTENT_READERS, CONTENT_REVIEWERS, require_staff_role
+from qunzu.domain.taxonomy import illegal_entry
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from qunzu.netlog import Target
 from qunzu.review import Lexicon, ScanResult
@@ -51,7 +53,12 @@ class Verdict:
 
 
 def screen(runtime: ReviewRuntime, text: str) -> Verdict:
-    return Verdict.of(runtime.scan(text), runtime.lexicon_version)
+    """The engine's verdict on `text`; a text banned as illegal (R-10-3) is blocked under its ban's category."""
+    verdict = Verdict.of(runtime.scan(text), runtime.lexicon_version)
+    banned = runtime.banned(text)
+    if banned is None:
+        return verdict
+    return Verdict("block", sorted({*verdict.categories, banned}), verdict.terms, verdict.lexicon_version)
 
 
 def profile_screen(runtime: ReviewRuntime) -> Callable[[str, str], Verdict | None]:
@@ -155,12 +162,20 @@ async def decide_item(
     reason_code: str | None,
     lexicon_version: str,
     ctx: Ctx,
+    confirmed_illegal: bool = False,
+    ban_digest: Callable[[str], str] | None = None,
 ) -> None:
     """Approve or reject a queued item. A rejection removes it for members (the record stays) and records a violation
-    against the author; approving a held message delivers it to the group."""
+    against the author; approving a held message delivers it to the group. A rejection `confirmed_illegal` (R-10-3)
+    also bans the text (hashed by `ban_digest`, the review runtime's) and, for a message, writes the content-removal
+    record that carries the deduction and is reported (services/illegal_content.py)."""
     require_staff_role(staff.staff_role, CONTENT_REVIEWERS)
     if not approve:
         check_reason_code(reason_code or "")
+    if confirmed_illegal and (approve or ban_digest is None):
+        raise ValidationFailed(
+            "Only a rejection confirms content illegal", details={"field": "confirmed_illegal", "reason": "approve"}
+        )
     async with db.uow() as uow:
         item = (await uow.conn.execute(select(review_items).where(review_items.c.id == item_id))).one_or_none()
         if item is None:
@@ -195,16 +210,19 @@ async def decide_item(
                         created_at=ctx.now,
                     )
                 )
-            await credit.record_violation(
-                uow,
-                user_id=item.author_id,
-                reason_code=reason_code or "other",
-                rule="R-10-1",
-                source="review",
-                source_id=item_id,
-                decided_by=staff.id,
-                ctx=ctx,
-            )
+            if confirmed_illegal and ban_digest is not None:
+                await _confirm_illegal(uow, item, reason_code or "other", staff=staff, ban_digest=ban_digest, ctx=ctx)
+            if not (confirmed_illegal and item.kind == "message"):  # else the content-removal record carries it
+                await credit.record_violation(
+                    uow,
+                    user_id=item.author_id,
+                    reason_code=reason_code or "other",
+                    rule="R-10-1",
+                    source="review",
+                    source_id=item_id,
+                    decided_by=staff.id,
+                    ctx=ctx,
+                )
         await netlog.record(
             uow,
             ctx,
@@ -217,6 +235,26 @@ async def decide_item(
             **({"removed": item.text} if removed else {}),
         )
         await uow.commit()
+
+
+async def _confirm_illegal(
+    uow: UnitOfWork, item: Any, reason_code: str, *, staff: UserView, ban_digest: Callable[[str], str], ctx: Ctx
+) -> None:
+    """R-10-3 from the review queue: a message gets its content-removal record and ban; a group name, description or
+    nickname its ban (the review record is its record)."""
+    # imported here: illegal_content -> enforcement -> measure_state -> groups imports this module's queue_item
+    from qunzu.services import illegal_content
+
+    if item.kind == "message":
+        await illegal_content.confirm_illegal(
+            uow, message_id=int(item.target_id), category=reason_code, decided_by=staff.id, ctx=ctx, source="review",
+            source_ref=f"review_item:{item.id}", ban_digest=ban_digest, credit_severity=severity_of(reason_code),
+        )  # fmt: skip
+        return
+    await illegal_content.ban_text(
+        uow, digest=ban_digest(item.text), category=illegal_entry(reason_code), record_id=None, message_id=None,
+        created_by=staff.id, ctx=ctx,
+    )  # fmt: skip
 
 
 async def _remove_profile_text(uow: UnitOfWork, item: Any, reason: str | None, ctx: Ctx) -> bool:

@@ -35,6 +35,7 @@ class GroupRow:
     mute_all: bool = False
     slow_mode_seconds: int = 0
     keywords: tuple[str, ...] = ()  # the group's keyword filter, as its managers typed the terms
+    suspended_until: datetime | None = None  # 暂停发布 by a platform measure (R-11.1-1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,10 @@ class MemberRow:
     agreement_version: int
     muted_until: datetime | None = None  # 禁言 until then (R-9.3-1)
     user_created_at: datetime | None = None  # the account's age sets the new-account send rate (R-7.1-4)
+    # platform measures and the blacklist on the sender (R-11.2-1, R-11.3-2)
+    platform_muted_until: datetime | None = None
+    suspended_until: datetime | None = None
+    blacklist_level: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +158,7 @@ def read_rows(joined: Any) -> tuple[list[GroupRow], list[MemberRow], int]:
                 bool(r["mute_all"]),
                 r["slow_mode_seconds"],
                 tuple(json.loads(terms)) if terms and terms != "[]" else (),
+                _when(r["group_suspended_until"]),
             )
         agreement = r["current_agreement"] or 0
         if r["user_id"] is not None:
@@ -166,6 +172,9 @@ def read_rows(joined: Any) -> tuple[list[GroupRow], list[MemberRow], int]:
                     r["agreement_version"],
                     _when(r["muted_until"]),
                     _when(r["user_created_at"]),
+                    _when(r["platform_muted_until"]),
+                    _when(r["user_suspended_until"]),
+                    r["blacklist_level"] or 0,
                 )
             )
     return list(groups.values()), members, agreement

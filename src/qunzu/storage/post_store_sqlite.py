@@ -38,7 +38,9 @@ GROUPS_AND_SENDERS = """
 SELECT g.id, g.code, g.status, g.last_seq, m.user_id, m.role, u.nickname, u.verification_level, u.agreement_version,
        (SELECT max(d.version) FROM documents d WHERE d.kind = ?) AS current_agreement,
        g.member_count, g.mute_all, g.slow_mode_seconds, m.muted_until, u.created_at AS user_created_at,
-       (SELECT json_group_array(gk.term) FROM group_keywords gk WHERE gk.group_id = g.id) AS keywords
+       (SELECT json_group_array(gk.term) FROM group_keywords gk WHERE gk.group_id = g.id) AS keywords,
+       g.suspended_until AS group_suspended_until, u.platform_muted_until, u.suspended_until AS user_suspended_until,
+       u.blacklist_level
 FROM json_each(?) AS c
 JOIN groups g ON g.code = c.value
 LEFT JOIN memberships m ON m.group_id = g.id AND m.user_id IN (SELECT value FROM json_each(?))
@@ -62,6 +64,10 @@ READ_COLUMNS = (
     "muted_until",
     "user_created_at",
     "keywords",
+    "group_suspended_until",
+    "platform_muted_until",
+    "user_suspended_until",
+    "blacklist_level",
 )
 
 # The columns in the order of EarlierPost's fields.

@@ -16,6 +16,7 @@ from qunzu.domain.roles import role_label
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import category_label
 from qunzu.services import group_info
+from qunzu.web.complaints import category_choices
 from qunzu.web.context import Web, WebDep
 from qunzu.web.render import hue
 
@@ -77,4 +78,5 @@ async def info(code: str, w: WebDep) -> Response:
         info=_view(view, w.lang),
         signed_in=w.session is not None,
         public_at=(await w.container.policy.policy()).info_public_at,
+        report_categories=category_choices(w.lang),  # 举报该群 (web/complaints.py)
     )

@@ -12,6 +12,8 @@ from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n import LANGUAGES
 from qunzu.web import (
     account,
+    appeals,
+    complaints,
     forms,
     group_admin,
     group_chat_settings,
@@ -19,12 +21,18 @@ from qunzu.web import (
     group_joining,
     group_settings,
     invite_pages,
+    measures,
     offers,
     pages,
     staff,
+    staff_appeals,
+    staff_blacklist,
     staff_groups,
+    staff_measures,
     staff_policy,
+    staff_reports,
     staff_review,
+    staff_tickets,
 )
 from qunzu.web.context import PageRefused, get_web
 from qunzu.web.render import STATIC, Renderer
@@ -55,7 +63,15 @@ def install_web(app: FastAPI, container: Container) -> None:
     app.include_router(staff.router)
     app.include_router(staff_review.router)
     app.include_router(staff_groups.router)
+    app.include_router(complaints.router)
+    app.include_router(staff_tickets.router)
     app.include_router(staff_policy.router)
+    app.include_router(staff_reports.router)  # reports to the authorities, supervision figures
+    app.include_router(staff_blacklist.router)  # the blacklist (Art. 11 ¶2)
+    app.include_router(appeals.router)  # appeals (R-11-x): the appellant's pages
+    app.include_router(staff_appeals.router)
+    app.include_router(measures.router)  # a user's measures, the chat's warning banner (Art. 11)
+    app.include_router(staff_measures.router)  # platform measures (Art. 11 ¶1–2)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/lang/{language}", include_in_schema=False)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from qunzu.bootstrap import Container
 from qunzu.context import SESSION_COOKIE, Ctx, request_context
-from qunzu.errors import AuthRequired, QunzuError
+from qunzu.errors import AuthRequired, ErrorCode, Forbidden, QunzuError
 from qunzu.i18n import LANGUAGES, pick_language
 from qunzu.services import accounts
 from qunzu.services.csrf import csrf_token
@@ -53,6 +53,10 @@ async def current_session(request: Request, container: Container, ctx: Ctx) -> S
         return None
     try:
         user = await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
+    except Forbidden as exc:  # suspended (R-11.2-1): signed out; signing in again says why and until when
+        if exc.code is not ErrorCode.ACCOUNT_SUSPENDED:
+            raise
+        return None
     except AuthRequired:
         return None  # an unreachable database (Unavailable) is not a signed-out visitor: it gets the "try again" page
     return Session(user=user, token=token)

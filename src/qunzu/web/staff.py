@@ -12,7 +12,17 @@ from fastapi import APIRouter, Depends
 from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.documents import DocumentKind
-from qunzu.domain.staff import OUTBOX_READERS, PII_RECORD_READERS, VERIFICATION_REVIEWERS
+from qunzu.domain.staff import (
+    BLACKLIST_KEEPERS,
+    BLACKLIST_READERS,
+    FIGURE_READERS,
+    MEASURE_READERS,
+    OUTBOX_READERS,
+    PII_RECORD_READERS,
+    REPORT_READERS,
+    TICKET_HANDLERS,
+    VERIFICATION_REVIEWERS,
+)
 from qunzu.domain.text import clean_line, clean_text, parse_int
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.services import documents, identity, pii_access
@@ -49,6 +59,12 @@ def _page(w: Web, template: str, section: str, *, status_code: int = 200, **cont
         can_review=role in VERIFICATION_REVIEWERS,
         can_publish=role == "admin",
         has_outbox=w.container.sms.keeps_outbox and role in OUTBOX_READERS,
+        can_reports=role in REPORT_READERS,  # reports to the authorities (web/staff_reports.py)
+        can_figures=role in FIGURE_READERS,  # complaint supervision figures
+        can_tickets=role in TICKET_HANDLERS,  # complaint and report tickets (web/staff_tickets.py)
+        can_blacklist=role in BLACKLIST_READERS,  # the blacklist (web/staff_blacklist.py)
+        can_blacklist_keep=role in BLACKLIST_KEEPERS,
+        can_measures=role in MEASURE_READERS,  # platform measures (web/staff_measures.py)
         **context,
     )
 

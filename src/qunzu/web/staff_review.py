@@ -126,10 +126,11 @@ async def decide(raw_id: str, w: ReviewDep) -> Response:
     item_id = parse_int(raw_id, lo=1)
     if item_id is None:
         return w.not_found()
-    f = await form_fields(w.request, "decision", "reason_code", "csrf")
+    f = await form_fields(w.request, "decision", "reason_code", "illegal", "csrf")
     try:
         w.check_csrf(f["csrf"])
         approve = f["decision"] == "approve"
+        illegal = not approve and f["illegal"] == "1"  # R-10-3: removed, banned, recorded and reported
         await review.decide_item(
             w.container.db,
             staff=w.session.user,
@@ -138,7 +139,11 @@ async def decide(raw_id: str, w: ReviewDep) -> Response:
             reason_code=None if approve else f["reason_code"][:32],
             lexicon_version=w.container.review.lexicon_version,
             ctx=w.ctx,
+            confirmed_illegal=illegal,
+            ban_digest=w.container.review.ban_digest,
         )
+        if illegal:
+            await w.container.review.refresh_bans()
     except QunzuError as exc:
         if exc.code in (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND):
             return _refused(w, exc)

@@ -12,6 +12,8 @@ from qunzu.context import Ctx
 from qunzu.domain import identity as rules
 from qunzu.domain.identity import Level
 from qunzu.errors import Conflict, ErrorCode, Forbidden, ValidationFailed
+from qunzu.services import blacklist_gate
+from qunzu.services.blacklist_effects import on_identity_bound
 from qunzu.services.identity.slots import IdentitySlot, check_slot, claim_slot, id_slot, release_slot
 from qunzu.services.identity.standing import aad, record_verification
 from qunzu.services.identity.views import IdentityView, my_identity
@@ -56,6 +58,8 @@ async def verify_id(
         if ident.level >= Level.L2 and ident.id_hmac == slot.hmac:
             raise Conflict("This identity is already verified", code=ErrorCode.VALIDATION_FAILED)
         await check_slot(uow, slot, actor=actor, cap=settings.accounts_per_identity)
+        await blacklist_gate.check_identity_may_verify(uow, slot.hmac, now=ctx.now)  # R-11.3-2
+        await blacklist_gate.check_identity_may_change(uow, ident.id_hmac, slot.hmac, now=ctx.now)  # R-11.3-1
         if await manual_submissions.has_pending(uow.conn, actor):
             raise Conflict("Your submission is waiting for review", code=ErrorCode.VERIFICATION_PENDING)
     if verifier.name == "manual":
@@ -145,6 +149,8 @@ async def grant_l2(
     """Make a checked name + ID number the user's L2 identity: its slot claimed (a previous one released), recorded."""
     ident = await identities.row(uow.conn, actor)
     assert ident is not None
+    await blacklist_gate.check_identity_may_verify(uow, slot.hmac, now=ctx.now)  # before anything is written
+    await blacklist_gate.check_identity_may_change(uow, ident.id_hmac, slot.hmac, now=ctx.now)
     if ident.id_hmac != slot.hmac:
         await claim_slot(uow, slot, cap=cap)
         if ident.id_hmac:
@@ -162,6 +168,7 @@ async def grant_l2(
         },
     )
     await accounts.set_verification_level(uow.conn, actor, Level.L2)
+    await on_identity_bound(uow, user_id=actor, now=ctx.now)  # a blacklisted identity: restricted at once
     await record_verification(
         uow,
         actor,

@@ -13,6 +13,8 @@ from qunzu.context import Ctx
 from qunzu.domain import identity as rules
 from qunzu.domain.identity import Level
 from qunzu.errors import ErrorCode, Forbidden, QunzuError, RateLimited, ValidationFailed
+from qunzu.services import blacklist_gate
+from qunzu.services.blacklist_effects import on_identity_bound
 from qunzu.services.identity.outbox import keep_in_outbox
 from qunzu.services.identity.slots import IdentitySlot, check_slot, claim_slot, phone_slot, release_slot
 from qunzu.services.identity.standing import aad, record_verification
@@ -50,6 +52,9 @@ async def start_phone_verification(
                 details={"retry_after": wait},
             )
         await check_slot(uow, slot, actor=actor, cap=settings.accounts_per_identity)
+        await blacklist_gate.check_identity_may_verify(uow, slot.hmac, now=ctx.now)  # R-11.3-2: no code to a banned one
+        held = await identities.row(uow.conn, actor)
+        await blacklist_gate.check_identity_may_change(uow, held.phone_hmac if held else None, slot.hmac, now=ctx.now)
         if throttle is not None:  # counted only when a code would really be sent
             await throttle.phone_code(user_id=actor, ip=ctx.ip, now=ctx.now)
         expires = ctx.now + timedelta(seconds=settings.code_ttl_seconds)
@@ -121,6 +126,10 @@ async def confirm_phone_code(
         else:
             e164 = keys.decrypt(ch.phone_ct, aad=f"phone_challenges.phone:{actor}")
             ident = await identities.row(uow.conn, actor)
+            # R-11.3-2: a banned identity binds no account; refused before anything is written
+            await blacklist_gate.check_identity_may_verify(uow, ch.phone_hmac, now=ctx.now)
+            old = ident.phone_hmac if ident is not None else None
+            await blacklist_gate.check_identity_may_change(uow, old, ch.phone_hmac, now=ctx.now)
             if ident is None or ident.phone_hmac != ch.phone_hmac:
                 await claim_slot(uow, IdentitySlot("phone", ch.phone_hmac), cap=settings.accounts_per_identity)
                 if ident is not None and ident.phone_hmac:
@@ -136,6 +145,7 @@ async def confirm_phone_code(
             await identities.upsert(uow.conn, actor, values)
             await phone_challenges.mark_used(uow.conn, ch.id, now=ctx.now)
             await accounts.set_verification_level(uow.conn, actor, level)
+            await on_identity_bound(uow, user_id=actor, now=ctx.now)  # a blacklisted identity: restricted at once
             await record_verification(
                 uow,
                 actor,

@@ -39,6 +39,12 @@ from qunzu.domain.credit import CreditPolicy
 from qunzu.domain.documents import DocumentKind, check_agreement_current
 from qunzu.domain.groups import check_group_open, group_closed, group_not_found
 from qunzu.domain.identity import check_verified
+from qunzu.domain.restrictions import (
+    blacklisted_rate,
+    check_account_active,
+    check_group_not_suspended,
+    check_not_platform_muted,
+)
 from qunzu.domain.roles import GroupRole
 from qunzu.domain.throttle import Bucket, ip_key
 from qunzu.errors import Conflict, ErrorCode, Forbidden, QunzuError
@@ -120,6 +126,9 @@ def check_post(
     if sender is None:
         raise group_not_found() if group.status == "pending_review" else not_member()  # not_member
     check_group_open(group.status)  # group_pending_review (R-8.3-1)
+    check_account_active(sender.suspended_until, sender.blacklist_level, now=now)  # account_suspended (R-11.2-1)
+    check_group_not_suspended(group.suspended_until, now=now)  # group_suspended, until when (R-11.1-1)
+    check_not_platform_muted(sender.platform_muted_until, now=now)  # account_muted, until when (R-11.2-1)
     check_verified(sender.verification_level, action="post")  # identity_unverified (R-6.1-4)
     check_agreement_current(accepted=sender.agreement_version, current=agreement)  # agreement_required (R-5.2-2)
     check_not_muted(sender.muted_until, now=now)  # member_muted, until when (R-9.3-1)
@@ -128,14 +137,16 @@ def check_post(
 
 
 def rate_of(post: Post, group: GroupRow, sender: MemberRow) -> int:
-    """Messages per minute `post`'s sender may send in `group` (R-7.1-4): tier, credit level, account age."""
+    """Messages per minute `post`'s sender may send in `group` (R-7.1-4): tier, credit level, account age; a
+    blacklisted sender a quarter of that, at least 1 (R-11.3-2, domain/restrictions.py::blacklisted_rate)."""
     standing = post.standing
     assert standing is not None
     if standing.override is not None:
-        return standing.override
+        return blacklisted_rate(standing.override, sender.blacklist_level)
     age = post.now - sender.user_created_at if sender.user_created_at is not None else timedelta(days=3650)
-    return send_per_minute(standing.policy, CREDIT, member_count=group.member_count, score=standing.score,
+    rate = send_per_minute(standing.policy, CREDIT, member_count=group.member_count, score=standing.score,
                            account_age=age)  # fmt: skip
+    return blacklisted_rate(rate, sender.blacklist_level)
 
 
 def send_requests(posts: Sequence[Post], rows: BatchRows) -> tuple[list[SendRequest], dict[int, QunzuError]]:

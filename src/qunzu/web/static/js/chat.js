@@ -7,6 +7,7 @@ import {
 import { LiveSocket, bindStatus } from "./live.js";
 import { bindCopy } from "./copy.js";
 import { Composer, PinsBar, systemLine, systemText } from "./chat_controls.js";
+import { reportButton, reportDecidedText } from "./report.js";
 import {
   applyGroupUpdate, fitAnnouncement, localizeAnnouncementTime, settleFlash, syncSettingsLink,
 } from "./profile.js";
@@ -79,11 +80,15 @@ function pinButton(message) {
   return button;
 }
 
-/** The actions under a message: delete (mine, or anyone's for the owner and managers), pin (owner and managers). */
+/** The actions under a message: delete (mine, or anyone's for the owner and managers), pin (owner and managers),
+ *  report (anyone else's published message: 举报, R-12.1-1). */
 function actionsOf(message) {
   const buttons = [];
   if (canDelete(message)) buttons.push(deleteButton(message));
   if (isStaff(myRole) && !message.deleted && message.seq !== null) buttons.push(pinButton(message));
+  if (message.sender.id !== me.id && !message.deleted && message.seq !== null) {
+    buttons.push(reportButton({ target_type: "message", group_code: code, message_id: message.id }));
+  }
   return buttons.length ? el("div", { class: "msg-actions" }, ...buttons) : null;
 }
 
@@ -478,6 +483,10 @@ function onActivity(frame) {
 
 function onFrame(frame) {
   if (typeof frame.ts === "number") since = Math.max(since, frame.ts);
+  if (frame.type === "report_decided") {  // to me as a reporter, whichever group (R-12.1-2)
+    announceText(reportDecidedText(frame));
+    return;
+  }
   if (frame.group !== code) return;
   switch (frame.type) {
     case "message": {

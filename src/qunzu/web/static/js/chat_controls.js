@@ -53,6 +53,9 @@ export class Composer {
     this.mutedUntil = state.muted_until ? new Date(state.muted_until) : null;
     this.muteAll = Boolean(state.mute_all);
     this.slowSeconds = state.slow_mode_seconds ?? 0;
+    // a platform measure (Art. 11): the group suspended (group_suspended) or my account muted (account_muted)
+    this.platformKey = state.platform_key ?? null;
+    this.platformUntil = state.platform_until ? new Date(state.platform_until) : null;
     this.waitUntil = 0; // ms: slow mode or a rate refusal
     this.waitKey = null;
     this.timer = null;
@@ -70,6 +73,12 @@ export class Composer {
 
   setMuted(until) {
     this.mutedUntil = until ? new Date(until) : null;
+    this.render();
+  }
+
+  setPlatform(key, until) {
+    this.platformKey = key;
+    this.platformUntil = until ? new Date(until) : null;
     this.render();
   }
 
@@ -108,6 +117,7 @@ export class Composer {
   refused(err) {
     if (!(err instanceof ApiError)) return false;
     if (err.code === "member_muted") this.setMuted(err.details.until);
+    else if (err.code === "group_suspended" || err.code === "account_muted") this.setPlatform(err.code, err.details.until);
     else if (err.code === "group_muted") this.setMuteAll(true);
     else if (err.code === "slow_mode") {
       if (err.details.seconds) this.slowSeconds = err.details.seconds;
@@ -119,6 +129,9 @@ export class Composer {
 
   text() {
     const now = Date.now();
+    if (this.platformKey && this.platformUntil && this.platformUntil.getTime() > now) {
+      return { blocked: true, text: t(`chat.composer.${this.platformKey}`, { until: untilFormat(this.lang).format(this.platformUntil) }) };
+    }
     if (this.mutedUntil && this.mutedUntil.getTime() > now) {
       return { blocked: true, text: t("chat.composer.muted", { until: untilFormat(this.lang).format(this.mutedUntil) }) };
     }
@@ -142,7 +155,7 @@ export class Composer {
     this.note.textContent = text ?? "";
     clearTimeout(this.timer);
     const now = Date.now();
-    const next = [this.waitUntil, this.mutedUntil?.getTime() ?? 0].filter((x) => x > now);
+    const next = [this.waitUntil, this.mutedUntil?.getTime() ?? 0, this.platformUntil?.getTime() ?? 0].filter((x) => x > now);
     if (next.length) this.timer = setTimeout(() => this.render(), Math.min(1000, Math.min(...next) - now + 20));
   }
 

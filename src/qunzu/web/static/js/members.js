@@ -2,6 +2,7 @@
 
 import { api, avatar, confirmDialog, el, errorMessage, readJson, roleBadge, showError, t } from "./common.js";
 import { LiveSocket, bindStatus } from "./live.js";
+import { reportButton } from "./report.js";
 
 const data = readJson("page-data");
 const code = data.code;
@@ -71,6 +72,14 @@ function memberRow(member) {
       await refresh();
     }));
     row.append(actions);
+  }
+  if (!isMe) {  // 举报 a member (R-12.1-1): two taps, the dialog of report.js
+    const report = reportButton({ target_type: "user", group_code: code, user_id: member.user_id },
+      { cls: "btn btn-sm btn-ghost member-report" });
+    report.setAttribute("aria-label", `${t("chat.report")} ${member.nickname}`);
+    const actions = row.querySelector(".member-actions");
+    if (actions) actions.append(report);
+    else row.append(el("div", { class: "member-actions" }, report));
   }
   return row;
 }
