@@ -17,7 +17,7 @@ from tests.api.conftest import live  # noqa: F401  (the live-server fixture)
 from tests.compliance._creation import staff
 from tests.services.test_appeals import apply, record
 
-from qunzu.storage.tables import appeals, credit_events, operation_log
+from qunzu.storage.tables import appeals, blacklist_changes, blacklist_entries, credit_events, operation_log
 
 
 async def _actions(container: Any) -> list[str]:
@@ -172,3 +172,114 @@ async def test_r_11_x_the_appellant_is_told_live(api, client, container, live) -
             if frame["type"] == "appeal_decided":
                 break
     assert (frame["appeal"], frame["outcome"], frame["reason"]) == (appeal_id, "upheld", "证据不足")
+
+
+# --- blacklist entries (用户服务协议 §6.4, §8.1) ----------------------------------------------------------------------
+
+
+async def _blacklist(api: Any, keeper: dict[str, Any], **body: Any) -> int:
+    body.setdefault("severity", 1)
+    body.setdefault("reason", "多次在群内组织诈骗活动")
+    r = await api.client.post("/api/v1/staff/blacklist", json=body, headers=api.h(keeper))
+    assert r.status_code == 201, r.text
+    return int(r.json()["entry_ids"][0])
+
+
+async def test_r_11_x_a_blacklisted_user_appeals_the_entry_and_another_officer_removes_it(
+    api, client, container
+) -> None:
+    creator = await staff(api, container, "compliance_officer")
+    other = await staff(api, container, "compliance_officer")
+    owner, user = await api.user(), await api.user()
+    code = await api.create_group(owner)
+    entry_id = await _blacklist(api, creator, subject_type="account", subject=user["username"])
+    r = await api.join(user, code)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "blacklisted"
+    notices = (await client.get("/api/v1/me/notices", headers=api.h(user, "zh-CN"))).json()
+    told = next(n for n in notices if n["kind"] == "blacklist_added")
+    assert f"/me/blacklist/{entry_id}/appeal" in told["message"], "the notice names the appeal route"
+
+    r = await client.post(
+        "/api/v1/me/appeals", json={"blacklist_entry_id": entry_id, "statement": "我从未组织诈骗，请核实聊天记录"},
+        headers=api.h(user),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    appeal_id = r.json()["id"]
+    mine = (await client.get("/api/v1/me/appeals", headers=api.h(user))).json()
+    assert mine[0]["subject"] == "blacklist" and mine[0]["blacklist_entry_id"] == entry_id
+    assert mine[0]["entry"]["severity"] == 1 and mine[0]["entry"]["reason"] == "多次在群内组织诈骗活动"
+    assert "subject_key" not in mine[0]["entry"], "the key (for an identity, its HMAC) is never shown"
+    r = await client.post(
+        "/api/v1/me/appeals", json={"blacklist_entry_id": entry_id, "statement": "再次申诉，请核实"},
+        headers=api.h(user, "zh-CN"),
+    )  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["code"] == "appeal_exists"
+    assert r.json()["error"]["details"]["appeal_id"] == appeal_id, "once per entry"
+    stranger = await api.user()
+    r = await client.post(
+        "/api/v1/me/appeals", json={"blacklist_entry_id": entry_id, "statement": "我替他申诉"},
+        headers=api.h(stranger),
+    )  # fmt: skip
+    assert r.status_code == 404 and r.json()["error"]["code"] == "blacklist_entry_not_found", "nobody else"
+
+    r = await client.post(
+        f"/api/v1/staff/appeals/{appeal_id}/decision", json={"decision": "uphold", "reason": "证据不足"},
+        headers=api.h(creator, "zh-CN"),
+    )  # fmt: skip
+    assert r.status_code == 403 and r.json()["error"]["code"] == "appeal_same_decider", "not who listed them"
+    assert (await api.join(user, code)).status_code == 403, "the entry holds while the appeal waits"
+
+    r = await client.post(
+        f"/api/v1/staff/appeals/{appeal_id}/decision", json={"decision": "uphold", "reason": "证据不足，移出黑名单"},
+        headers=api.h(other),
+    )  # fmt: skip
+    assert r.status_code == 200 and r.json()["status"] == "upheld", r.text
+    async with container.db.uow(write=False) as uow:
+        entry = (await uow.conn.execute(select(blacklist_entries).where(blacklist_entries.c.id == entry_id))).one()
+        change = (
+            await uow.conn.execute(
+                select(blacklist_changes).where(
+                    blacklist_changes.c.entry_id == entry_id, blacklist_changes.c.change == "removed"
+                )
+            )
+        ).one()
+    assert entry.removed_at is not None and entry.removed_by == other["id"]
+    assert change.reason == "appeal upheld" and change.actor_id == other["id"], "the change row says why"
+    assert (await api.join(user, code)).status_code in (200, 201), "the user can join a group again"
+    notices = (await client.get("/api/v1/me/notices", headers=api.h(user, "zh-CN"))).json()
+    assert any(n["kind"] == "appeal_upheld_blacklist" and "黑名单条目已移除" in n["message"] for n in notices)
+    assert {"appeal.file", "appeal.upheld", "blacklist.remove"} <= set(await _actions(container))
+
+
+async def test_r_11_x_an_identity_entry_is_appealed_from_a_second_account_of_that_identity(
+    api, client, container
+) -> None:
+    creator = await staff(api, container, "compliance_officer")
+    decider = await staff(api, container, "admin")
+    first = await api.user()
+    second = await api.unverified_user()
+    assert (await api.verify_phone(second, first["phone"])).status_code == 200, "the same person, a second account"
+    entry_id = await _blacklist(api, creator, subject_type="identity", subject=first["username"])
+    assert (await client.get("/api/v1/me/appeals", headers=api.h(second))).json() == []
+    r = await client.post(
+        "/api/v1/me/appeals", json={"blacklist_entry_id": entry_id, "statement": "这个号码已转让给他人使用"},
+        headers=api.h(second),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    appeal_id = r.json()["id"]
+    r = await client.post(
+        "/api/v1/me/appeals", json={"blacklist_entry_id": entry_id, "statement": "同一身份再次申诉"},
+        headers=api.h(first),
+    )  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["code"] == "appeal_exists", "once per entry, not per account"
+    detail = (await client.get(f"/api/v1/staff/appeals/{appeal_id}", headers=api.h(decider))).json()
+    assert detail["original_decider"] == creator["id"] and detail["entry"]["subject_type"] == "identity"
+    assert first["phone"] not in str(detail), "the number is masked, the HMAC never shown"
+    r = await client.post(
+        f"/api/v1/staff/appeals/{appeal_id}/decision", json={"decision": "reject", "reason": "号码仍由本人使用"},
+        headers=api.h(decider),
+    )  # fmt: skip
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    async with container.db.uow(write=False) as uow:
+        entry = (await uow.conn.execute(select(blacklist_entries).where(blacklist_entries.c.id == entry_id))).one()
+    assert entry.removed_at is None, "a rejected appeal leaves the entry in force"

@@ -330,3 +330,22 @@ async def test_two_simultaneous_appeals_on_one_measure_file_one(api, container) 
     )
     errors = [r for r in results if isinstance(r, BaseException)]
     assert len(errors) == 1 and isinstance(errors[0], QunzuError) and errors[0].code == "appeal_exists", results
+
+
+def test_who_may_appeal_a_blacklist_entry_and_who_may_decide_it() -> None:
+    from qunzu.domain import appeals as rules
+    from qunzu.domain.appeals import Appealable, Subject
+
+    assert rules.blacklist_appellants("account", "42", {}, []) == (42,)
+    assert rules.blacklist_appellants("identity", "ab" * 32, {}, [7, 9]) == (7, 9), "every account of the identity"
+    assert rules.blacklist_appellants("group", "5", {"owner": {"user_id": 3}}, []) == (3,), "the owner when listed"
+    assert rules.blacklist_appellants("group", "5", {}, []) == (), "no owner recorded: nobody"
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    item = Appealable(Subject.BLACKLIST, 7, 100, now, False, also_subjects=(9,))
+    rules.check_appellant(item, actor=9)
+    with pytest.raises(QunzuError) as refused:
+        rules.check_appellant(item, actor=8)
+    assert refused.value.code == "appeal_not_allowed"
+    with pytest.raises(QunzuError) as own:
+        rules.check_decider(staff_id=100, original_decider=item.decided_by, appellant_id=9)
+    assert own.value.code == "appeal_same_decider", "the entry's creator does not decide"

@@ -19,7 +19,7 @@ from qunzu.context import Ctx
 from qunzu.domain.accounts import StaffRole
 from qunzu.services import credit
 from qunzu.services.accounts import register_user
-from qunzu.storage.tables import enforcement_records, users
+from qunzu.storage.tables import enforcement_records, groups, users
 
 PASSWORD = "correct-horse-9"
 ZH = {"Accept-Language": "zh-CN"}
@@ -197,3 +197,98 @@ async def test_r_10_3_a_reviewer_confirms_illegal_content_from_the_review_page(
         rec = (await uow.conn.execute(select(enforcement_records))).one()
     assert (rec.measure, rec.source, rec.reported_at) == ("content_removal", "review", None)
     await reviewer.aclose()
+
+
+async def test_r_11_x_a_blacklist_entry_is_appealed_from_its_notice_in_chinese_and_english(
+    site: Any, container: Any, api: Any
+) -> None:
+    from tests.services.test_blacklist import add, keeper
+
+    user, _ = await person(site, container, "appellant7")
+    listed_by = await keeper(api, container)
+    decider, _ = await person(site, container, "officer7", "compliance_officer")
+    done = await add(container, listed_by, "account", "appellant7", reason="在多个群组发布赌博广告")
+    entry_id = done.entry_ids[0]
+    path = f"/me/blacklist/{entry_id}/appeal"
+
+    account = (await user.get("/me", headers=ZH)).text
+    assert f'href="{path}"' in account and "对该黑名单提出申诉" in account, "the notice links to the form"
+    form = await user.get(path, headers=ZH)
+    assert form.status_code == 200 and 'id="appeal-form"' in form.text
+    for words in (
+        "列入黑名单",
+        "一级（限制功能）",
+        "不得加入群组",
+        "在多个群组发布赌博广告",
+        "@appellant7",
+        "平台决定",
+    ):
+        assert words in form.text, words
+    english = await user.get(path, headers={"Accept-Language": "en"})
+    assert english.status_code == 200
+    for words in ("Blacklist entry", "level 1 (restricted)", "may not join groups", "Severity", "Review date"):
+        assert words in english.text, words
+    r = await user.post(path, data={"statement": "短", "csrf": csrf(form.text)}, headers=ZH)
+    assert r.status_code == 422 and "aria-invalid" in r.text
+    r = await user.post(path, data={"statement": "我没有发布过赌博广告，请核实", "csrf": csrf(form.text)})
+    assert r.status_code == 303 and r.headers["location"].startswith("/me/appeals?filed=")
+    appeal_id = int(r.headers["location"].rsplit("=", 1)[1])
+    mine = (await user.get("/me/appeals", headers=ZH)).text
+    assert "列入黑名单" in mine and "处理中" in mine
+    assert 'id="appeal-existing"' in (await user.get(path, headers=ZH)).text, "once per entry"
+
+    page = await decider.get(f"/staff/appeals/{appeal_id}", headers=ZH)
+    assert f'href="/staff/blacklist/{entry_id}"' in page.text and f"黑名单条目 {entry_id}" in page.text
+    assert 'id="appeal-decision"' in page.text and "维持申诉并移除该黑名单条目" in page.text
+    r = await decider.post(
+        f"/staff/appeals/{appeal_id}/decision",
+        data={"decision": "uphold", "reason": "广告系他人冒用账号发布", "csrf": csrf(page.text)},
+    )
+    assert r.status_code == 303
+    mine = (await user.get("/me/appeals", headers=ZH)).text
+    assert "申诉成立，黑名单条目已移除" in mine and "广告系他人冒用账号发布" in mine
+    assert 'id="appeal-existing"' in (await user.get(path, headers=ZH)).text
+
+    other, _ = await person(site, container, "bystander7")
+    assert (await other.get(path)).status_code == 404, "not theirs to see"
+    for bad in ("/me/blacklist/abc/appeal", "/me/blacklist/0/appeal", "/me/blacklist/99999/appeal"):
+        assert (await user.get(bad)).status_code == 404, bad
+    for c in (user, decider, other):
+        await c.aclose()
+
+
+async def test_a_group_entry_is_appealed_by_the_owner_and_the_closure_stays(
+    site: Any, container: Any, api: Any
+) -> None:
+    from tests.services.test_blacklist import add, keeper
+
+    owner = await api.user()
+    code = await api.create_group(owner, name="茶友会")
+    listed_by = await keeper(api, container)
+    done = await add(container, listed_by, "group", code, reason="群内长期组织赌博")
+    entry_id = done.entry_ids[0]
+    browser = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=site, client=("203.0.113.11", 50002)), base_url="http://testserver"
+    )
+    assert (await sign_in(browser, owner["username"], PASSWORD)).status_code == 303
+    form = await browser.get(f"/me/blacklist/{entry_id}/appeal", headers={"Accept-Language": "en"})
+    assert form.status_code == 200 and "茶友会" in form.text and "may not create groups" in form.text
+    r = await browser.post(
+        f"/me/blacklist/{entry_id}/appeal",
+        data={"statement": "群内赌博由他人发布，已及时删除", "csrf": csrf(form.text)},
+    )
+    assert r.status_code == 303
+    appeal_id = int(r.headers["location"].rsplit("=", 1)[1])
+    decider, _ = await person(site, container, "officer8", "compliance_officer")
+    page = await decider.get(f"/staff/appeals/{appeal_id}", headers=ZH)
+    assert "群组的关闭措施不会自动恢复" in page.text, "the decider is told the closure is not reopened"
+    r = await decider.post(
+        f"/staff/appeals/{appeal_id}/decision",
+        data={"decision": "uphold", "reason": "情节较轻", "csrf": csrf(page.text)},
+    )
+    assert r.status_code == 303
+    async with container.db.uow(write=False) as uow:
+        status = (await uow.conn.execute(select(groups.c.status).where(groups.c.code == code))).scalar_one()
+    assert status == "closed", "the group's closure is not reopened by the appeal"
+    for c in (browser, decider):
+        await c.aclose()

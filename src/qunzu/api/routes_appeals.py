@@ -20,14 +20,17 @@ AppealId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 @router.post("/me/appeals", status_code=201, response_model=AppealCreated, responses=errors(*AUTHED, 403, 404, 409))
 async def file_appeal(body: AppealIn, user: UserDep, c: ContainerDep, ctx: CtxDep) -> AppealCreated:
-    """Appeal a measure taken against me (or a group I own) or a credit deduction, once, within 60 days. Refused:
+    """Appeal a measure taken against me (or a group I own), a credit deduction or a blacklist entry on my account,
+    my identity or a group I owned when it was listed, once, within 60 days. Refused:
     `appeal_exists` (with the first appeal's id), `appeal_not_allowed` (not the subject, e.g. a manager of a
-    measured group), `appeal_closed` (lifted or reversed already, or the window passed), `measure_not_found`. The
+    measured group), `appeal_closed` (lifted, reversed or removed already, or the window passed), `measure_not_found`,
+    `blacklist_entry_not_found`. The
     measure stays in force while the appeal waits; it is decided within 15 working days (`due_at`)."""
     cal = c.settings.complaints
     appeal_id = await appeals.file_appeal(
-        c.db, actor=user, record_id=body.record_id, credit_event_id=body.credit_event_id, statement=body.statement,
-        ctx=ctx, holidays=cal.holidays, workdays=cal.workdays,
+        c.db, actor=user, record_id=body.record_id, credit_event_id=body.credit_event_id,
+        blacklist_entry_id=body.blacklist_entry_id, statement=body.statement, ctx=ctx, holidays=cal.holidays,
+        workdays=cal.workdays,
     )  # fmt: skip
     mine = await appeals.my_appeals(c.db, actor=user.id, now=ctx.now)
     filed = next(a for a in mine if a.id == appeal_id)
@@ -67,6 +70,8 @@ async def decide(appeal_id: AppealId, body: AppealDecisionIn, user: UserDep, c: 
         c.db, staff=user, appeal_id=appeal_id, uphold=body.decision == "uphold", reason=body.reason, ctx=ctx
     )
     await c.review.refresh_bans()  # a withdrawn ban frees the text at once in this process
+    for user_id in view.extra.get("accounts", []):
+        c.tokens.evict_user(user_id)  # a blacklist entry removed: their level changed
     return AppealOut.of(view, staff=True)
 
 

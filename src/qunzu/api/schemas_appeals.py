@@ -13,16 +13,18 @@ from qunzu.services.appeals import AppealView
 
 
 class AppealIn(Strict):
-    """Appeal one measure (`record_id`, an enforcement record) or one credit deduction (`credit_event_id`)."""
+    """Appeal one measure (`record_id`, an enforcement record), one credit deduction (`credit_event_id`) or one
+    blacklist entry (`blacklist_entry_id`)."""
 
     record_id: int | None = Field(None, ge=1, le=MAX_ID)
     credit_event_id: int | None = Field(None, ge=1, le=MAX_ID)
+    blacklist_entry_id: int | None = Field(None, ge=1, le=MAX_ID)
     statement: AnyText = Field(min_length=1, max_length=STATEMENT_MAX, description="why you disagree (5–2000)")
 
     @model_validator(mode="after")
     def _one(self) -> AppealIn:
-        if (self.record_id is None) == (self.credit_event_id is None):
-            raise ValueError("give record_id or credit_event_id, one of them")
+        if sum(i is not None for i in (self.record_id, self.credit_event_id, self.blacklist_entry_id)) != 1:
+            raise ValueError("give one of record_id, credit_event_id, blacklist_entry_id")
         return self
 
 
@@ -53,9 +55,10 @@ class AppealDecisionIn(Strict):
 
 class AppealOut(BaseModel):
     id: int
-    subject: str = Field(description="measure | credit")
+    subject: str = Field(description="measure | credit | blacklist")
     record_id: int | None
     credit_event_id: int | None
+    blacklist_entry_id: int | None = None
     appellant_id: int
     appellant_nickname: str
     statement: str
@@ -70,6 +73,7 @@ class AppealOut(BaseModel):
     record: dict[str, Any] | None = Field(None, description="the measure appealed (its evidence for staff only)")
     event: dict[str, Any] | None = Field(None, description="the credit deduction appealed, or the measure's")
     original_decider: int | None = Field(None, description="staff only: who decided what is appealed")
+    entry: dict[str, Any] | None = Field(None, description="the blacklist entry appealed (masked label, no HMAC)")
 
     @staticmethod
     def of(v: AppealView, *, staff: bool) -> AppealOut:
@@ -79,4 +83,5 @@ class AppealOut(BaseModel):
             status=v.status, created_at=v.created_at, due_at=v.due_at, overdue=v.overdue, decided_at=v.decided_at,
             decided_by=v.decided_by if staff else None, decision_reason=v.decision_reason, group_code=v.group_code,
             record=v.record, event=v.event, original_decider=v.original_decider if staff else None,
+            blacklist_entry_id=v.blacklist_entry_id, entry=v.entry,
         )  # fmt: skip

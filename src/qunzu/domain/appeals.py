@@ -9,10 +9,11 @@ Pure. services/appeals.py loads what is appealed into an `Appealable` and asks t
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from qunzu.domain.rules import rule
 from qunzu.domain.workdays import working_deadline
@@ -34,6 +35,7 @@ class AppealStatus(StrEnum):
 class Subject(StrEnum):
     MEASURE = "measure"  # an enforcement record
     CREDIT = "credit"  # a credit deduction (a ledger event of kind violation) that no measure carries
+    BLACKLIST = "blacklist"  # a blacklist entry (agreement §6.4, §8.1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +46,33 @@ class Appealable:
     subject_user_id: int  # who may appeal
     decided_by: int | None  # the original decider (None: an automated decision)
     decided_at: datetime
-    closed: bool  # nothing left to appeal: the measure was lifted already, or the deduction reversed
+    closed: bool  # nothing left to appeal: the measure was lifted already, the deduction reversed, the entry ended
+    also_subjects: tuple[int, ...] = ()  # an identity entry: every account bound to that identity may appeal
+
+
+def may_appeal(item: Appealable, actor: int) -> bool:
+    return actor == item.subject_user_id or actor in item.also_subjects
+
+
+def blacklist_appellants(
+    subject_type: str, subject_key: str, evidence: Mapping[str, Any] | None, identity_accounts: Sequence[int]
+) -> tuple[int, ...]:
+    """Who may appeal a blacklist entry: an account entry its account; an identity entry every account bound to
+    that identity; a group entry the group's owner when it was listed (recorded in the entry's evidence)."""
+    if subject_type == "account":
+        return (int(subject_key),) if subject_key.isdigit() else ()
+    if subject_type == "identity":
+        return tuple(identity_accounts)
+    owner = ((evidence or {}).get("owner") or {}).get("user_id")
+    return (owner,) if isinstance(owner, int) else ()
 
 
 @rule("R-11-x", ErrorCode.APPEAL_NOT_ALLOWED)
 def check_appellant(item: Appealable, *, actor: int) -> None:
     """Only the subject appeals: the person measured, a group's owner for the group, a message's author for its
-    removal, the account the deduction was made from."""
-    if actor != item.subject_user_id:
+    removal, the account the deduction was made from; for a blacklist entry, the account listed, every account bound
+    to the identity listed, or the group's owner when it was listed."""
+    if not may_appeal(item, actor):
         raise Forbidden(
             "Only the person this decision concerns may appeal it",
             code=ErrorCode.APPEAL_NOT_ALLOWED,

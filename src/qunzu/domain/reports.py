@@ -67,8 +67,8 @@ TICKET_COLUMNS = (
     "decision_reason", "within_sla", "record_id", "feedback_at", "snapshot_sha256",
 )  # fmt: skip
 APPEAL_COLUMNS = (
-    "id", "created_at", "record_id", "credit_event_id", "appellant_id", "status", "due_at", "decided_at",
-    "decided_by", "decision_reason",
+    "id", "created_at", "record_id", "credit_event_id", "blacklist_entry_id", "appellant_id", "status", "due_at",
+    "decided_at", "decided_by", "decision_reason",
 )  # fmt: skip
 
 # The sections in package order, with their columns (taxonomy: the columns of its rows).

@@ -25,6 +25,14 @@ def _time(value: Any) -> str | None:
         return None
 
 
+def appeal_link(kind: str, details: dict[str, Any]) -> str | None:
+    """Where the person appeals the entry a notice is about (web/appeals.py); none once it has ended."""
+    entry_id = details.get("entry_id")
+    if kind.removeprefix("blacklist_") in ("removed", "expired") or not isinstance(entry_id, int):
+        return None
+    return f"/me/blacklist/{entry_id}/appeal"
+
+
 def blacklist_notice_text(kind: str, details: dict[str, Any], language: str) -> str:
     """What changed, why, how severe, what it restricts, when it ends and is reviewed, and how to appeal."""
     texts = section(language, "blacklist")
@@ -48,5 +56,5 @@ def blacklist_notice_text(kind: str, details: dict[str, Any], language: str) -> 
     if not ended and starts and review:
         parts.append(texts["notice.period"].format(starts=starts, ends=ends, review=review))
     if not ended:
-        parts.append(texts["notice.appeal"])
+        parts.append(texts["notice.appeal"].format(link=appeal_link(kind, details) or "/me/appeals"))
     return ("" if language == "zh-CN" else " ").join(parts)

@@ -24,7 +24,7 @@ from qunzu.domain.credit import EventKind
 from qunzu.domain.staff import APPEAL_DECIDERS, require_staff_role
 from qunzu.errors import Conflict, ErrorCode, NotFound
 from qunzu.netlog import Target
-from qunzu.services import credit, enforcement, notices
+from qunzu.services import appeals_blacklist, credit, enforcement, notices
 from qunzu.services.events import AppealDecided
 from qunzu.services.views import UserView
 from qunzu.storage.tables import (
@@ -54,6 +54,7 @@ class Subjected:
     record: Any  # the enforcement record row, or None for a deduction no measure carries
     event: Any  # the credit event row (the record's, or the deduction appealed), or None
     group_code: str | None = None
+    entry: Any = None  # the blacklist entry row appealed
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,9 @@ class AppealView:
     original_decider: int | None = None
     original_decider_nickname: str | None = None
     group_code: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # decide_appeal: "accounts" whose level changed
+    blacklist_entry_id: int | None = None
+    entry: dict[str, Any] | None = None  # the blacklist entry appealed (appeals_blacklist.entry_summary)
 
 
 def _checked_id(value: int, what: str) -> int:
@@ -154,19 +157,50 @@ async def _load_event(uow: UnitOfWork, event_id: int) -> Subjected | None:
     return Subjected(view, None, event, None)
 
 
+async def _load_entry(uow: UnitOfWork, entry_id: int) -> Subjected | None:
+    loaded = await appeals_blacklist.load_entry(uow, entry_id)
+    if loaded is None:
+        return None
+    view, row = loaded
+    code = None
+    if row.subject_type == "group":
+        code = (
+            await uow.conn.execute(select(groups.c.code).where(groups.c.id == int(row.subject_key)))
+        ).scalar_one_or_none()
+    return Subjected(view, None, None, code, entry=row)
+
+
+async def _load_of(uow: UnitOfWork, row: Any) -> Subjected | None:
+    """What an appeal row is about, loaded."""
+    if row.record_id:
+        return await _load_record(uow, row.record_id)
+    if row.blacklist_entry_id:
+        return await _load_entry(uow, row.blacklist_entry_id)
+    return await _load_event(uow, row.credit_event_id)
+
+
 async def _load_subject(
-    uow: UnitOfWork, *, actor: int, record_id: int | None, credit_event_id: int | None
+    uow: UnitOfWork,
+    *,
+    actor: int,
+    record_id: int | None,
+    credit_event_id: int | None,
+    blacklist_entry_id: int | None = None,
 ) -> Subjected:
     """What the actor appeals; "not found" for what does not exist or is not theirs to see."""
-    if (record_id is None) == (credit_event_id is None):
-        raise NotFound("Name one measure or one credit deduction")
+    if sum(i is not None for i in (record_id, credit_event_id, blacklist_entry_id)) != 1:
+        raise NotFound("Name one measure, one credit deduction or one blacklist entry")
     if record_id is not None:
         found = await _load_record(uow, _checked_id(record_id, "measure"))
+    elif blacklist_entry_id is not None:
+        found = await _load_entry(uow, _checked_id(blacklist_entry_id, "blacklist entry"))
+        if found is None or not rules.may_appeal(found.rule_view, actor):
+            raise NotFound("No such blacklist entry", code=ErrorCode.BLACKLIST_ENTRY_NOT_FOUND)
     else:
         found = await _load_event(uow, _checked_id(credit_event_id or 0, "credit event"))
     if found is None:
         raise NotFound("No such measure", code=ErrorCode.MEASURE_NOT_FOUND)
-    if found.rule_view.subject_user_id != actor:
+    if not rules.may_appeal(found.rule_view, actor):
         # a group measure is visible to the group's managers (services/enforcement.py), who may not appeal it
         seen = found.record is not None and found.record.target_type == "group" and await _manages(uow, actor, found)
         if not seen:
@@ -187,6 +221,8 @@ async def _existing(uow: UnitOfWork, found: Subjected) -> int | None:
         conds.append(appeals.c.record_id == found.record.id)
     if found.event is not None:
         conds.append(appeals.c.credit_event_id == found.event.id)
+    if found.entry is not None:
+        conds.append(appeals.c.blacklist_entry_id == found.entry.id)
     return (await uow.conn.execute(select(appeals.c.id).where(or_(*conds)).limit(1))).scalar_one_or_none()
 
 
@@ -194,14 +230,22 @@ async def _existing(uow: UnitOfWork, found: Subjected) -> int | None:
 
 
 async def appeal_subject(
-    db: Database, *, actor: int, record_id: int | None = None, credit_event_id: int | None = None
+    db: Database,
+    *,
+    actor: int,
+    record_id: int | None = None,
+    credit_event_id: int | None = None,
+    blacklist_entry_id: int | None = None,
 ) -> tuple[dict[str, Any], int | None]:
-    """What the appeal form shows: the measure or deduction (no evidence of other people) and the appeal already
-    filed on it, if any."""
+    """What the appeal form shows: the measure, deduction or blacklist entry (no evidence of other people) and the
+    appeal already filed on it, if any."""
     async with db.uow(write=False) as uow:
-        found = await _load_subject(uow, actor=actor, record_id=record_id, credit_event_id=credit_event_id)
+        found = await _load_subject(
+            uow, actor=actor, record_id=record_id, credit_event_id=credit_event_id,
+            blacklist_entry_id=blacklist_entry_id,
+        )  # fmt: skip
         summary = _summary(found, with_evidence=False)
-        summary["may_appeal"] = found.rule_view.subject_user_id == actor
+        summary["may_appeal"] = rules.may_appeal(found.rule_view, actor)
         return summary, await _existing(uow, found)
 
 
@@ -211,28 +255,35 @@ async def file_appeal(
     actor: UserView,
     record_id: int | None = None,
     credit_event_id: int | None = None,
+    blacklist_entry_id: int | None = None,
     statement: str,
     ctx: Ctx,
     holidays: Collection[date] = (),
     workdays: Collection[date] = (),
 ) -> int:
-    """Appeal a measure or a credit deduction (R-11-x): once, by its subject, within the window; due in 15 working
-    days. Returns the appeal's id."""
+    """Appeal a measure, a credit deduction or a blacklist entry (R-11-x): once, by its subject, within the window;
+    due in 15 working days. Returns the appeal's id."""
     text = rules.check_statement(statement)
     async with db.uow() as uow:
-        found = await _load_subject(uow, actor=actor.id, record_id=record_id, credit_event_id=credit_event_id)
+        found = await _load_subject(
+            uow, actor=actor.id, record_id=record_id, credit_event_id=credit_event_id,
+            blacklist_entry_id=blacklist_entry_id,
+        )  # fmt: skip
         rules.check_appellant(found.rule_view, actor=actor.id)
         rules.check_first_appeal(await _existing(uow, found))
         rules.check_open(found.rule_view, now=ctx.now)
         due = rules.appeal_due(ctx.now, holidays=holidays, workdays=workdays)
         on_record = found.record is not None
+        entry_id = found.entry.id if found.entry is not None else None
+        event_id = found.event.id if not on_record and found.event is not None else None
         try:
             appeal_id = (
                 await uow.conn.execute(
                     insert(appeals)
                     .values(
                         record_id=found.record.id if on_record else None,
-                        credit_event_id=None if on_record else found.event.id,
+                        credit_event_id=event_id,
+                        blacklist_entry_id=entry_id,
                         appellant_id=actor.id,
                         statement=text,
                         status=AppealStatus.PENDING.value,
@@ -247,7 +298,7 @@ async def file_appeal(
         await netlog.record(
             uow, ctx, "appeal.file", Target("appeal", appeal_id, found.record.group_id if on_record else None),
             actor=actor.id, record_id=found.record.id if on_record else None,
-            credit_event_id=None if on_record else found.event.id, due_at=due.isoformat(),
+            credit_event_id=event_id, blacklist_entry_id=entry_id, due_at=due.isoformat(),
         )  # fmt: skip
         await uow.commit()
     return int(appeal_id)
@@ -307,7 +358,8 @@ async def decide_appeal(
     db: Database, *, staff: UserView, appeal_id: int, uphold: bool, reason: str, ctx: Ctx
 ) -> AppealView:
     """Uphold or reject an appeal, with a reason (R-11-x). Upheld: the measure is lifted (reason "appeal") and its
-    credit event reversed, a content ban it raised is withdrawn; rejected: the measure stays. Either way the
+    credit event reversed, a content ban it raised is withdrawn; a blacklist entry is removed (appeals_blacklist.py);
+    rejected: the measure or entry stays. Either way the
     appellant is told, on their page and live. The original decider may not decide (`appeal_same_decider`)."""
     require_staff_role(staff.staff_role, APPEAL_DECIDERS)
     why = rules.check_decision_reason(reason)
@@ -315,7 +367,7 @@ async def decide_appeal(
         row = await _appeal_row(uow, appeal_id, lock=True)
         if row.status != AppealStatus.PENDING.value:
             raise Conflict("This appeal has been decided already", code=ErrorCode.ALREADY_DECIDED)
-        found = await (_load_record(uow, row.record_id) if row.record_id else _load_event(uow, row.credit_event_id))
+        found = await _load_of(uow, row)
         if found is None:
             raise NotFound("No such measure", code=ErrorCode.MEASURE_NOT_FOUND)
         rules.check_decider(
@@ -323,7 +375,11 @@ async def decide_appeal(
         )
         outcome = AppealStatus.UPHELD if uphold else AppealStatus.REJECTED
         undone: dict[str, Any] = {}
-        if uphold:
+        accounts: list[int] = []
+        if uphold and found.entry is not None:
+            undone, outcome_bl = await appeals_blacklist.undo_entry(uow, found.entry, staff=staff, ctx=ctx)
+            accounts = outcome_bl.accounts
+        elif uphold:
             undone = await _undo(uow, found, appeal_id=appeal_id, staff=staff, ctx=ctx)
         await uow.conn.execute(
             update(appeals)
@@ -334,13 +390,14 @@ async def decide_appeal(
         await netlog.record(
             uow, ctx, f"appeal.{outcome.value}", Target("appeal", appeal_id, group_id), actor=staff.id,
             appellant=row.appellant_id, record_id=row.record_id, credit_event_id=row.credit_event_id,
-            original_decider=found.rule_view.decided_by, reason=why[:200], **undone,
+            blacklist_entry_id=row.blacklist_entry_id, original_decider=found.rule_view.decided_by, reason=why[:200],
+            **undone,
         )  # fmt: skip
         details = {"appeal_id": appeal_id, "reason": why[:500], "measure": _measure_name(found)}
         await notices.add_notice(
             uow,
             user_id=row.appellant_id,
-            kind=NOTICE_UPHELD if uphold else NOTICE_REJECTED,
+            kind=(NOTICE_UPHELD if uphold else NOTICE_REJECTED) + ("_blacklist" if found.entry is not None else ""),
             details=details,
             now=ctx.now,
         )
@@ -355,7 +412,9 @@ async def decide_appeal(
         )
         await uow.commit()
     async with db.uow(write=False) as uow:
-        return await _view(uow, await _appeal_row(uow, appeal_id), now=ctx.now, with_evidence=False)
+        view = await _view(uow, await _appeal_row(uow, appeal_id), now=ctx.now, with_evidence=False)
+    view.extra["accounts"] = accounts  # the callers evict these accounts' cached sessions (a level changed)
+    return view
 
 
 async def _undo(uow: UnitOfWork, found: Subjected, *, appeal_id: int, staff: UserView, ctx: Ctx) -> dict[str, Any]:
@@ -392,6 +451,8 @@ async def _undo(uow: UnitOfWork, found: Subjected, *, appeal_id: int, staff: Use
 
 
 def _measure_name(found: Subjected) -> str:
+    if found.entry is not None:
+        return "blacklist"
     return found.record.measure if found.record is not None else "credit_deduction"
 
 
@@ -411,6 +472,8 @@ def _summary(found: Subjected, *, with_evidence: bool) -> dict[str, Any]:
     if e is not None:
         out["event"] = {"id": e.id, "delta": e.delta, "reason": e.reason, "rule": e.rule, "source": e.source,
                         "created_at": e.created_at}  # fmt: skip
+    if found.entry is not None:
+        out["entry"] = appeals_blacklist.entry_summary(found.entry)
     out["decided_by"] = found.rule_view.decided_by
     out["decided_at"] = found.rule_view.decided_at
     out["closed"] = found.rule_view.closed
@@ -424,12 +487,12 @@ async def _nickname(uow: UnitOfWork, user_id: int | None) -> str | None:
 
 
 async def _view(uow: UnitOfWork, row: Any, *, now: datetime, with_evidence: bool) -> AppealView:
-    found = await (_load_record(uow, row.record_id) if row.record_id else _load_event(uow, row.credit_event_id))
+    found = await _load_of(uow, row)
     summary = _summary(found, with_evidence=with_evidence) if found is not None else {}
     decider = summary.get("decided_by")
     return AppealView(
         id=row.id,
-        subject=Subject.MEASURE if row.record_id else Subject.CREDIT,
+        subject=(Subject.MEASURE if row.record_id else Subject.BLACKLIST if row.blacklist_entry_id else Subject.CREDIT),
         record_id=row.record_id,
         credit_event_id=row.credit_event_id,
         appellant_id=row.appellant_id,
@@ -447,4 +510,6 @@ async def _view(uow: UnitOfWork, row: Any, *, now: datetime, with_evidence: bool
         original_decider=decider,
         original_decider_nickname=await _nickname(uow, decider),
         group_code=summary.get("group_code"),
+        blacklist_entry_id=row.blacklist_entry_id,
+        entry=summary.get("entry"),
     )

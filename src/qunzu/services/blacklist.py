@@ -285,6 +285,14 @@ async def remove_entry(db: Database, *, staff: UserView, entry_id: int, reason: 
     return outcome
 
 
+async def remove_in(uow: UnitOfWork, row: Any, *, actor: int, reason: str, ctx: Ctx) -> Outcome:
+    """The core of `remove_entry` in the caller's transaction (an upheld appeal, services/appeals.py): the entry
+    must still hold; its `removed` change, operation record and the accounts' levels are written with it."""
+    rules.check_open(facts(row), now=ctx.now)
+    values = {"removed_at": ctx.now, "removed_by": actor}
+    return await _update(uow, row, change=Change.REMOVED, actor=actor, reason=reason, values=values, ctx=ctx)
+
+
 async def review_entry(
     db: Database,
     *,

@@ -133,6 +133,7 @@ appeals = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("record_id", BigId, nullable=True, unique=True),  # the measure appealed (once per measure)
     Column("credit_event_id", BigId, nullable=True, unique=True),  # or the deduction appealed
+    Column("blacklist_entry_id", BigId, nullable=True, unique=True),  # or the blacklist entry (once per entry)
     Column("appellant_id", BigId, nullable=False, index=True),
     Column("statement", Text, nullable=False),
     Column("status", String(16), nullable=False, index=True),  # pending | upheld | rejected

@@ -27,7 +27,9 @@ AppealsDep = Annotated[Web, Depends(staff_page(APPEAL_DECIDERS))]
 def _row(w: Web, a: AppealView) -> dict[str, object]:
     return {
         "a": a,
-        "subject": subject_rows(w, {"record": a.record, "event": a.event, "group_code": a.group_code}),
+        "subject": subject_rows(
+            w, {"record": a.record, "event": a.event, "entry": a.entry, "group_code": a.group_code}
+        ),
     }
 
 
@@ -83,7 +85,7 @@ async def decide(raw_id: str, w: AppealsDep) -> Response:
     f = await form_fields(w.request, "decision", "reason", "csrf")
     try:
         w.check_csrf(f["csrf"])
-        await appeals.decide_appeal(
+        view = await appeals.decide_appeal(
             w.container.db,
             staff=w.session.user,
             appeal_id=appeal_id,
@@ -92,6 +94,8 @@ async def decide(raw_id: str, w: AppealsDep) -> Response:
             ctx=w.ctx,
         )
         await w.container.review.refresh_bans()  # a content ban withdrawn by the appeal ends here at once
+        for user_id in view.extra.get("accounts", []):
+            w.container.tokens.evict_user(user_id)  # a blacklist entry removed: their level changed
     except QunzuError as exc:
         if exc.code is ErrorCode.FORBIDDEN:
             return w.forbidden()

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("credit_event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("blacklist_entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("appellant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("statement", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("reported_at", qunzu.storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("report_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
+        sa.UniqueConstraint("blacklist_entry_id", name=op.f("uq_appeals_blacklist_entry_id")),
         sa.UniqueConstraint("credit_event_id", name=op.f("uq_appeals_credit_event_id")),
         sa.UniqueConstraint("record_id", name=op.f("uq_appeals_record_id")),
     )
