@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from qunzu.errors import ErrorCode
-from qunzu.i18n.formats import wait_text
+from qunzu.i18n.formats import china_time, wait_text
 from qunzu.i18n.loader import catalogue, section
 
 # validation_failed with details.reason from the text rules (qunzu.domain.text, the real name rule)
@@ -40,9 +41,21 @@ def error_text(code: ErrorCode, english: str, language: str, details: dict[str, 
     if template is None:
         return english
     try:
-        return template.format(**details)
+        return template.format(**(details | _readable_times(details, parts)))
     except (KeyError, IndexError, ValueError):
         return template.split("（")[0].split(" (")[0]  # without the parenthesis that names the missing value
+
+
+def _readable_times(details: dict[str, Any], parts: Mapping[str, str]) -> dict[str, str]:
+    """An `until` in the details (ISO 8601 UTC, for clients) as people read it: Beijing time, labelled."""
+    until = details.get("until")
+    if not isinstance(until, str):
+        return {}
+    try:
+        at = datetime.fromisoformat(until.replace("Z", "+00:00"))
+    except ValueError:
+        return {}
+    return {"until": parts["beijing_time"].format(time=china_time(at))} if at.tzinfo else {}
 
 
 def field_label(field: object, language: str) -> str:
