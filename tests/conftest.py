@@ -161,6 +161,7 @@ TEST_THROTTLE: dict[str, Any] = {
         "phone_confirm_per_account",
         "phone_confirm_per_ip",
         "post_per_ip",
+        "search_per_ip",
     )
 }
 

@@ -15,6 +15,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from qunzu.domain.text import clean_line
+from qunzu.errors import QunzuError
+
 # Legal floors (R-13.2-1, CSL Art. 21(3) / new Art. 23(3)): 6 months, computed as 184 days.
 LOG_RETENTION_FLOOR_DAYS = 184
 
@@ -98,6 +101,8 @@ class ThrottleSettings(BaseModel):
     ipv6_prefix: int = Field(64, ge=32, le=128, description="IPv6 sources are counted by this network prefix")
     # posting (R-7.1-4): the per-member rate comes from the group policy; this ceiling holds per source address
     post_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=600, window_seconds=60))
+    # group search is open to visitors: each query scans names, so each source has its share
+    search_per_ip: RateLimit = Field(default_factory=lambda: RateLimit(limit=60, window_seconds=60))
     post_rate_override: int | None = Field(
         None, ge=1, le=1_000_000, description="messages per member per minute in place of the policy's (load tests)"
     )
@@ -269,6 +274,27 @@ class ReportSettings(BaseModel):
         None, description="Ed25519 key that signs report packages (default: <data_dir>/report-signing.key, 0600)"
     )
     out_dir: Path | None = Field(None, description="where report packages are written (default: <data_dir>/reports)")
+    periodic: Literal["off", "weekly", "monthly"] = Field(
+        "off",
+        description="a signed summary package of each past calendar week or month (Beijing time), built by the "
+        "report-periodic job within the hour after the period ends",
+    )
+    periodic_authority: str = Field(
+        "属地网信部门",
+        min_length=1,
+        max_length=200,
+        description="the authority the periodic summary is addressed to (as on the package and in the register)",
+    )
+
+    @field_validator("periodic_authority")
+    @classmethod
+    def _authority(cls, v: str) -> str:
+        """Checked as a package checks it (one line, something visible), so a bad value stops the start-up rather
+        than the first summary weeks later."""
+        try:
+            return clean_line(v, field="periodic_authority").strip()
+        except QunzuError as exc:
+            raise ValueError(f"reports.periodic_authority: {exc.message}") from None
 
 
 def _toml_path() -> Path | None:

@@ -92,6 +92,7 @@ class ErrorCode(StrEnum):
     ACCOUNT_SUSPENDED = "account_suspended"
     ACCOUNT_MUTED = "account_muted"
     JOINS_FROZEN = "joins_frozen"
+    STARS_RESTRICTED = "stars_restricted"  # a group's credit stars turned a function off (group rules ch. 8)
     MEASURE_NOT_FOUND = "measure_not_found"
     MEASURE_NOT_ACTIVE = "measure_not_active"
     # blacklist (Art. 11 ¶2–3)

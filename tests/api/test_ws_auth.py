@@ -261,7 +261,7 @@ async def test_a_ticket_expires_and_is_used_once(api: Api, container: Any, store
     first = await issue_ticket(store, actor=user["id"], now=now, ttl_seconds=30)
     assert first.expires_at == now + timedelta(seconds=30)
     redeemed = await redeem_ticket(container.db, store, ticket=first.ticket, now=now + timedelta(seconds=29))
-    assert redeemed.id == user["id"]
+    assert redeemed.user.id == user["id"]
     with pytest.raises(AuthRequired):
         await redeem_ticket(container.db, store, ticket=first.ticket, now=now)
     late = await issue_ticket(store, actor=user["id"], now=now, ttl_seconds=30)

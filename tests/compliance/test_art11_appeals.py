@@ -283,3 +283,12 @@ async def test_r_11_x_an_identity_entry_is_appealed_from_a_second_account_of_tha
     async with container.db.uow(write=False) as uow:
         entry = (await uow.conn.execute(select(blacklist_entries).where(blacklist_entries.c.id == entry_id))).one()
     assert entry.removed_at is None, "a rejected appeal leaves the entry in force"
+
+
+async def test_r_11_x_the_published_agreement_states_the_appeal_window_the_product_applies(client: Any) -> None:
+    from qunzu.domain.appeals import APPEAL_WINDOW
+
+    zh = (await client.get("/api/v1/documents/agreement", headers={"Accept-Language": "zh-CN"})).json()
+    en = (await client.get("/api/v1/documents/agreement", headers={"Accept-Language": "en"})).json()
+    assert f"自决定作出之日起{APPEAL_WINDOW.days}日内" in zh["body"]
+    assert f"within {APPEAL_WINDOW.days} days of the decision" in en["body"]

@@ -166,7 +166,7 @@ def test_r_7_1_4_send_rate_is_the_least_of_tier_level_and_new_account() -> None:
 def test_r_9_3_1_the_permission_matrix() -> None:
     for action in GroupAction:
         assert may(GroupRole.CREATOR, action)
-    owner_only = {GroupAction.SET_MANAGERS, GroupAction.TRANSFER, GroupAction.DISSOLVE}
+    owner_only = {GroupAction.SET_MANAGERS, GroupAction.TRANSFER, GroupAction.DISSOLVE, GroupAction.SET_LISTING}
     assert {a for a in GroupAction if not may(GroupRole.MANAGER, a)} == owner_only
     assert {a for a in GroupAction if may(GroupRole.MEMBER, a)} == {GroupAction.INVITE}
     assert not may(GroupRole.MEMBER, GroupAction.INVITE, invite_rights="managers")

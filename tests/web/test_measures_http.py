@@ -119,3 +119,51 @@ async def test_english_pages_and_read_only_roles(web: Any) -> None:  # noqa: F81
     ).status_code == 404
     assert (await reviewer.c.get("/staff/measures/99999999")).status_code == 404
     assert (await reviewer.c.get("/staff/measures/%C2%B2")).status_code == 404
+
+
+async def test_a_reviewer_lowers_a_groups_stars_and_the_owner_reads_what_is_off(web: Any) -> None:  # noqa: F811
+    owner, code = await _owner_with_group(web)
+    reviewer: Person = await web("reviewer")
+    page = await reviewer.c.get("/staff/measures")
+    assert "降低群信用星级" in page.text and "一星即关闭群组" in _text(page.text), "the levels are explained"
+    r = await reviewer.submit(page, "/staff/measures", kind="group_stars", target=code, reason="群内反复引流",
+                              reason_code="advertising", unit="days")  # fmt: skip
+    assert r.status_code == 422 and 'id="f-stars"' in r.text and 'aria-invalid="true"' in r.text, "level required"
+    r = await reviewer.submit(page, "/staff/measures", kind="group_stars", target=code, stars="3", duration="30",
+                              unit="days", reason="群内反复引流", reason_code="advertising")  # fmt: skip
+    assert r.status_code == 303, r.text
+    detail = _text((await reviewer.c.get(r.headers["location"].split("?")[0])).text)
+    assert "3星" in detail and "停用链接和二维码入群" in detail and "《用户服务协议》第6.2.2条" in detail
+    mine = _text((await owner.c.get("/me/measures")).text)
+    assert "降低群信用星级" in mine and "3星" in mine and "不在群组搜索中展示" in mine
+
+
+async def test_an_overdue_warning_offers_follow_up_measures_on_the_owner(
+    web: Any,  # noqa: F811
+    container: Any,
+    manual_clock: Any,
+) -> None:
+    from datetime import timedelta
+
+    from qunzu.jobs import run_job
+    from qunzu.jobs.catalogue import platform_jobs
+
+    owner, code = await _owner_with_group(web)
+    reviewer: Person = await web("reviewer")
+    page = await reviewer.c.get("/staff/measures")
+    r = await reviewer.submit(page, "/staff/measures", kind="group_warning", target=code, duration="1", unit="days",
+                              reason="群内广告泛滥", reason_code="advertising", rectification="清理广告")  # fmt: skip
+    record = r.headers["location"].split("?")[0]
+    assert 'id="overdue-follow-up"' not in (await reviewer.c.get(record)).text, "not before the deadline"
+    manual_clock.advance(timedelta(days=1, minutes=1))
+    job = next(j for j in platform_jobs(container.db, container.settings) if j.name == "lift-expired-measures")
+    await run_job(job, container.clock.now())
+    detail = (await reviewer.c.get(record)).text
+    assert 'id="overdue-follow-up"' in detail and "第7.6条" in _text(detail)
+    link = html.unescape(re.search(r'href="(/staff/measures\?kind=user_credit[^"]+)"', detail).group(1))  # type: ignore[union-attr]
+    form = (await reviewer.c.get(link)).text
+    assert '<option value="user_credit" selected>' in form and f'value="{owner.id}"' in form
+    assert 'value="measure #' in form, "the follow-up names the warning it follows"
+    assert '<option value="advertising" selected>' in form
+    hostile = (await reviewer.c.get("/staff/measures?kind=nope&target=%3Cscript%3E&reason_code=x")).text
+    assert '<option value="other" selected>' in hostile and "<script>" not in hostile.split("<main")[1]

@@ -75,6 +75,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.ACCOUNT_SUSPENDED: 403,
     ErrorCode.ACCOUNT_MUTED: 403,
     ErrorCode.JOINS_FROZEN: 403,
+    ErrorCode.STARS_RESTRICTED: 403,
     ErrorCode.MEASURE_NOT_FOUND: 404,
     ErrorCode.MEASURE_NOT_ACTIVE: 409,
     ErrorCode.PACKAGE_PERIOD_INVALID: 422,

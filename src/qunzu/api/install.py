@@ -15,6 +15,7 @@ from qunzu.api import (
     routes_enforcement,
     routes_group_admin,
     routes_group_chat,
+    routes_group_directory,
     routes_group_info,
     routes_groups,
     routes_health,
@@ -46,6 +47,7 @@ def install_api(app: FastAPI, container: Container) -> None:
     app.include_router(routes_health.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_group_info.router)  # before routes_groups: /groups/creation-terms is no code
+    app.include_router(routes_group_directory.router)  # before routes_groups: /groups/search is no code either
     app.include_router(routes_groups.router)
     app.include_router(routes_group_admin.router)
     app.include_router(routes_group_chat.router)

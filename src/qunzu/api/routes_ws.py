@@ -10,7 +10,9 @@ Protocol:
    `{"type": "ready", "groups": {...}}` and goes live. `{"type": "ping"}` gets `{"type": "pong"}`.
 
 The socket is accepted before it is authenticated, so that every refusal reaches the client as a close code:
-- 4401 not authenticated (or `?token=` used): sign in again, or use a ticket, the header or the cookie;
+- 4401 not authenticated (or `?token=` used): sign in again, or use a ticket, the header or the cookie; also, after
+  a last `{"type": "session_ended", "reason"}` frame, when the session the socket was opened with ended while it was
+  open (signed out, account suspended, blacklisted or cancelled): the client must not reconnect;
 - 4400 protocol error (no hello, a malformed one);
 - 4429 the account already has `realtime.max_connections_per_user` sockets open in this server process;
 - 1013 try again later: the database (or the ticket store) was out of reach while authenticating or replaying;
@@ -24,15 +26,16 @@ import asyncio
 import contextlib
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import orjson
 import structlog
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
-from qunzu.api.deps import AuthedDep
+from qunzu.api.deps import AuthedDep, bearer, request_token
 from qunzu.api.responses import AUTHED, errors
 from qunzu.bootstrap import Container
 from qunzu.context import SESSION_COOKIE, Ctx, request_context
@@ -68,10 +71,17 @@ class WsTicketOut(BaseModel):
     tags=["realtime"],
     responses=errors(*AUTHED, 403, 429),
 )
-async def ws_ticket(a: AuthedDep) -> WsTicketOut:
-    """A single-use ticket for one WebSocket connection (`/api/v1/ws?ticket=...`), valid for a few seconds."""
+async def ws_ticket(
+    a: AuthedDep, request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> WsTicketOut:
+    """A single-use ticket for one WebSocket connection (`/api/v1/ws?ticket=...`), valid for a few seconds; the
+    connection belongs to the session that asked for it (it closes when that session signs out)."""
     t = await ws_tickets.issue_ticket(
-        a.c.ws_tickets, actor=a.user.id, now=a.ctx.now, ttl_seconds=a.c.settings.realtime.ws_ticket_ttl_seconds
+        a.c.ws_tickets,
+        actor=a.user.id,
+        now=a.ctx.now,
+        ttl_seconds=a.c.settings.realtime.ws_ticket_ttl_seconds,
+        session=accounts.hash_token(request_token(request, creds) or ""),
     )
     return WsTicketOut(ticket=t.ticket, expires_at=t.expires_at)
 
@@ -101,12 +111,14 @@ def _same_origin(ws: WebSocket) -> bool:
     return urlparse(origin).netloc == ws.headers.get("host")
 
 
-async def _authenticate(ws: WebSocket, container: Container, ctx: Ctx) -> UserView:
+async def _authenticate(ws: WebSocket, container: Container, ctx: Ctx) -> tuple[UserView, str | None]:
+    """The user, and the hash of the session's token (the socket closes when that session ends)."""
     if "token" in ws.query_params:
         raise _Refused(CLOSE_AUTH, REASON_TOKEN_IN_URL)
     ticket = ws.query_params.get("ticket")
     if ticket is not None:
-        return await ws_tickets.redeem_ticket(container.db, container.ws_tickets, ticket=ticket, now=ctx.now)
+        holder = await ws_tickets.redeem_ticket(container.db, container.ws_tickets, ticket=ticket, now=ctx.now)
+        return holder.user, holder.session or None
     auth = ws.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
@@ -116,7 +128,8 @@ async def _authenticate(ws: WebSocket, container: Container, ctx: Ctx) -> UserVi
             raise AuthRequired()
     if not token:
         raise AuthRequired()
-    return await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
+    user = await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
+    return user, accounts.hash_token(token)
 
 
 def _parse_hello(raw: str) -> tuple[dict[str, int], int | None]:
@@ -145,8 +158,9 @@ async def websocket(ws: WebSocket) -> None:
     hub = container.dispatcher.hub
     ctx = request_context(ws.client, ws.headers, container.settings, container.clock)
     await ws.accept()  # first, so that every refusal below reaches the client as a close code
+    opened_at = asyncio.get_running_loop().time()  # a session ending from now on closes this socket, even pre-hello
     try:
-        user = await _authenticate(ws, container, ctx)
+        user, session = await _authenticate(ws, container, ctx)
     except Exception as exc:
         refused = _refusal(exc)
         await _close(ws, refused.code, refused.reason)
@@ -155,12 +169,14 @@ async def websocket(ws: WebSocket) -> None:
         await _close(ws, CLOSE_TOO_MANY, "too_many_connections: close another connection of this account first")
         return
     try:
-        await _serve(ws, container, user, ctx)
+        await _serve(ws, container, user, ctx, session=session, opened_at=opened_at)
     finally:
         hub.free_seat(user.id)
 
 
-async def _serve(ws: WebSocket, container: Container, user: UserView, ctx: Ctx) -> None:
+async def _serve(
+    ws: WebSocket, container: Container, user: UserView, ctx: Ctx, *, session: str | None, opened_at: float
+) -> None:
     hub = container.dispatcher.hub
     try:
         raw = await asyncio.wait_for(ws.receive_text(), timeout=HELLO_TIMEOUT)
@@ -177,7 +193,12 @@ async def _serve(ws: WebSocket, container: Container, user: UserView, ctx: Ctx) 
         await ws.send_text(frame)
 
     conn = Connection(
-        user.id, send, lambda code, reason: _close(ws, code, reason), container.settings.realtime.queue_size
+        user.id,
+        send,
+        lambda code, reason: _close(ws, code, reason),
+        container.settings.realtime.queue_size,
+        token_hash=session,
+        opened_at=opened_at,
     )
     mine: list[live.LiveGroup] = []
 
@@ -211,7 +232,7 @@ async def _serve(ws: WebSocket, container: Container, user: UserView, ctx: Ctx) 
         while True:
             recv = asyncio.ensure_future(ws.receive_text())
             done, _ = await asyncio.wait({recv, closed}, return_when=asyncio.FIRST_COMPLETED)
-            if recv not in done:  # the hub closed us (slow consumer, resync, shutdown)
+            if recv not in done:  # the hub closed us (slow consumer, resync, shutdown, session ended)
                 recv.cancel()
                 break
             raw = recv.result()

@@ -190,12 +190,13 @@ class MeasureIn(Strict):
     reason_code: OneLine = Field(min_length=1, max_length=32, description="the content taxonomy's category")
     duration_hours: int | None = Field(None, ge=1, le=365 * 24)
     rectification: TextOrBlank = Field("", max_length=2000, description="a warning: what must be fixed")
+    stars: int | None = Field(None, ge=1, le=5, description="group_stars: the level it lowers the group to (2–4)")
 
     def request(self) -> MeasureRequest:
         return MeasureRequest(
             kind=self.kind, reason_code=self.reason_code,
             duration=timedelta(hours=self.duration_hours) if self.duration_hours else None,
-            rectification=self.rectification or None,
+            rectification=self.rectification or None, stars=self.stars,
         )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from qunzu.api.schemas import Strict, TextOrBlank
+from qunzu.domain.group_stars import StarEffects, effects
 from qunzu.domain.groupcode import format_group_code
 from qunzu.domain.roles import role_label
 from qunzu.i18n import category_label
@@ -34,6 +35,26 @@ class InfoStaff(BaseModel):
     role_label: str
 
 
+class StarEffectsOut(BaseModel):
+    """What a level of credit stars allows (group rules Art. 37); false is a function turned off."""
+
+    searchable: bool = Field(description="may appear in group search (when its owner lists it)")
+    ranked_lower: bool = Field(description="listed after every five-star group in search")
+    link_joins: bool = Field(description="invite links and QR codes work")
+    new_members: bool = Field(description="new members may join, by any path")
+    message_links: bool = Field(description="messages may carry links")
+
+    @classmethod
+    def of(cls, e: StarEffects) -> StarEffectsOut:
+        return cls(
+            searchable=e.searchable,
+            ranked_lower=e.ranked_lower,
+            link_joins=e.link_joins,
+            new_members=e.new_members,
+            message_links=e.message_links,
+        )
+
+
 class GroupInfoOut(BaseModel):
     """The group info page (群信息页面). `full` false: a non-member of a group below the public size sees only its
     name, code and join mode."""
@@ -52,6 +73,9 @@ class GroupInfoOut(BaseModel):
     member_count: int | None = Field(None, description="live")
     created_at: datetime | None = None
     owner_and_managers: list[InfoStaff] = Field(default_factory=list)
+    stars: int | None = Field(None, description="群信用星级, 1–5 (group rules Art. 37)")
+    star_effects: StarEffectsOut | None = Field(None, description="what the group's stars allow")
+    listed: bool | None = Field(None, description="the owner only: whether they list the group in group search")
 
     @classmethod
     def of(cls, v: GroupInfo, language: str) -> GroupInfoOut:
@@ -75,6 +99,9 @@ class GroupInfoOut(BaseModel):
                 )
                 for s in v.staff
             ],
+            stars=v.stars,
+            star_effects=StarEffectsOut.of(effects(v.stars)) if v.stars is not None else None,
+            listed=v.listed,
         )
 
 

@@ -40,6 +40,7 @@ class MeasureIn(Strict):
     clause: OneLineOrBlank = Field("", max_length=64, description="blank: the measure's clause of the agreement")
     legal_basis: OneLineOrBlank = Field("", max_length=200, description="blank: the measure's default law")
     credit_severity: Severity | None = Field(None, description="a deduction with it: minor 5, moderate 10, serious 20")
+    stars: int | None = Field(None, ge=1, le=5, description="group_stars: the level it lowers the group to (2–4)")
 
     def spec(self, target_id: int) -> MeasureSpec:
         return MeasureSpec(
@@ -55,6 +56,7 @@ class MeasureIn(Strict):
             clause=self.clause or None,
             legal_basis=self.legal_basis or None,
             credit_severity=self.credit_severity,
+            stars=self.stars,
         )
 
 
@@ -96,6 +98,7 @@ class RecordOut(BaseModel):
     legal_basis: str
     legal_basis_text: str
     rectification: str | None
+    stars: int | None = Field(description="group_stars: the level the group is lowered to")
     source: str
     source_ref: str | None
     decided_by: int | None = Field(description="staff; null for the platform's own jobs")
@@ -123,7 +126,7 @@ class RecordOut(BaseModel):
             target_label=v.target_label, group_code=v.group_code, reason_code=v.reason_code, reason=v.reason,
             clause=v.clause, clause_text=clause_text(v.clause, language), legal_basis=v.legal_basis,
             legal_basis_text=legal_basis_text(v.legal_basis, language), rectification=v.rectification,
-            source=v.source, source_ref=v.source_ref, decided_by=v.decided_by, starts_at=v.starts_at,
+            stars=v.stars, source=v.source, source_ref=v.source_ref, decided_by=v.decided_by, starts_at=v.starts_at,
             ends_at=v.ends_at, status=v.status, lifted_at=v.lifted_at, lift_reason=v.lift_reason,
             owner_response=v.owner_response, responded_at=v.responded_at, credit_event_id=v.credit_event_id,
             notified_at=v.notified_at, reported_at=v.reported_at, appeal_status=v.appeal_status,
@@ -146,6 +149,7 @@ class MyRecordOut(BaseModel):
     clause_text: str
     legal_basis_text: str
     rectification: str | None
+    stars: int | None
     starts_at: datetime
     ends_at: datetime | None
     status: str
@@ -161,7 +165,7 @@ class MyRecordOut(BaseModel):
             id=v.id, measure=v.measure.value, target_type=v.target_type, target_label=v.target_label,
             group_code=v.group_code, reason_code=v.reason_code, reason=v.reason,
             clause_text=clause_text(v.clause, language), legal_basis_text=legal_basis_text(v.legal_basis, language),
-            rectification=v.rectification, starts_at=v.starts_at, ends_at=v.ends_at, status=v.status,
-            lift_reason=v.lift_reason, owner_response=v.owner_response, responded_at=v.responded_at,
+            rectification=v.rectification, stars=v.stars, starts_at=v.starts_at, ends_at=v.ends_at,
+            status=v.status, lift_reason=v.lift_reason, owner_response=v.owner_response, responded_at=v.responded_at,
             appeal_status=v.appeal_status, appeal=appeal_link(v.id),
         )  # fmt: skip

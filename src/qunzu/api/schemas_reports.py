@@ -36,6 +36,7 @@ class PackageOut(BaseModel):
     counts: dict[str, int] = Field(description="rows per section")
     backlog: bool
     include_reported: bool
+    periodic: str | None = Field(description="weekly | monthly: built by the periodic job (D13); null otherwise")
     manifest_sha256: str
     signature: str = Field(description="Ed25519 over manifest.json, hex")
     key_id: str = Field(description="SHA-256 of the raw signing public key, hex")
@@ -50,7 +51,8 @@ class PackageOut(BaseModel):
         return PackageOut(
             id=p.id, package_id=p.package_id, kind=p.kind, authority=p.authority, document_number=p.document_number,
             period_from=p.period_from, period_to=p.period_to, counts=p.counts, backlog=bool(p.scope.get("backlog")),
-            include_reported=bool(p.scope.get("include_reported")), manifest_sha256=p.manifest_sha256,
+            include_reported=bool(p.scope.get("include_reported")), periodic=p.scope.get("periodic"),
+            manifest_sha256=p.manifest_sha256,
             signature=p.signature, key_id=p.key_id, file_name=p.file_name, created_by=p.created_by,
             creator=p.creator, created_at=p.created_at, download=f"/api/v1/staff/reports/{p.id}/download",
         )  # fmt: skip

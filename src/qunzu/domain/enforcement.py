@@ -19,6 +19,7 @@ from typing import Any
 
 from qunzu.domain.content import REASON_CODES
 from qunzu.domain.credit import Severity
+from qunzu.domain.group_stars import STARS_LOWEST_MEASURE, STARS_MAX
 from qunzu.domain.rules import rule
 from qunzu.errors import ErrorCode, ValidationFailed
 
@@ -29,6 +30,7 @@ class MeasureKind(StrEnum):
     GROUP_CLOSE = "group_close"  # 关闭群组: closed for good, the code tombstoned
     GROUP_HIDE = "group_hide"  # 限制功能: out of search and the public info page
     GROUP_FREEZE_JOINS = "group_freeze_joins"  # 限制功能: no new members
+    GROUP_STARS = "group_stars"  # 降低群信用星级: to 2–4 stars (domain/group_stars.py says what each turns off)
     USER_WARNING = "user_warning"  # 警示
     USER_CREDIT = "user_credit"  # 降低信用等级: a ledger deduction
     USER_MANAGE_SUSPEND = "user_manage_suspend"  # 暂停管理权限: keeps memberships, loses the tools
@@ -45,6 +47,7 @@ GROUP_KINDS = frozenset(
         MeasureKind.GROUP_CLOSE,
         MeasureKind.GROUP_HIDE,
         MeasureKind.GROUP_FREEZE_JOINS,
+        MeasureKind.GROUP_STARS,
     }
 )
 MESSAGE_KINDS = frozenset({MeasureKind.CONTENT_REMOVAL})
@@ -62,6 +65,7 @@ PERIOD_OPTIONAL = frozenset(
     {
         MeasureKind.GROUP_HIDE,
         MeasureKind.GROUP_FREEZE_JOINS,
+        MeasureKind.GROUP_STARS,  # rules Art. 38: the stars come back when the period ends
         MeasureKind.USER_CREATE_REVOKE,
         MeasureKind.USER_SUSPEND,
     }
@@ -91,6 +95,7 @@ DEFAULT_CLAUSE: Mapping[MeasureKind, str] = {
     MeasureKind.GROUP_WARNING: "agreement 6.2.1",
     MeasureKind.GROUP_HIDE: "agreement 6.2.2",
     MeasureKind.GROUP_FREEZE_JOINS: "agreement 6.2.2",
+    MeasureKind.GROUP_STARS: "agreement 6.2.2",
     MeasureKind.GROUP_SUSPEND: "agreement 6.2.3",
     MeasureKind.GROUP_CLOSE: "agreement 6.2.4",
     MeasureKind.USER_WARNING: "agreement 6.3.1",
@@ -158,6 +163,7 @@ class MeasureSpec:
     clause: str | None = None  # None: DEFAULT_CLAUSE[kind]
     legal_basis: str | None = None  # None: DEFAULT_LEGAL_BASIS[kind]
     credit_severity: Severity | None = None
+    stars: int | None = None  # a `group_stars` measure: the level it lowers the group to
 
     @property
     def effective_clause(self) -> str:
@@ -224,6 +230,7 @@ def check_spec(spec: MeasureSpec) -> MeasureSpec:
         raise _bad("credit_severity", "required", "A credit deduction names its severity")
     if spec.credit_severity is not None and spec.kind not in CREDIT_ALLOWED:
         raise _bad("credit_severity", "not_allowed", "A credit deduction applies to a person")
+    _check_stars(spec)
     clause = (spec.clause or "").strip() or DEFAULT_CLAUSE[spec.kind]
     basis = (spec.legal_basis or "").strip() or DEFAULT_LEGAL_BASIS[spec.kind]
     if len(clause) > CLAUSE_MAX:
@@ -243,7 +250,26 @@ def check_spec(spec: MeasureSpec) -> MeasureSpec:
         clause=clause,
         legal_basis=basis,
         credit_severity=spec.credit_severity,
+        stars=spec.stars,
     )
+
+
+def _check_stars(spec: MeasureSpec) -> None:
+    """A star measure names the level, two to four (one star is closure, its own measure); no other takes one."""
+    if spec.kind is not MeasureKind.GROUP_STARS:
+        if spec.stars is not None:
+            raise _bad("stars", "not_allowed", "Only a group credit stars measure takes a level")
+        return
+    if spec.stars is None:
+        raise _bad("stars", "required", "Name the stars the group is lowered to")
+    if not STARS_LOWEST_MEASURE <= spec.stars < STARS_MAX:
+        raise _bad(
+            "stars",
+            "out_of_range",
+            "A group is lowered to two, three or four stars (one star is closing it)",
+            min=STARS_LOWEST_MEASURE,
+            max=STARS_MAX - 1,
+        )
 
 
 # --- evidence: copies of the messages concerned, each fingerprinted ---------------------------------------------

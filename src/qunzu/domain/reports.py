@@ -226,6 +226,51 @@ def beijing_day(when: datetime) -> str:
     return when.astimezone(BEIJING).strftime("%Y-%m-%d")
 
 
+# --- the periodic summary ----------------------------------------------------------------------------------------
+
+PERIODIC = ("off", "weekly", "monthly")  # `reports.periodic`
+
+
+def _period_start(day: date, every: str) -> date:
+    """The first day of the calendar week (Monday) or month holding `day`."""
+    if every == "weekly":
+        return day - timedelta(days=day.weekday())
+    if every == "monthly":
+        return day.replace(day=1)
+    raise ValueError(f"not a summary period: {every!r}")
+
+
+def _next_start(start: date, every: str) -> date:
+    if every == "weekly":
+        return start + timedelta(days=7)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
+
+
+def current_period(now: datetime, every: str) -> tuple[datetime, datetime] | None:
+    """The calendar week (Monday 00:00 to Monday 00:00) or month (the 1st 00:00 to the next 1st) on Beijing time
+    that holds `now`, as [from, to) in UTC; None when the summary is off. Its end is when the next summary is due."""
+    if every == "off":
+        return None
+    start = _period_start(now.astimezone(BEIJING).date(), every)
+    return _instant(start), _instant(_next_start(start, every))
+
+
+def last_complete_period(now: datetime, every: str) -> tuple[datetime, datetime] | None:
+    """The last calendar week or month on Beijing time that ended at or before `now`, as [from, to) in UTC; None
+    when the summary is off. At exactly 00:00 on a 1st (Beijing) the month just ended is complete: [from, to) does
+    not hold its end. Beijing days, not UTC days: 2026-11-30T16:00Z is already 1 December in Beijing."""
+    current = current_period(now, every)
+    if current is None:
+        return None
+    end = current[0]
+    start = _period_start(end.astimezone(BEIJING).date() - timedelta(days=1), every)
+    return _instant(start), end
+
+
 # --- statistics --------------------------------------------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ class GroupAction(StrEnum):
     SET_MANAGERS = "set_managers"
     TRANSFER = "transfer"
     DISSOLVE = "dissolve"
+    SET_LISTING = "set_listing"  # whether group search finds the group: the owner's separate choice (rules Art. 16)
 
 
 _STAFF = frozenset({GroupRole.CREATOR, GroupRole.MANAGER})
@@ -71,6 +72,7 @@ MATRIX: dict[GroupAction, frozenset[GroupRole]] = {
     GroupAction.SET_MANAGERS: _OWNER,
     GroupAction.TRANSFER: _OWNER,
     GroupAction.DISSOLVE: _OWNER,
+    GroupAction.SET_LISTING: _OWNER,
 }
 
 # actions taken on another member: a manager acts only on ordinary members; nobody acts on the owner

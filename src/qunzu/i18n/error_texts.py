@@ -34,6 +34,10 @@ def error_text(code: ErrorCode, english: str, language: str, details: dict[str, 
     wait = details.get("retry_after_ms")
     if code is ErrorCode.RATE_LIMITED and isinstance(wait, int):
         return parts["rate_limited_wait"].format(wait=wait_text(wait, language))
+    restriction = f"stars_{details.get('restriction')}"
+    if code is ErrorCode.STARS_RESTRICTED and restriction in parts:
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            return parts[restriction].format(stars=int(details["stars"]))
     hint = details.get("hint")
     if code is ErrorCode.WEAK_PASSWORD and isinstance(hint, str):
         return parts["weak_password_hint"].format(hint=password_hint(hint, language))

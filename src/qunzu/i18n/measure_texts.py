@@ -32,6 +32,8 @@ def measure_notice_text(kind: str, details: dict[str, Any], language: str) -> st
     web = section(language, "web")
     try:
         measure = measure_label(str(details["measure"]), language)
+        if details.get("stars"):
+            measure = texts["to_stars"].format(measure=measure, stars=int(details["stars"]))
         code = details.get("group_code")
         on = (
             texts["on_group"].format(name=details.get("group_name") or "", code=code)

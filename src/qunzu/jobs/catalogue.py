@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from qunzu.config import Settings
+from qunzu.context import Ctx
 from qunzu.jobs.schedule import Job
-from qunzu.services import activity, blacklist, credit, lockout, measures
+from qunzu.services import activity, blacklist, credit, lockout, measures, report_periodic
+from qunzu.services.report_keys import signing_key
 from qunzu.storage.uow import Database
 
 
@@ -27,6 +29,13 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
 
     async def lift_expired_measures(now: datetime) -> int:
         return await measures.lift_expired(db, now=now, page=100)
+
+    async def report_periodic_summary(now: datetime) -> int:
+        built = await report_periodic.build_due_summary(
+            db, settings=settings.reports, key=lambda: signing_key(settings.report_key_path),
+            out_dir=settings.report_dir, ctx=Ctx.system(now),
+        )  # fmt: skip
+        return 1 if built is not None else 0
 
     return [
         Job(
@@ -58,5 +67,12 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
             every=timedelta(hours=1),
             step=purge_login_failures,
             description="forget failed sign-ins that no longer count (unlocked, none for lockout_forget_hours)",
+        ),
+        Job(
+            name="report-periodic",
+            every=timedelta(hours=1),
+            step=report_periodic_summary,
+            description="build the signed summary of the past week or month for the authorities, once, when "
+            "reports.periodic is on (D13)",
         ),
     ]

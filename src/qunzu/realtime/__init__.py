@@ -12,9 +12,11 @@ from qunzu.realtime.frames import (
     ready_frame,
     resume_frame,
     review_decided_frame,
+    session_ended_frame,
 )
 from qunzu.realtime.hub import (
     CLOSE_RESYNC,
+    CLOSE_SESSION_ENDED,
     CLOSE_SLOW_CONSUMER,
     Connection,
     FetchRange,
@@ -25,6 +27,7 @@ from qunzu.realtime.hub import (
 
 __all__ = [
     "CLOSE_RESYNC",
+    "CLOSE_SESSION_ENDED",
     "CLOSE_SLOW_CONSUMER",
     "PONG_FRAME",
     "Broker",
@@ -45,4 +48,5 @@ __all__ = [
     "ready_frame",
     "resume_frame",
     "review_decided_frame",
+    "session_ended_frame",
 ]

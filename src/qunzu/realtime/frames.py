@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 import orjson
 
-EventKind = Literal["message", "group_event", "membership", "user"]
+EventKind = Literal["message", "group_event", "membership", "user", "end_sessions"]
 MembershipOp = Literal["subscribe", "unsubscribe"]
 MemberFrameType = Literal["member_joined", "member_left", "role_changed"]
 
-_KINDS: frozenset[str] = frozenset({"message", "group_event", "membership", "user"})
+_KINDS: frozenset[str] = frozenset({"message", "group_event", "membership", "user", "end_sessions"})
 _OPS: frozenset[str | None] = frozenset({"subscribe", "unsubscribe", None})
 
 
@@ -106,6 +106,12 @@ def resume_frame(reason: str = "slow_consumer") -> str:
     return _dump({"type": "resume", "reason": reason})
 
 
+def session_ended_frame(reason: str, *, ts: int) -> str:
+    """The last frame before the server closes a connection whose session ended (4401): do not reconnect, sign in
+    again (`reason`: signed_out, account_suspended, blacklisted, account_cancelled)."""
+    return _dump({"type": "session_ended", "reason": reason, "ts": ts})
+
+
 def error_frame(code: str, message: str) -> str:
     """An error about something the client sent over the socket."""
     return _dump({"type": "error", "error": {"code": code, "message": message}})
@@ -128,6 +134,9 @@ class Event:
       to the group: after subscribing, or before unsubscribing, so the user sees their own join/leave.
     - kind "user": `frame` goes to `user_id`'s connections only (whatever their groups), e.g. a review decision
       on their own message.
+    - kind "end_sessions": sessions of `user_id` ended: each of their connections (only those opened with the
+      session whose token hash is `token`, when given: one sign-out) gets `frame` (`session_ended`) as its last
+      frame and is closed (4401).
     """
 
     kind: EventKind
@@ -136,6 +145,7 @@ class Event:
     seq: int | None = None
     user_id: int | None = None
     op: MembershipOp | None = None
+    token: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -144,14 +154,20 @@ class Event:
             raise ValueError("a message event needs a seq")
         if self.kind == "membership" and (self.user_id is None or self.op is None):
             raise ValueError("a membership event needs user_id and op")
-        if self.kind == "user" and self.user_id is None:
-            raise ValueError("a user event needs user_id")
+        if self.kind in ("user", "end_sessions") and self.user_id is None:
+            raise ValueError(f"a {self.kind} event needs user_id")
         if self.op not in _OPS:
             raise ValueError(f"unknown membership op {self.op!r}")
+        if self.token is not None and self.kind != "end_sessions":
+            raise ValueError("only an end_sessions event names a token")
 
     def encode(self) -> bytes:
-        """Wire form: a compact JSON header, a newline, then the frame verbatim (no second escaping)."""
-        header = orjson.dumps([self.kind, self.group_id, self.seq, self.user_id, self.op])
+        """Wire form: a compact JSON header, a newline, then the frame verbatim (no second escaping). The token is
+        appended to the header only when there is one, so every other event reads the same to an older process."""
+        head: list[object] = [self.kind, self.group_id, self.seq, self.user_id, self.op]
+        if self.token is not None:
+            head.append(self.token)
+        header = orjson.dumps(head)
         return header + b"\n" + self.frame.encode()
 
     @classmethod
@@ -161,12 +177,15 @@ class Event:
         if not sep:
             raise ValueError("malformed event: no header separator")
         try:
-            kind, group_id, seq, user_id, op = orjson.loads(head)
+            kind, group_id, seq, user_id, op, *rest = orjson.loads(head)
         except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed event header: {exc}") from exc
         if not isinstance(group_id, int) or not all(isinstance(v, int | None) for v in (seq, user_id)):
             raise ValueError("malformed event header: ids must be integers")
-        return cls(kind=kind, group_id=group_id, frame=frame.decode(), seq=seq, user_id=user_id, op=op)
+        token = rest[0] if rest else None
+        if len(rest) > 1 or not isinstance(token, str | None):
+            raise ValueError("malformed event header: the token must be a string")
+        return cls(kind=kind, group_id=group_id, frame=frame.decode(), seq=seq, user_id=user_id, op=op, token=token)
 
 
 def join_request_frame(

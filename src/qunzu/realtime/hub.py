@@ -13,6 +13,13 @@ An account holds at most `limit` seats in a process (`take_seat`, from authentic
 hello and replay included): the endpoint closes the next socket with 4429. The cap is per process (with several
 server processes behind a balancer an account may hold up to `limit` in each): a count shared through Redis would
 outlive a process that died holding seats.
+
+When sessions end (an "end_sessions" event: every session of an account when it is suspended, blacklisted or
+cancelled; one session, named by its token hash, when its owner signs out), each connection opened with them gets the
+event's `session_ended` frame last and is closed with 4401, in every process (the event travels through the broker
+like any other). A socket authenticated just before the end but not yet attached (waiting for its hello) is not in
+`_users` yet: the hub remembers recent ends for `ended_memory` seconds, and `attach` closes a connection opened
+(`Connection.opened_at`) before an end that concerns it.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 
 from qunzu.realtime.frames import Event, ready_frame, resume_frame
+from qunzu.realtime.subscription import HubMetrics as HubMetrics
+from qunzu.realtime.subscription import Subscription as Subscription
 
 log = logging.getLogger(__name__)
 
@@ -37,49 +45,12 @@ seqs absent from the result are treated as not existing. Page size is up to the 
 SendText = Callable[[str], Awaitable[None]]
 CloseSocket = Callable[[int, str], Awaitable[None]]
 _Rows = asyncio.Future[Sequence[tuple[int, str]]]
-SubscriptionSource = Iterable["Subscription"] | Callable[[], Awaitable[Iterable["Subscription"]]]
+SubscriptionSource = Iterable[Subscription] | Callable[[], Awaitable[Iterable[Subscription]]]
 
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_RESYNC = 1012  # "service restart": reconnect and replay
 CLOSE_TOO_MANY = 4429  # the account has its limit of connections open in this process
-
-
-class HubMetrics:
-    """The hub's Prometheus metrics. Create one per process (registry None = the default registry)."""
-
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        reg = REGISTRY if registry is None else registry
-        self.connections = Gauge("qunzu_ws_connections", "Open WebSocket connections", registry=reg)
-        self.frames_sent = Counter("qunzu_ws_frames_sent", "Frames written to WebSockets", registry=reg)
-        self.slow_consumer_disconnects = Counter(
-            "qunzu_ws_slow_consumer_disconnects", "Connections closed for falling behind", registry=reg
-        )
-        self.messages_delivered = Counter(
-            "qunzu_messages_delivered", "Message frames written to WebSockets", registry=reg
-        )
-        self.range_fetches = Counter(
-            "qunzu_ws_range_fetches", "Database range fetches for replay and gap repair", registry=reg
-        )
-        self.too_many_connections = Counter(
-            "qunzu_ws_refused_too_many", "Connections refused: the account had its limit open (4429)", registry=reg
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """One group a connecting client receives: messages with seq > after_seq, replayed if `replay`."""
-
-    group_id: int
-    code: str
-    after_seq: int
-    replay: bool = True
-
-    @classmethod
-    def from_client(cls, group_id: int, code: str, *, last_seen: int | None, current_seq: int) -> Subscription:
-        """`last_seen` is what the client says it saw (None or < 0: live only, starting at `current_seq`)."""
-        if last_seen is None or last_seen < 0:
-            return cls(group_id, code, current_seq, replay=False)
-        return cls(group_id, code, min(last_seen, current_seq), replay=True)
+CLOSE_SESSION_ENDED = 4401  # the account's sessions ended: sign in again, do not reconnect (= not authenticated)
 
 
 class _Cursor:
@@ -97,10 +68,23 @@ class _Cursor:
 class Connection:
     """One WebSocket: a bounded queue of frames, a writer task, and a cursor per subscribed group."""
 
-    def __init__(self, user_id: int, send: SendText, close: CloseSocket, queue_size: int = 256) -> None:
+    def __init__(
+        self,
+        user_id: int,
+        send: SendText,
+        close: CloseSocket,
+        queue_size: int = 256,
+        *,
+        token_hash: str | None = None,
+        opened_at: float | None = None,
+    ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be positive")
         self.user_id = user_id
+        self.token_hash = token_hash  # the session the socket was opened with (None: unknown, closed by ends of all)
+        # loop.time() when the socket was authenticated (default: now); an end of the account's sessions at or
+        # after it, even before `attach`, closes the connection
+        self.opened_at = asyncio.get_running_loop().time() if opened_at is None else opened_at
         self._send = send
         self._close = close
         self._queue_size = queue_size
@@ -345,30 +329,35 @@ class Connection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _fail(self, reason: str, code: int) -> None:
-        """Stop delivering, then (in a task of its own) send `resume` as the last frame and close."""
+    def _fail(self, reason: str, code: int, last: str | None = None) -> None:
+        """Stop delivering, then (in a task of its own) send `last` (default: `resume`) as the last frame and close.
+        Frames still queued are dropped: the client either replays them on reconnecting or must not see them."""
         if self._closing:
             return
         self._closing = True
         self._cancel_timers()
         if self._hub is not None and reason == "slow_consumer":
             self._hub.metrics.slow_consumer_disconnects.inc()
-        self._spawn(self._shutdown(reason, code))
+        self._spawn(self._shutdown(reason, code, resume_frame(reason) if last is None else last))
 
-    async def _shutdown(self, reason: str, code: int) -> None:
+    async def _shutdown(self, reason: str, code: int, last: str) -> None:
         timeout = self._hub.close_timeout if self._hub is not None else 1.0
         try:
             if self._writer is not None:
                 self._writer.cancel()
                 await asyncio.wait([self._writer])
             self._clear_queue()
-            for step in (self._send(resume_frame(reason)), self._close(code, reason)):
+            for step in (self._send(last), self._close(code, reason)):
                 try:
                     await asyncio.wait_for(step, timeout)
                 except Exception:  # the socket may already be gone: close anyway
                     log.debug("closing websocket of user %s", self.user_id, exc_info=True)
         finally:
             self._stop()
+
+    def _end_session(self, frame: str) -> None:
+        """The account's sessions ended: `frame` (session_ended) last, then close 4401 (the client signs in again)."""
+        self._fail("session_ended", CLOSE_SESSION_ENDED, frame)
 
     def _cancel_timers(self) -> None:
         for cur in self._cursors.values():
@@ -408,6 +397,7 @@ class Hub:
         max_held: int = 1024,
         attach_buffer: int = 10_000,
         close_timeout: float = 1.0,
+        ended_memory: float = 60.0,
     ) -> None:
         self._fetch_range = fetch_range
         self.metrics = metrics if metrics is not None else HubMetrics(CollectorRegistry())
@@ -415,6 +405,9 @@ class Hub:
         self.max_held = max_held
         self.attach_buffer = attach_buffer
         self.close_timeout = close_timeout
+        self.ended_memory = ended_memory
+        # (user, token hash or None for all their sessions) → (loop time, frame) of the last end
+        self._ended: dict[tuple[int, str | None], tuple[float, str]] = {}
         self._conns: set[Connection] = set()
         self._groups: dict[int, set[Connection]] = {}
         self._users: dict[int, set[Connection]] = {}
@@ -460,6 +453,11 @@ class Hub:
         self._conns.add(conn)
         self._users.setdefault(conn.user_id, set()).add(conn)
         self.metrics.connections.inc()
+        for key in ((conn.user_id, None), (conn.user_id, conn.token_hash)):
+            ended = self._ended.get(key)
+            if ended is not None and ended[0] >= conn.opened_at:  # authenticated, then signed out before the hello
+                conn._end_session(ended[1])
+                return
         try:
             subs = list(await subscriptions() if callable(subscriptions) else subscriptions)
             codes: dict[int, str] = {}
@@ -501,6 +499,9 @@ class Hub:
             for conn in self._users.get(event.user_id or 0, ()):
                 conn._emit(event.frame, False)
             return
+        if event.kind == "end_sessions":
+            self._end_sessions(event.user_id or 0, event.token, event.frame)
+            return
         conns = self._groups.get(event.group_id)
         if conns:
             for conn in conns:
@@ -521,6 +522,16 @@ class Hub:
             await asyncio.wait(waiters, timeout=self.close_timeout * 3)
             for waiter in waiters:
                 waiter.cancel()
+
+    def _end_sessions(self, user_id: int, token: str | None, frame: str) -> None:
+        """Close the connections of `user_id` opened with session `token` (None: every session)."""
+        now = asyncio.get_running_loop().time()
+        horizon = now - self.ended_memory
+        self._ended = {k: e for k, e in self._ended.items() if e[0] >= horizon}
+        self._ended[(user_id, token)] = (now, frame)
+        for conn in list(self._users.get(user_id, ())):
+            if token is None or conn.token_hash == token:
+                conn._end_session(frame)
 
     def _membership(self, ev: Event) -> None:
         group_id, users = ev.group_id, self._users.get(ev.user_id or 0, set())

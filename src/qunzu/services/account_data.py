@@ -17,7 +17,7 @@ from qunzu.netlog import Target
 from qunzu.services import credit
 from qunzu.services import documents as docs
 from qunzu.services.accounts import TokenCache, user_view
-from qunzu.services.events import MembershipChanged
+from qunzu.services.events import MembershipChanged, SessionsEnded
 from qunzu.services.identity import my_identity, release_identity
 from qunzu.services.passwords import Passwords
 from qunzu.services.review import queue_item
@@ -183,6 +183,7 @@ async def cancel_account(
             .where(auth_tokens.c.user_id == actor, auth_tokens.c.revoked_at.is_(None))
             .values(revoked_at=ctx.now)
         )
+        uow.collect(SessionsEnded(actor, "account_cancelled", int(ctx.now.timestamp() * 1000)))
         await release_identity(uow, actor, purge_after=ctx.now + KEEP_AFTER_CANCELLATION)
         await uow.conn.execute(
             update(users)

@@ -22,6 +22,7 @@ from qunzu.errors import AuthRequired, Conflict, ErrorCode, QunzuError
 from qunzu.netlog import Target
 from qunzu.services import lockout
 from qunzu.services.documents import current_versions, record_acceptance
+from qunzu.services.events import SessionsEnded
 from qunzu.services.passwords import Passwords
 from qunzu.services.review import queue_item
 from qunzu.services.throttle import Throttle, rate_limited
@@ -278,6 +279,8 @@ async def sign_out(db: Database, cache: TokenCache, *, token: str, actor: int, c
             .where(auth_tokens.c.token_hash == th, auth_tokens.c.revoked_at.is_(None))
             .values(revoked_at=ctx.now)
         )
+        # the sockets opened with this session close too (other devices and sessions stay signed in)
+        uow.collect(SessionsEnded(actor, "signed_out", int(ctx.now.timestamp() * 1000), token_hash=th))
         await netlog.record(uow, ctx, "auth.logout", Target("session"), actor=actor)
         await uow.commit()
 

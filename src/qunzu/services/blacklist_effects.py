@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from qunzu.domain import blacklist as rules
 from qunzu.domain.blacklist import SubjectType
 from qunzu.services.blacklist_gate import accounts_of_identity, identity_hmacs, open_at, recompute_levels
+from qunzu.services.events import SessionsEnded
 from qunzu.services.notices import add_notice
 from qunzu.storage.tables import auth_tokens, blacklist_entries
 from qunzu.storage.uow import UnitOfWork
@@ -80,6 +81,8 @@ async def apply_levels(uow: UnitOfWork, row: Any, *, change: rules.Change, reaso
             .where(auth_tokens.c.user_id.in_(signed_out), auth_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        for user_id in signed_out:  # their open sockets close too, in every server process
+            uow.collect(SessionsEnded(user_id, "blacklisted", int(now.timestamp() * 1000)))
     told = list(accounts)
     owner = ((row.evidence or {}).get("owner") or {}).get("user_id")
     if row.subject_type == SubjectType.GROUP and isinstance(owner, int):

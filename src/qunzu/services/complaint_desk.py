@@ -277,6 +277,7 @@ class MeasureRequest:
     reason_code: str
     duration: timedelta | None = None
     rectification: str | None = None
+    stars: int | None = None  # a group_stars measure: the level
 
 
 async def _spec(uow: UnitOfWork, t: Any, m: MeasureRequest, *, reason: str) -> MeasureSpec:
@@ -300,7 +301,8 @@ async def _spec(uow: UnitOfWork, t: Any, m: MeasureRequest, *, reason: str) -> M
     if subject is None:
         raise ValidationFailed("This measure does not fit what was reported", details={"field": "measure"})
     return MeasureSpec(kind=kind, target_id=int(subject), reason_code=m.reason_code, reason=reason,
-                       duration=m.duration, rectification=m.rectification, evidence_message_ids=evidence,
+                       duration=m.duration, rectification=m.rectification, stars=m.stars,
+                       evidence_message_ids=evidence,
                        source="complaint", source_ref=t.number)  # fmt: skip
 
 

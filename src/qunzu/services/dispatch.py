@@ -27,6 +27,7 @@ from qunzu.services.events import (
     ProfileTakenDown,
     ReportDecided,
     ReviewDecided,
+    SessionsEnded,
 )
 from qunzu.services.messages import fetch_frames_range
 from qunzu.storage.uow import Database
@@ -122,6 +123,14 @@ def to_realtime(event: Any) -> Event | None:
                 reason=event.reason,
                 ts=event.ts_ms,
             ),
+        )
+    if isinstance(event, SessionsEnded):  # every process closes the sessions' sockets after this last frame
+        return Event(
+            kind="end_sessions",
+            group_id=0,
+            user_id=event.user_id,
+            token=event.token_hash,
+            frame=frames.session_ended_frame(event.reason, ts=event.ts_ms),
         )
     if isinstance(event, AppealDecided):  # to the appellant only (R-11-x)
         return Event(

@@ -168,6 +168,7 @@ def notice_details(rec: Any, *, group_code: str | None, group_name: str | None) 
         "starts_at": iso(rec.starts_at),
         "ends_at": iso(rec.ends_at) if rec.ends_at else None,
         "rectification": rec.rectification,
+        "stars": rec.stars,
         "status": rec.status,
         "appeal": appeal_link(rec.id),
     }
@@ -224,7 +225,7 @@ async def apply_measure(uow: UnitOfWork, *, spec: MeasureSpec, decided_by: int |
             .values(
                 target_type=target_type(kind), target_id=spec.target_id, group_id=group_id, measure=kind.value,
                 reason_code=spec.reason_code, clause=spec.effective_clause, legal_basis=spec.effective_legal_basis,
-                reason=spec.reason, rectification=spec.rectification, evidence=copies,
+                reason=spec.reason, rectification=spec.rectification, stars=spec.stars, evidence=copies,
                 evidence_sha256=evidence_digest(copies), source=spec.source, source_ref=spec.source_ref,
                 decided_by=decided_by, starts_at=ctx.now, ends_at=ends_at,
                 status="resolved" if kind in ONE_OFF_KINDS else "active", created_at=ctx.now,

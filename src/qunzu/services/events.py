@@ -164,3 +164,16 @@ class AppealDecided:
     outcome: str  # upheld | rejected
     reason: str
     ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsEnded:
+    """Sessions of the account ended (their tokens revoked): one, `token_hash`, when its owner signed out
+    (`signed_out`); every one (`token_hash` None) when staff suspended the account (`account_suspended`), a blacklist
+    entry signed it out (`blacklisted`) or its owner cancelled it (`account_cancelled`). The WebSocket connections
+    opened with them, in every server process, get a last `session_ended` frame and close with 4401."""
+
+    user_id: int
+    reason: str  # signed_out | account_suspended | blacklisted | account_cancelled
+    ts_ms: int
+    token_hash: str | None = None  # the one session that ended; None: all of them

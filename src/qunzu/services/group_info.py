@@ -1,10 +1,10 @@
 """A group's info page (群信息页面, Art. 8 ¶2, R-8.2-2, D7) and the creation terms shown before the form is sent.
 
 The info page names the group, its code, category, current size tier, member cap, live member count, creation date,
-join mode and the nicknames of its owner and managers. Members always see it; from `info_public_at` members
-(100 by default) anyone holding the code sees it, signed in or not; below that a non-member sees only that the group
-exists, its name and how to ask to join. A group waiting for creation review is its creator's alone, a refused one is
-gone, and a closed one answers with its tombstone (D8).
+join mode, credit stars (群信用星级, group rules Art. 37) and the nicknames of its owner and managers. Members always
+see it; from `info_public_at` members (100 by default) anyone holding the code sees it, signed in or not; below that a
+non-member sees only that the group exists, its name and how to ask to join. A group waiting for creation review is
+its creator's alone, a refused one is gone, and a closed one answers with its tombstone (D8).
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class GroupInfo:
     member_count: int | None = None
     created_at: datetime | None = None
     staff: tuple[StaffMember, ...] = ()
+    stars: int | None = None  # 群信用星级 (group rules Art. 37): what each level turns off is group_stars.effects
+    listed: bool | None = None  # the owner's alone: whether they list the group in group search
 
 
 async def group_info(db: Database, *, actor: int | None, code: str, policy: GroupPolicy) -> GroupInfo:
@@ -87,6 +89,8 @@ async def group_info(db: Database, *, actor: int | None, code: str, policy: Grou
         member_count=row.member_count,
         created_at=row.created_at,
         staff=tuple(staff),
+        stars=row.stars,
+        listed=bool(row.listed) if access.role is GroupRole.CREATOR else None,
     )
 
 

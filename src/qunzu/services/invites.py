@@ -33,6 +33,7 @@ from qunzu.domain.admission import (
     join_path,
 )
 from qunzu.domain.credit import Entitlement, check_entitlement
+from qunzu.domain.group_stars import check_link_joins
 from qunzu.domain.identity import check_verified
 from qunzu.domain.policy import GroupPolicy
 from qunzu.domain.roles import GroupAction
@@ -302,6 +303,7 @@ async def create_link(db: Database, *, actor: int, code: str, ctx: Ctx, policy: 
         row = await group_row(uow, access.id)
         rules.check_group_open(row.status)
         check_links_allowed(policy, row.member_count)
+        check_link_joins(row.stars)  # three stars or fewer (group rules Art. 37)
         check_entitlement(await _score(uow, actor, ctx.now), Entitlement.SHARE_LINKS, policy=credit.POLICY)
         expires = ctx.now + timedelta(days=policy.link_ttl_days)
         r = (
@@ -415,6 +417,7 @@ async def join_by_link(
         row = await group_row(uow, link.group_id)
         rules.check_can_join(status=row.status, already_member=await role_of(uow, row.id, actor) is not None)
         check_links_allowed(policy, row.member_count)
+        check_link_joins(row.stars)
         person = await joiner(uow, actor)
         vouched = await role_of(uow, row.id, link.created_by) in STAFF
         path = join_path(policy, facts(row), person, via=JoinVia.LINK, vouched=vouched)

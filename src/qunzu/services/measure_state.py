@@ -1,8 +1,9 @@
 """The state a measure changes, and its undoing (for services/enforcement.py only; docs/decisions/0011).
 
-A restriction with a period is a column (`groups.suspended_until`, `users.platform_muted_until` ...) or a flag
-(`groups.hidden`, `groups.joins_frozen`); it is always *recomputed* from the enforcement records still active of its
-kind, on apply and on lift alike, so overlapping measures never shorten or lift each other. A permanent one holds
+A restriction with a period is a column (`groups.suspended_until`, `users.platform_muted_until` ...), a flag
+(`groups.hidden`, `groups.joins_frozen`) or the group's credit stars (`groups.stars`, the lowest active level); it is
+always *recomputed* from the enforcement records still active of its kind, on apply and on lift alike, so
+overlapping measures never shorten or lift each other. A permanent one holds
 `PERMANENT`. Closing a group works like dissolution (services/group_tools.py::dissolve_group): places released,
 open requests and offers ended, the code kept as a tombstone; lifting a closure (an upheld appeal) reopens the group
 with its owner as the only member (the members were told and let go; they may join again). Removing content hides
@@ -18,10 +19,11 @@ from sqlalchemy import func as sa_func
 
 from qunzu.context import Ctx
 from qunzu.domain.enforcement import MeasureKind
+from qunzu.domain.group_stars import stars_in_force
 from qunzu.domain.restrictions import PERMANENT
 from qunzu.services import counters
 from qunzu.services.access import GroupAccess
-from qunzu.services.events import MessageDeleted
+from qunzu.services.events import MessageDeleted, SessionsEnded
 from qunzu.services.group_offers import activity
 from qunzu.services.joining import cancel_open_for_group
 from qunzu.storage.tables import auth_tokens, enforcement_records, groups, memberships, messages, role_offers, users
@@ -40,9 +42,15 @@ FLAG_COLUMNS: dict[MeasureKind, Column[Any]] = {
     MeasureKind.GROUP_FREEZE_JOINS: groups.c.joins_frozen,
 }
 
+# the kinds whose state is recomputed from the active records on apply and on lift
+RECOMPUTED = frozenset(UNTIL_COLUMNS) | frozenset(FLAG_COLUMNS) | {MeasureKind.GROUP_STARS}
+
 
 async def recompute(uow: UnitOfWork, kind: MeasureKind, target_id: int, *, ctx: Ctx) -> None:
     """Set the column of `kind` on the target from the records of that kind still active and not yet ended."""
+    if kind is MeasureKind.GROUP_STARS:
+        await _recompute_stars(uow, target_id, ctx=ctx)
+        return
     column = UNTIL_COLUMNS[kind] if kind in UNTIL_COLUMNS else FLAG_COLUMNS.get(kind)
     if column is None:
         return
@@ -66,11 +74,27 @@ async def recompute(uow: UnitOfWork, kind: MeasureKind, target_id: int, *, ctx: 
     await uow.conn.execute(update(table).where(table.c.id == target_id).values({column.name: value}))
 
 
+async def _recompute_stars(uow: UnitOfWork, group_id: int, *, ctx: Ctx) -> None:
+    """群信用星级: the lowest level of the star measures still active and not yet ended, five without one."""
+    r = enforcement_records.c
+    levels = await uow.conn.execute(
+        select(r.stars).where(
+            r.measure == MeasureKind.GROUP_STARS.value,
+            r.target_id == group_id,
+            r.status == "active",
+            r.stars.is_not(None),
+            (r.ends_at.is_(None)) | (r.ends_at > ctx.now),
+        )
+    )
+    stars = stars_in_force(int(s) for (s,) in levels)
+    await uow.conn.execute(update(groups).where(groups.c.id == group_id).values(stars=stars))
+
+
 async def apply_state(
     uow: UnitOfWork, kind: MeasureKind, row: Any, *, record_id: int, decided_by: int | None, ctx: Ctx
 ) -> list[int]:
     """Change state for a new active (or one-off) record. Returns the members of a group it closed."""
-    if kind in UNTIL_COLUMNS or kind in FLAG_COLUMNS:
+    if kind in RECOMPUTED:
         await recompute(uow, kind, row.id, ctx=ctx)
     if kind is MeasureKind.USER_SUSPEND:  # signed out everywhere; sign-in refused while it lasts
         await uow.conn.execute(
@@ -78,6 +102,7 @@ async def apply_state(
             .where(auth_tokens.c.user_id == row.id, auth_tokens.c.revoked_at.is_(None))
             .values(revoked_at=ctx.now)
         )
+        uow.collect(SessionsEnded(row.id, "account_suspended", int(ctx.now.timestamp() * 1000)))
     if kind is MeasureKind.GROUP_CLOSE:
         return await _close(uow, row, record_id=record_id, decided_by=decided_by, ctx=ctx)
     if kind is MeasureKind.CONTENT_REMOVAL and row.deleted_at is None:
@@ -143,7 +168,7 @@ async def _reopen(uow: UnitOfWork, group_id: int, *, ctx: Ctx) -> None:
 async def undo_state(uow: UnitOfWork, rec: Any, *, ctx: Ctx) -> None:
     """Undo what `rec` (now ended) changed, unless another active record of its kind still holds it."""
     kind = MeasureKind(rec.measure)
-    if kind in UNTIL_COLUMNS or kind in FLAG_COLUMNS:
+    if kind in RECOMPUTED:
         await recompute(uow, kind, rec.target_id, ctx=ctx)
     elif kind is MeasureKind.GROUP_CLOSE:
         await _reopen(uow, rec.target_id, ctx=ctx)

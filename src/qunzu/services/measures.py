@@ -52,6 +52,7 @@ class RecordView:
     clause: str
     legal_basis: str
     rectification: str | None
+    stars: int | None  # a group_stars measure: the level it lowers the group to
     source: str
     source_ref: str | None
     decided_by: int | None
@@ -145,7 +146,7 @@ async def _views(uow: UnitOfWork, where: Any, *, limit: int, offset: int = 0) ->
                 id=row.id, measure=MeasureKind(row.measure), target_type=row.target_type, target_id=row.target_id,
                 target_label=label, group_id=row.group_id, group_code=row.group_code, reason_code=row.reason_code,
                 reason=row.reason, clause=row.clause, legal_basis=row.legal_basis, rectification=row.rectification,
-                source=row.source, source_ref=row.source_ref, decided_by=row.decided_by,
+                stars=row.stars, source=row.source, source_ref=row.source_ref, decided_by=row.decided_by,
                 decided_by_name=row.decider_name, starts_at=row.starts_at, ends_at=row.ends_at, status=row.status,
                 lifted_at=row.lifted_at, lifted_by=row.lifted_by, lift_reason=row.lift_reason,
                 owner_response=row.owner_response, responded_at=row.responded_at,
@@ -259,6 +260,17 @@ async def record_detail(db: Database, *, staff: UserView, record_id: int) -> Rec
     if not found:
         raise NotFound("No such measure", code=ErrorCode.MEASURE_NOT_FOUND)
     return found[0]
+
+
+async def overdue_owner(db: Database, *, staff: UserView, record: RecordView) -> int | None:
+    """The group's current owner when a warning went overdue: whom a follow-up measure on a person would concern
+    (the agreement §7.6: a member's violation costs the owner credit only when a warning's deadline passed)."""
+    require_staff_role(staff.staff_role, MEASURE_READERS)
+    if record.measure is not MeasureKind.GROUP_WARNING or record.status != "overdue":
+        return None
+    async with db.uow(write=False) as uow:
+        owner = await uow.conn.execute(select(groups.c.owner_id).where(groups.c.id == record.target_id))
+        return owner.scalar_one_or_none()
 
 
 async def notices_sent(db: Database, *, staff: UserView, record: RecordView) -> list[NoticeSent]:

@@ -23,7 +23,7 @@ import io
 import os
 import secrets
 import zipfile
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -152,11 +152,17 @@ async def build_enforcement_package(
     document_number: str | None = None,
     backlog: bool = False,
     include_reported: bool = False,
+    periodic: str | None = None,
+    first: Callable[[UnitOfWork], Awaitable[None]] | None = None,
     key: SigningKey,
     out_dir: Path,
     ctx: Ctx,
 ) -> PackageInfo:
-    """Build, sign and register the package of a period, and mark what it carried reported (one transaction)."""
+    """Build, sign and register the package of a period, and mark what it carried reported (one transaction).
+
+    `periodic` ("weekly", "monthly") marks the periodic summary in `scope`; `first` runs at the start of the
+    transaction, before anything is read or written, and may raise to build nothing (the periodic summary takes its
+    lock and looks in the register there: `services/report_periodic.py`)."""
     if staff is not None:
         require_staff_role(staff.staff_role, REPORT_MAKERS)
     rp.check_period(period_from, period_to)
@@ -164,9 +170,13 @@ async def build_enforcement_package(
     package_id = ctx.now.strftime("%Y%m%d") + secrets.token_hex(4)
     scope = {"package_id": package_id, "sections": list(rp.SECTIONS), "backlog": backlog,
              "include_reported": include_reported, "cut_off": rp.iso(ctx.now)}  # fmt: skip
+    if periodic is not None:
+        scope["periodic"] = periodic
     name = rp.package_name(period_from, period_to, package_id)
     path = out_dir / name
     async with db.uow() as uow:
+        if first is not None:
+            await first(uow)
         opts = {"backlog": backlog, "include_reported": include_reported}
         e_where = report_rows.items_where(
             enforcement_records, enforcement_records.c.created_at, period_from, period_to, **opts

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from qunzu.domain import restrictions as rules
+from qunzu.domain.group_stars import check_new_members
 from qunzu.domain.roles import GroupRole
 from qunzu.storage.tables import groups, users
 from qunzu.storage.uow import UnitOfWork
@@ -81,9 +82,11 @@ async def check_may_join(uow: UnitOfWork, user_id: int) -> None:
 
 
 async def check_group_joinable(uow: UnitOfWork, group_id: int) -> None:
-    """Joining (by any path): refused while the group's joins are frozen (`joins_frozen`)."""
-    frozen = (await uow.conn.execute(select(groups.c.joins_frozen).where(groups.c.id == group_id))).scalar_one()
-    rules.check_joins_open(bool(frozen))
+    """Joining (by any path): refused while the group's joins are frozen (`joins_frozen`) or its credit stars are
+    down to two (`stars_restricted`)."""
+    row = (await uow.conn.execute(select(groups.c.joins_frozen, groups.c.stars).where(groups.c.id == group_id))).one()
+    rules.check_joins_open(bool(row.joins_frozen))
+    check_new_members(int(row.stars))
 
 
 async def check_tools(uow: UnitOfWork, actor: int, role: GroupRole | None, *, now: datetime) -> None:

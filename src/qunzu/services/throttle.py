@@ -175,6 +175,10 @@ class Throttle:
         ]
         await self._take(buckets, now)
 
+    async def group_search(self, *, ip: str | None, now: datetime) -> None:
+        """Group searches per source (signed in or not)."""
+        await self._take([self._bucket("search:ip", self._ip(ip), self.settings.search_per_ip)], now)
+
     def after_response(self, job: Coroutine[Any, Any, None]) -> None:
         """Run `job` without making the request wait for it (a notice SMS: its delay must not reveal anything)."""
         task = asyncio.create_task(job)

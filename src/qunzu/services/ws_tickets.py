@@ -11,6 +11,10 @@ any other issued; GETDEL makes the single use atomic across processes), else in 
 is checked against the injected `now`; Redis' own key expiry only clears unredeemed tickets away. A user may be
 issued at most `MAX_TICKETS_PER_WINDOW` tickets per ticket lifetime (`rate_limited` beyond), which bounds what
 an account can make the store hold.
+
+A ticket remembers the session (the token hash) that asked for it: redeeming it is refused once that session has
+ended, and the connection it opens closes when that session signs out (hub: end_sessions), as one opened with the
+token itself would.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from qunzu.config import Settings
 from qunzu.errors import AuthRequired, RateLimited, Unavailable
 from qunzu.services.accounts import hash_token, user_view
 from qunzu.services.views import UserView
-from qunzu.storage.tables import users
+from qunzu.storage.tables import auth_tokens, users
 from qunzu.storage.uow import Database
 
 TICKET_PREFIX = "qzt_"
@@ -40,12 +44,23 @@ class WsTicket:
     expires_at: datetime
 
 
-class TicketStore(Protocol):
-    async def put(self, key: str, user_id: int, *, expires_at: datetime, now: datetime, cap: int) -> bool:
-        """Keep `key` for `user_id` until `expires_at`; False (nothing kept) if the user has `cap` in this window."""
+@dataclass(frozen=True, slots=True)
+class TicketHolder:
+    """Who redeemed a ticket: the user, and the session (token hash) that asked for it ("" if not known)."""
 
-    async def take(self, key: str) -> tuple[int, datetime] | None:
-        """(user id, expiry) of `key`, which is deleted; None if unknown or already taken."""
+    user: UserView
+    session: str
+
+
+class TicketStore(Protocol):
+    async def put(
+        self, key: str, user_id: int, *, expires_at: datetime, now: datetime, cap: int, session: str = ""
+    ) -> bool:
+        """Keep `key` for `user_id` (and its `session`, a token hash) until `expires_at`; False (nothing kept) if
+        the user has `cap` in this window."""
+
+    async def take(self, key: str) -> tuple[int, datetime, str] | None:
+        """(user id, expiry, session) of `key`, which is deleted; None if unknown or already taken."""
 
     async def close(self) -> None: ...
 
@@ -55,10 +70,12 @@ class MemoryTicketStore:
     there is one process, which is what running without Redis means)."""
 
     def __init__(self) -> None:
-        self._tickets: dict[str, tuple[int, datetime]] = {}
+        self._tickets: dict[str, tuple[int, datetime, str]] = {}
         self._windows: dict[int, tuple[datetime, int]] = {}  # user → (end of the window, tickets issued in it)
 
-    async def put(self, key: str, user_id: int, *, expires_at: datetime, now: datetime, cap: int) -> bool:
+    async def put(
+        self, key: str, user_id: int, *, expires_at: datetime, now: datetime, cap: int, session: str = ""
+    ) -> bool:
         self._forget_expired(now)
         end, issued = self._windows.get(user_id, (expires_at, 0))
         if end <= now:
@@ -66,10 +83,10 @@ class MemoryTicketStore:
         if issued >= cap:
             return False
         self._windows[user_id] = (end, issued + 1)
-        self._tickets[key] = (user_id, expires_at)
+        self._tickets[key] = (user_id, expires_at, session)
         return True
 
-    async def take(self, key: str) -> tuple[int, datetime] | None:
+    async def take(self, key: str) -> tuple[int, datetime, str] | None:
         return self._tickets.pop(key, None)
 
     async def close(self) -> None:
@@ -95,7 +112,9 @@ class RedisTicketStore:
         self._redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._ns = namespace
 
-    async def put(self, key: str, user_id: int, *, expires_at: datetime, now: datetime, cap: int) -> bool:
+    async def put(
+        self, key: str, user_id: int, *, expires_at: datetime, now: datetime, cap: int, session: str = ""
+    ) -> bool:
         from redis.exceptions import RedisError
 
         ttl = max(1, int((expires_at - now).total_seconds()) + 5)  # the expiry itself is checked on redeeming
@@ -107,12 +126,13 @@ class RedisTicketStore:
                 issued, _ = await pipe.execute()
             if int(issued) > cap:
                 return False
-            await self._redis.set(f"{self._ns}:ticket:{key}", f"{user_id}:{expires_at.timestamp():.3f}", ex=ttl)
+            value = f"{user_id}:{expires_at.timestamp():.3f}:{session}"  # a token hash is hex: no colon
+            await self._redis.set(f"{self._ns}:ticket:{key}", value, ex=ttl)
         except (RedisError, OSError) as exc:
             raise Unavailable("The WebSocket ticket store is not reachable") from exc
         return True
 
-    async def take(self, key: str) -> tuple[int, datetime] | None:
+    async def take(self, key: str) -> tuple[int, datetime, str] | None:
         from redis.exceptions import RedisError
 
         try:
@@ -121,8 +141,9 @@ class RedisTicketStore:
             raise Unavailable("The WebSocket ticket store is not reachable") from exc
         if raw is None:
             return None
-        user, expires = (raw.decode() if isinstance(raw, bytes) else raw).split(":")
-        return int(user), datetime.fromtimestamp(float(expires), UTC)
+        user, expires, *session = (raw.decode() if isinstance(raw, bytes) else raw).split(":")
+        # a ticket stored by a process of the previous version has no session
+        return int(user), datetime.fromtimestamp(float(expires), UTC), session[0] if session else ""
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -136,11 +157,17 @@ def make_ticket_store(settings: Settings) -> TicketStore:
     return RedisTicketStore(settings.redis_url, namespace=f"qunzu:{deployment}:ws-ticket")
 
 
-async def issue_ticket(store: TicketStore, *, actor: int, now: datetime, ttl_seconds: int) -> WsTicket:
-    """A single-use ticket for one WebSocket connection of `actor`, valid for `ttl_seconds`."""
+async def issue_ticket(
+    store: TicketStore, *, actor: int, now: datetime, ttl_seconds: int, session: str = ""
+) -> WsTicket:
+    """A single-use ticket for one WebSocket connection of `actor`, valid for `ttl_seconds`; `session` is the hash
+    of the token that asks for it (the connection belongs to that session)."""
     ticket = TICKET_PREFIX + secrets.token_urlsafe(32)
     expires_at = now + timedelta(seconds=ttl_seconds)
-    if not await store.put(hash_token(ticket), actor, expires_at=expires_at, now=now, cap=MAX_TICKETS_PER_WINDOW):
+    stored = await store.put(
+        hash_token(ticket), actor, expires_at=expires_at, now=now, cap=MAX_TICKETS_PER_WINDOW, session=session
+    )
+    if not stored:
         raise RateLimited(
             "Too many WebSocket tickets; use the ones issued or wait a little",
             details={"retry_after": ttl_seconds},
@@ -148,15 +175,27 @@ async def issue_ticket(store: TicketStore, *, actor: int, now: datetime, ttl_sec
     return WsTicket(ticket=ticket, expires_at=expires_at)
 
 
-async def redeem_ticket(db: Database, store: TicketStore, *, ticket: str, now: datetime) -> UserView:
-    """The user a ticket was issued to. The ticket is used up; unknown, used or expired ones are refused."""
+async def redeem_ticket(db: Database, store: TicketStore, *, ticket: str, now: datetime) -> TicketHolder:
+    """The user a ticket was issued to, and its session. The ticket is used up; unknown, used or expired ones are
+    refused, and so is one whose session ended meanwhile (signed out, suspended)."""
     taken = await store.take(hash_token(ticket)) if ticket.startswith(TICKET_PREFIX) else None
     if taken is None or taken[1] <= now:
         raise AuthRequired("This WebSocket ticket is unknown, used or expired; ask for a new one")
+    user_id, _, session = taken
+    query = select(users).where(users.c.id == user_id, users.c.status == "active")
+    if session:
+        query = query.where(
+            select(auth_tokens.c.token_hash)
+            .where(
+                auth_tokens.c.token_hash == session,
+                auth_tokens.c.user_id == user_id,
+                auth_tokens.c.revoked_at.is_(None),
+                auth_tokens.c.expires_at > now,
+            )
+            .exists()
+        )
     async with db.uow(write=False) as uow:
-        row = (
-            await uow.conn.execute(select(users).where(users.c.id == taken[0], users.c.status == "active"))
-        ).one_or_none()
+        row = (await uow.conn.execute(query)).one_or_none()
     if row is None:
         raise AuthRequired("Your session has expired; please sign in again")
-    return user_view(row)
+    return TicketHolder(user_view(row), session)

@@ -36,6 +36,7 @@ class GroupRow:
     slow_mode_seconds: int = 0
     keywords: tuple[str, ...] = ()  # the group's keyword filter, as its managers typed the terms
     suspended_until: datetime | None = None  # 暂停发布 by a platform measure (R-11.1-1)
+    stars: int = 5  # 群信用星级: at two, messages carry no links (domain/group_stars.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ def read_rows(joined: Any) -> tuple[list[GroupRow], list[MemberRow], int]:
                 r["slow_mode_seconds"],
                 tuple(json.loads(terms)) if terms and terms != "[]" else (),
                 _when(r["group_suspended_until"]),
+                r["stars"],
             )
         agreement = r["current_agreement"] or 0
         if r["user_id"] is not None:

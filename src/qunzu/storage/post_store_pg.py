@@ -42,7 +42,7 @@ GROUPS_AND_SENDERS = """
 SELECT g.id, g.code, g.status, g.last_seq, m.user_id, m.role, u.nickname, u.verification_level, u.agreement_version,
        g.member_count, g.mute_all, g.slow_mode_seconds, m.muted_until, u.created_at AS user_created_at,
        g.suspended_until AS group_suspended_until, u.platform_muted_until, u.suspended_until AS user_suspended_until,
-       u.blacklist_level,
+       u.blacklist_level, g.stars,
        (SELECT json_agg(gk.term) FROM group_keywords gk WHERE gk.group_id = g.id) AS keywords,
        (SELECT max(d.version) FROM documents d WHERE d.kind = $3::text) AS current_agreement,
        (SELECT json_agg(json_build_array(e.id, e.group_id, e.seq, e.sender_id, e.sender_nickname, e.text,

@@ -40,7 +40,7 @@ SELECT g.id, g.code, g.status, g.last_seq, m.user_id, m.role, u.nickname, u.veri
        g.member_count, g.mute_all, g.slow_mode_seconds, m.muted_until, u.created_at AS user_created_at,
        (SELECT json_group_array(gk.term) FROM group_keywords gk WHERE gk.group_id = g.id) AS keywords,
        g.suspended_until AS group_suspended_until, u.platform_muted_until, u.suspended_until AS user_suspended_until,
-       u.blacklist_level
+       u.blacklist_level, g.stars
 FROM json_each(?) AS c
 JOIN groups g ON g.code = c.value
 LEFT JOIN memberships m ON m.group_id = g.id AND m.user_id IN (SELECT value FROM json_each(?))
@@ -68,6 +68,7 @@ READ_COLUMNS = (
     "platform_muted_until",
     "user_suspended_until",
     "blacklist_level",
+    "stars",
 )
 
 # The columns in the order of EarlierPost's fields.

@@ -114,6 +114,9 @@ groups = Table(
     Column("suspended_until", UTCDateTime(), nullable=True),  # 暂停发布: reading continues, posting refused
     Column("hidden", Boolean, nullable=False, server_default=false()),  # out of search and the public info page
     Column("joins_frozen", Boolean, nullable=False, server_default=false()),  # no new members
+    # 群信用星级 (group rules ch. 8): 5 unless a `group_stars` measure lowers it (domain/group_stars.py)
+    Column("stars", Integer, nullable=False, server_default="5"),
+    Column("listed", Boolean, nullable=False, server_default=false(), index=True),  # the owner lists it in search
 )
 
 memberships = Table(

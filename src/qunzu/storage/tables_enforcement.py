@@ -23,6 +23,7 @@ enforcement_records = Table(
     Column("legal_basis", String(200), nullable=False),  # the law it rests on (依法)
     Column("reason", Text, nullable=False),  # the decider's statement, shown to the subject
     Column("rectification", Text, nullable=True),  # a warning: what must be fixed (by ends_at)
+    Column("stars", Integer, nullable=True),  # a `group_stars` measure: the stars it lowers the group to
     Column("evidence", JSON, nullable=False),  # copies of the messages concerned, each with its SHA-256
     Column("evidence_sha256", String(64), nullable=False),
     Column("source", String(16), nullable=False),  # platform | review | complaint | authority | blacklist

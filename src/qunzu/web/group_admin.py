@@ -1,4 +1,5 @@
-"""群设置 › 成员 / 操作记录 / 群主: the member tools, the group's operation log, transfer and dissolution (Art. 9).
+"""群设置 › 成员 / 操作记录 / 群主: the member tools, the group's operation log, the search listing, transfer and
+dissolution (Art. 9; group rules Art. 16).
 
 Server-rendered forms that work without JavaScript: each posts with its CSRF token, calls one service and comes
 back to its page with the outcome (`?done=...`); a refusal re-renders the page with the error. What each person is
@@ -14,9 +15,9 @@ from starlette.responses import RedirectResponse, Response
 
 from qunzu.domain.roles import GroupAction, GroupRole, may, role_label
 from qunzu.domain.text import parse_int
-from qunzu.errors import ErrorCode, QunzuError
+from qunzu.errors import ErrorCode, QunzuError, ValidationFailed
 from qunzu.i18n import catalogue
-from qunzu.services import group_log, group_offers, group_roles, group_tools
+from qunzu.services import group_directory, group_log, group_offers, group_roles, group_tools
 from qunzu.services.csrf import csrf_failed
 from qunzu.services.views import GroupView
 from qunzu.web.context import Web, WebDep, form_fields
@@ -26,7 +27,7 @@ from qunzu.web.pages import group_card, group_for_page
 router = APIRouter(include_in_schema=False)
 MUTE_PERIODS = (600, 3600, 12 * 3600, 86400, 7 * 86400, 30 * 86400)  # 10 minutes … 30 days
 MEMBER_ACTIONS = ("remove", "mute", "unmute", "offer", "demote")
-DONE = (*MEMBER_ACTIONS, "cancelled", "transfer")
+DONE = (*MEMBER_ACTIONS, "cancelled", "transfer", "listed", "unlisted")
 QUIET_DETAILS = frozenset({"seconds", "until", "previous_owner", "offered_by", "request", "duties_version", "path"})
 
 
@@ -150,6 +151,8 @@ def _detail_lines(entry: group_log.LogEntry, t: Any) -> list[str]:
         if key in QUIET_DETAILS or value in (None, "", [], {}):
             continue
         label = t(f"admin.detail.{key}")
+        if isinstance(value, bool):  # a switch (`listed`): yes or no, not Python's True
+            value = t(f"admin.value.{str(value).lower()}")
         lines.append(f"{key if label == f'admin.detail.{key}' else label}: {value}")
     return lines
 
@@ -190,7 +193,7 @@ async def log_page(code: str, w: WebDep) -> Response:
     )
 
 
-# --- the owner: transfer, pending offers, dissolution ---------------------------------------------------------------
+# --- the owner: search listing, transfer, pending offers, dissolution ----------------------------------------------
 
 
 async def _owner_page(w: Web, group: GroupView, exc: QunzuError | None = None, typed: str = "") -> Response:
@@ -198,11 +201,15 @@ async def _owner_page(w: Web, group: GroupView, exc: QunzuError | None = None, t
     me = w.session.user.id
     members = await group_tools.member_roster(w.container.db, actor=me, code=group.code, now=w.ctx.now)
     offers = await group_offers.group_offers(w.container.db, actor=me, code=group.code)
+    listing = await group_directory.listing_state(
+        w.container.db, actor=me, code=group.code, policy=await w.container.policy.policy()
+    )
     return w.page(
         "group_owner.html",
         status_code=_status(exc),
         candidates=[m for m in members if m.user_id != me],
         offers=[_offer_row(o, w) for o in offers],
+        listing=listing,
         typed=typed,
         **await _common(w, group),
         **_refusal(exc, w),
@@ -221,6 +228,30 @@ async def owner_page(code: str, w: WebDep) -> Response:
     if code != group.code:
         return RedirectResponse(f"/g/{group.code}/settings/owner", status_code=308)
     return await _owner_page(w, group)
+
+
+@router.post("/g/{code}/settings/owner/listing")
+async def set_listing(code: str, w: WebDep) -> Response:
+    """在群组搜索中展示: the owner's switch (rules Art. 16); the form sends `listed` 1 or 0."""
+    group = await _group(w, code, GroupAction.SET_LISTING)
+    if not isinstance(group, GroupView):
+        return group
+    assert w.session is not None
+    f = await form_fields(w.request, "csrf", "listed")
+    if not w.csrf_valid(f["csrf"]):
+        return await _owner_page(w, group, csrf_failed())
+    if f["listed"] not in ("0", "1"):
+        refused = ValidationFailed("Choose whether to list the group", details={"field": "listed"})
+        return await _owner_page(w, group, refused)
+    try:
+        await group_directory.set_listed(
+            w.container.db, actor=w.session.user.id, code=group.code, listed=f["listed"] == "1", ctx=w.ctx,
+            policy=await w.container.policy.policy(),
+        )  # fmt: skip
+    except QunzuError as exc:
+        return await _owner_page(w, group, exc)
+    done = "listed" if f["listed"] == "1" else "unlisted"
+    return RedirectResponse(f"/g/{group.code}/settings/owner?done={done}", status_code=303)
 
 
 @router.post("/g/{code}/settings/owner/transfer")

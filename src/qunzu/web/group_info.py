@@ -18,6 +18,7 @@ from qunzu.i18n import category_label
 from qunzu.services import group_info
 from qunzu.web.complaints import category_choices
 from qunzu.web.context import Web, WebDep
+from qunzu.web.group_directory import star_view
 from qunzu.web.render import hue
 
 router = APIRouter(include_in_schema=False)
@@ -55,6 +56,8 @@ def _view(v: group_info.GroupInfo, lang: str) -> dict[str, Any]:
         "staff": [
             {"nickname": s.nickname, "role": s.role.value, "role_label": role_label(s.role, lang)} for s in v.staff
         ],
+        "stars": star_view(v.stars) if v.stars is not None else None,  # the full view only
+        "listed": v.listed,  # the owner's alone (None for everyone else)
     }
 
 

@@ -17,6 +17,7 @@ from qunzu.web import (
     forms,
     group_admin,
     group_chat_settings,
+    group_directory,
     group_info,
     group_joining,
     group_settings,
@@ -55,6 +56,7 @@ def install_web(app: FastAPI, container: Container) -> None:
     app.include_router(account.router)
     app.include_router(group_settings.router)
     app.include_router(group_info.router)
+    app.include_router(group_directory.router)  # 搜索群组, open to visitors
     app.include_router(group_admin.router)
     app.include_router(group_chat_settings.router)
     app.include_router(offers.router)

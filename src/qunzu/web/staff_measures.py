@@ -23,6 +23,7 @@ from qunzu.domain.enforcement import (
     clause_text,
     legal_basis_text,
 )
+from qunzu.domain.group_stars import STARS_LOWEST_MEASURE, STARS_MAX
 from qunzu.domain.staff import MEASURE_DECIDERS, MEASURE_READERS
 from qunzu.domain.text import clean_line, clean_text, parse_int
 from qunzu.errors import ErrorCode, QunzuError, ValidationFailed
@@ -35,7 +36,7 @@ router = APIRouter(include_in_schema=False)
 MeasuresDep = Annotated[Web, Depends(staff_page(MEASURE_READERS))]
 FORM = (
     "kind", "target", "duration", "unit", "reason_code", "reason", "rectification", "evidence", "credit_severity",
-    "source", "source_ref", "clause", "legal_basis",
+    "stars", "source", "source_ref", "clause", "legal_basis",
 )  # fmt: skip
 TARGET_TYPES = ("group", "user", "message")
 
@@ -72,6 +73,8 @@ def _choices(w: Web) -> dict[str, Any]:
         "severities": [("", w.t("measures.severity.none"))]
         + [(s.value, w.t(f"measures.severity.{s.value}")) for s in Severity],
         "sources": [(s, w.t(f"measures.source.{s}")) for s in SOURCES if s != "blacklist"],
+        "stars_levels": [("", w.t("measures.stars.none"))]
+        + [(str(n), w.t("measures.stars.level", stars=n)) for n in range(STARS_MAX - 1, STARS_LOWEST_MEASURE - 1, -1)],
         "statuses": list(STATUSES),
         "target_types": TARGET_TYPES,
         "default_clauses": {k.value: clause_text(v, w.lang) for k, v in DEFAULT_CLAUSE.items()},
@@ -96,12 +99,28 @@ async def _list_page(w: Web, *, form: dict[str, str] | None = None, error: Qunzu
         records=records,
         filters=raw,
         can_decide=w.session.user.staff_role in MEASURE_DECIDERS,
-        form={k: "" for k in FORM} | (form or {"unit": "hours", "source": "platform", "reason_code": "other"}),
+        form={k: "" for k in FORM} | (form or _prefill(w)),
         error=form_error(error, w.lang) if error else None,
         error_field=error.details.get("field") if error else None,
         applied=applied,
         **_choices(w),
     )
+
+
+def _prefill(w: Web) -> dict[str, str]:
+    """The form's starting values; a link may name the measure, its target, reason code and reference (a follow-up
+    measure on the owner of a group whose warning went overdue). Values outside their choices are dropped."""
+    q = w.request.query_params
+    form = {"unit": "hours", "source": "platform", "reason_code": "other"}
+    if q.get("kind", "") in {k.value for k in MeasureKind}:
+        form["kind"] = q["kind"]
+    if q.get("reason_code", "") in REASON_CODES:
+        form["reason_code"] = q["reason_code"]
+    for name, longest in (("target", 64), ("source_ref", 100)):
+        value = q.get(name, "").strip()
+        if value and len(value) <= longest and value.isprintable():
+            form[name] = value
+    return form
 
 
 @router.get("/staff/measures")
@@ -150,6 +169,7 @@ async def _spec(w: Web, f: dict[str, str]) -> MeasureSpec:
         clause=clean_line(f["clause"], field="clause", required=False) or None,
         legal_basis=clean_line(f["legal_basis"], field="legal_basis", required=False) or None,
         credit_severity=Severity(severity) if severity in {s.value for s in Severity} else None,
+        stars=parse_int(f["stars"], lo=1, hi=5),
     )
 
 
@@ -189,6 +209,7 @@ async def _detail_page(w: Web, record_id: int, *, error: QunzuError | None = Non
         status_code=422 if error else 200,
         r=view,
         notices=sent,
+        overdue_owner=await measures.overdue_owner(w.container.db, staff=w.session.user, record=view),
         clause=clause_text(view.clause, w.lang),
         legal_basis=legal_basis_text(view.legal_basis, w.lang),
         can_decide=w.session.user.staff_role in MEASURE_DECIDERS,

@@ -1,8 +1,9 @@
 """The staff console's reports to the authorities (Art. 11 ¶3, D13) and complaint supervision figures (Art. 12 ¶1).
 
-- `/staff/reports`: build a signed package for a period (admins and compliance officers), the disclosure register
-  (when, by whom, period, rows, manifest hash, key id, download) and the signing public key; the regulator role
-  reads and downloads. `/staff/reports/{id}/download` sends the zip (recorded as `report.download`).
+- `/staff/reports`: build a signed package for a period (admins and compliance officers), whether the periodic
+  summary is on and which one comes next, the disclosure register (when, by whom, period, rows, manifest hash, key
+  id, download) and the signing public key; the regulator role reads and downloads.
+  `/staff/reports/{id}/download` sends the zip (recorded as `report.download`).
 - `/staff/reports/figures`: the figures by category and Beijing month, each count linking to its tickets.
 
 Forms work without JavaScript and check the page's CSRF token; the services check each role again.
@@ -22,7 +23,7 @@ from qunzu.domain.staff import FIGURE_READERS, REPORT_MAKERS, REPORT_READERS, TI
 from qunzu.domain.text import parse_int
 from qunzu.errors import ErrorCode, QunzuError
 from qunzu.i18n.loader import catalogue
-from qunzu.services import report_package
+from qunzu.services import report_package, report_periodic
 from qunzu.services.report_keys import SigningKey, signing_key
 from qunzu.web.context import Web, form_fields, staff_page
 from qunzu.web.i18n import error_field, form_error, translator
@@ -61,6 +62,8 @@ async def _reports_page(
         values=values or {**_default_period(w), "authority": t("reports.authority_default"), "document_number": "",
                           "backlog": False, "include_reported": False},
         key_id=key.key_id if key else None, key_pem=key.public_pem.decode() if key else None,
+        periodic=await report_periodic.next_summary(w.container.db, settings=w.container.settings.reports,
+                                                     now=w.ctx.now), now=w.ctx.now,
         created=parse_int(w.request.query_params.get("created"), lo=1),
         error=form_error(error, w.lang) if error else None, error_field=_field(error) if error else None,
     )  # fmt: skip
@@ -90,7 +93,8 @@ async def build(w: ReportsDep) -> Response:
         info = await report_package.build_enforcement_package(
             w.container.db, staff=w.session.user, period_from=lo, period_to=hi, authority=f["authority"][:200],
             document_number=f["document_number"][:100] or None, key=signing_key(
-                w.container.settings.report_key_path), out_dir=w.container.settings.report_dir, ctx=w.ctx, **flags,
+                w.container.settings.report_key_path), out_dir=w.container.settings.report_dir, ctx=w.ctx,
+            backlog=flags["backlog"], include_reported=flags["include_reported"],
         )  # fmt: skip
     except QunzuError as exc:
         if exc.code in (ErrorCode.FORBIDDEN, ErrorCode.CSRF_FAILED):

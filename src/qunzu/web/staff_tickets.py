@@ -28,7 +28,9 @@ from qunzu.web.staff import _page, _refused
 router = APIRouter(include_in_schema=False)
 TicketDeskDep = Annotated[Web, Depends(staff_page(TICKET_HANDLERS))]
 FLASHES = ("claimed", "released", "decided")
-DECISION_FIELDS = ("outcome", "reason", "measure", "reason_code", "duration_hours", "rectification", "record_id")
+DECISION_FIELDS = (
+    "outcome", "reason", "measure", "reason_code", "duration_hours", "rectification", "stars", "record_id",
+)  # fmt: skip
 
 
 def _at(iso: str | None) -> str:
@@ -171,6 +173,7 @@ def _measure(f: dict[str, str]) -> MeasureRequest | None:
     return MeasureRequest(
         kind=f["measure"], reason_code=f["reason_code"] or "other",
         duration=timedelta(hours=hours) if hours else None, rectification=f["rectification"].strip() or None,
+        stars=parse_int(f["stars"], lo=1, hi=5),
     )  # fmt: skip
 
 

@@ -37,6 +37,7 @@ from qunzu.domain.chat_controls import (
 )
 from qunzu.domain.credit import CreditPolicy
 from qunzu.domain.documents import DocumentKind, check_agreement_current
+from qunzu.domain.group_stars import check_message_links
 from qunzu.domain.groups import check_group_open, group_closed, group_not_found
 from qunzu.domain.identity import check_verified
 from qunzu.domain.restrictions import (
@@ -116,7 +117,7 @@ def not_member() -> Forbidden:
 
 
 def check_post(
-    group: GroupRow | None, sender: MemberRow | None, *, agreement: int, now: datetime
+    group: GroupRow | None, sender: MemberRow | None, *, agreement: int, now: datetime, text: str = ""
 ) -> tuple[GroupRow, MemberRow]:
     """The posting rules, in order: raise the error of the first one the post breaks. A line and a code each."""
     if group is None or group.status == "refused":
@@ -133,6 +134,7 @@ def check_post(
     check_agreement_current(accepted=sender.agreement_version, current=agreement)  # agreement_required (R-5.2-2)
     check_not_muted(sender.muted_until, now=now)  # member_muted, until when (R-9.3-1)
     check_group_not_muted(group.mute_all, GroupRole(sender.role))  # group_muted (R-9.3-1)
+    check_message_links(group.stars, text)  # stars_restricted: no links at two stars (R-11.1-1, rules Art. 37)
     return group, sender
 
 
@@ -167,7 +169,7 @@ def send_requests(posts: Sequence[Post], rows: BatchRows) -> tuple[list[SendRequ
         if sender is None or key in earlier or key in seen:
             continue
         try:
-            check_post(group, sender, agreement=rows.agreement, now=post.now)
+            check_post(group, sender, agreement=rows.agreement, now=post.now, text=post.text)
             rate = rate_of(post, group, sender)
             check_may_send(rate)
         except QunzuError as exc:
@@ -219,7 +221,7 @@ def plan(
         group = by_code.get(post.code)
         sender, role = _NOBODY if group is None else members.get((group.id, post.actor), _NOBODY)
         try:
-            group, sender = check_post(group, sender, agreement=rows.agreement, now=post.now)
+            group, sender = check_post(group, sender, agreement=rows.agreement, now=post.now, text=post.text)
         except QunzuError as error:
             outcomes[i] = error
             continue

@@ -4,7 +4,7 @@ import {
   ApiError, ICONS, NetworkError, api, avatar, confirmDialog, el, errorMessage, icon, readJson,
   roleBadge, showError, sleep, t,
 } from "./common.js";
-import { LiveSocket, bindStatus } from "./live.js";
+import { LiveSocket, bindStatus, showSessionEnded } from "./live.js";
 import { bindCopy } from "./copy.js";
 import { Composer, PinsBar, systemLine, systemText } from "./chat_controls.js";
 import { reportButton, reportDecidedText } from "./report.js";
@@ -481,10 +481,45 @@ function onActivity(frame) {
   }
 }
 
+/** A platform measure on my account, or on this group (I own or manage it): the composer and the warning banner
+ * follow it at once. A suspension of my account needs nothing here: the socket's session_ended frame follows. */
+function onMeasure(frame) {
+  const active = frame.status === "active";
+  const mine = frame.group === null || frame.group === undefined;
+  if (!mine && frame.group !== code) return;
+  if (frame.measure === "user_mute" && mine) composer.platformMeasure("account_muted", active, frame.until);
+  else if (frame.measure === "group_suspend" && !mine) composer.platformMeasure("group_suspended", active, frame.until);
+  else if (frame.measure === "group_close" && !mine && active) composer.platformMeasure("group_closed", true, null);
+  else if (frame.measure === "group_warning" && !mine) warningBanner(frame, active);
+  else return;
+  announceText(t(`chat.measure.${active ? "applied" : "ended"}`));
+}
+
+/** The banner of a platform warning on this group (the page shows the ones in force when it loads): a new one
+ * appears, with a link to the notice where the owner responds; one lifted or resolved goes away. */
+function warningBanner(frame, active) {
+  const id = `group-warning-${frame.record}`;
+  document.getElementById(id)?.remove();
+  if (!active) return;
+  errorBox.before(
+    el("section", { class: "alert alert-warning chat-alert group-warning", id, role: "status" },
+      el("div", {},
+        el("p", {}, el("strong", { text: t("chat.measure.warning") })),
+        el("p", { text: frame.reason }),
+        el("p", {}, el("a", { href: `/me/measures/${encodeURIComponent(frame.record)}`, text: t("chat.measure.details") })),
+      ),
+    ),
+  );
+}
+
 function onFrame(frame) {
   if (typeof frame.ts === "number") since = Math.max(since, frame.ts);
   if (frame.type === "report_decided") {  // to me as a reporter, whichever group (R-12.1-2)
     announceText(reportDecidedText(frame));
+    return;
+  }
+  if (frame.type === "measure") {  // to me as the subject of a platform measure (Art. 11): my account or a group
+    onMeasure(frame);
     return;
   }
   if (frame.group !== code) return;
@@ -577,7 +612,7 @@ const socket = new LiveSocket({
       wasLive = true;
     }
   },
-  onAuthLost: () => showError(errorBox, t("chat.session_expired")),
+  onAuthLost: (reason) => showSessionEnded(errorBox, reason, t),
 });
 
 async function start() {

@@ -3,6 +3,7 @@
 
 import { ApiError, ROLE_LABELS, api, el, errorMessage, showError, t } from "./common.js";
 
+const FOREVER = "9999-12-31T00:00:00Z";  // a measure with no end (domain/restrictions.py::PERMANENT)
 const untilFormat = (lang) => new Intl.DateTimeFormat(lang, { month: "long", day: "numeric", hour: "2-digit", minute: "2-digit" });
 const shortFormat = (lang) => new Intl.DateTimeFormat(lang, { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
 
@@ -82,6 +83,13 @@ export class Composer {
     this.render();
   }
 
+  /** A `measure` frame: `key` (account_muted, group_suspended, group_closed) applies until `until` (null: for
+   * good), or, when no longer `active`, lifts if it is the one shown. */
+  platformMeasure(key, active, until) {
+    if (active) this.setPlatform(key, until ?? FOREVER);
+    else if (this.platformKey === key) this.setPlatform(null, null);
+  }
+
   setMuteAll(on) {
     this.muteAll = on;
     this.render();
@@ -100,6 +108,7 @@ export class Composer {
     else if (frame.kind === "member_unmuted" && frame.target?.id === meId) this.setMuted(null);
     else if (frame.kind === "mute_all_on" || frame.kind === "mute_all_off") this.setMuteAll(frame.kind === "mute_all_on");
     else if (frame.kind === "slow_mode") this.setSlowMode(details.seconds ?? 0);
+    else if (frame.kind === "closed_by_platform") this.setPlatform("group_closed", FOREVER);
   }
 
   /** After my message went out: slow mode counts down to the next one. */

@@ -3,7 +3,9 @@
 // Protocol (see qunzu/api/routes_ws.py): send {"type": "hello", "groups": {code: lastSeq}, "since": ms}
 // first; the server replays what was missed, sends {"type": "ready"} and goes live. A {"type": "resume"}
 // frame means "you fell behind": the server closes and we reconnect at once with our last seqs.
-// The page authenticates with its session cookie (never a token in the URL). Close codes: 4401 signed out;
+// The page authenticates with its session cookie (never a token in the URL). Close codes: 4401 signed out
+// (after a {"type": "session_ended", "reason"} frame when the session ended while the socket was open: signed out
+// elsewhere, account suspended, blacklisted, cancelled): never reconnect, say why and offer to sign in again;
 // 4429 this account has too many connections open (retry slowly); 1013 the server is degraded (backoff).
 
 const CLOSE_AUTH = 4401;
@@ -18,7 +20,7 @@ export class LiveSocket {
    * @param {() => number | null} opts.since  deletions since this time (epoch ms) are replayed
    * @param {(frame: object) => void} opts.onFrame
    * @param {(state: "connecting"|"live"|"reconnecting"|"offline") => void} opts.onState
-   * @param {() => void} opts.onAuthLost
+   * @param {(reason: string | null) => void} opts.onAuthLost  reason of a session_ended frame, null if none came
    */
   constructor(opts) {
     this.opts = opts;
@@ -26,6 +28,7 @@ export class LiveSocket {
     this.attempt = 0;
     this.stopped = false;
     this.resumeNow = false;
+    this.endedReason = null;
     this.retryTimer = null;
     this.pingTimer = null;
     window.addEventListener("online", () => this.reconnectSoon(0));
@@ -79,6 +82,8 @@ export class LiveSocket {
         this.opts.onState("live");
       } else if (frame.type === "resume") {
         this.resumeNow = true;
+      } else if (frame.type === "session_ended") {
+        this.endedReason = frame.reason ?? null;
       } else if (frame.type !== "pong") {
         this.opts.onFrame(frame);
       }
@@ -87,10 +92,10 @@ export class LiveSocket {
       clearInterval(this.pingTimer);
       if (this.ws !== ws || this.stopped) return;
       this.ws = null;
-      if (event.code === CLOSE_AUTH) {
-        this.stopped = true;
+      if (event.code === CLOSE_AUTH || this.endedReason !== null) {
+        this.stopped = true;  // a signed-out page never reconnects (not on focus, not when back online)
         this.opts.onState("offline");
-        this.opts.onAuthLost();
+        this.opts.onAuthLost(this.endedReason);
         return;
       }
       this.opts.onState("reconnecting");
@@ -121,4 +126,24 @@ export function bindStatus(node, t) {
     const label = node.querySelector(".conn-text");
     if (label) label.textContent = t(`chat.status.${state}`);
   };
+}
+
+const ENDED_REASONS = ["signed_out", "account_suspended", "blacklisted", "account_cancelled"];
+
+/**
+ * The session ended (`reason` from a session_ended frame, null: the socket was refused as signed out): say why in
+ * `box` (an alert) with a link to sign in again and come back to this page. The socket does not reconnect.
+ */
+export function showSessionEnded(box, reason, t) {
+  if (!box) return;
+  const text = ENDED_REASONS.includes(reason) ? t(`chat.session_ended.${reason}`) : t("chat.session_expired");
+  const message = document.createElement("span");
+  message.textContent = text;
+  const link = document.createElement("a");
+  link.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+  link.textContent = t("chat.sign_in_again");
+  link.id = "sign-in-again";
+  box.replaceChildren(message, " ", link);
+  box.dataset.sessionEnded = reason ?? "expired";
+  box.hidden = false;
 }

@@ -1,7 +1,7 @@
 // A group's member list: role labels, the owner's manager/transfer actions, leave, live member count.
 
 import { api, avatar, confirmDialog, el, errorMessage, readJson, roleBadge, showError, t } from "./common.js";
-import { LiveSocket, bindStatus } from "./live.js";
+import { LiveSocket, bindStatus, showSessionEnded } from "./live.js";
 import { reportButton } from "./report.js";
 
 const data = readJson("page-data");
@@ -133,7 +133,7 @@ const socket = new LiveSocket({
     refreshSoon();
   },
   onState: bindStatus(null, t),
-  onAuthLost: () => showError(errorBox, t("chat.session_expired")),
+  onAuthLost: (reason) => showSessionEnded(errorBox, reason, t),
 });
 
 renderLeave();
