@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from qunzu.cli_blacklist import blacklist_app
+from qunzu.cli_logs import logs_app
 from qunzu.cli_policy import compliance_app
 from qunzu.cli_report import report_app
 from qunzu.cli_taxonomy import taxonomy_command
@@ -36,6 +37,7 @@ jobs_app = typer.Typer(help="Scheduled jobs (every server process runs them).", 
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(compliance_app, name="compliance")  # qunzu compliance policy export|show|file (cli_policy.py)
 compliance_app.command("taxonomy")(taxonomy_command)  # qunzu compliance taxonomy (cli_taxonomy.py)
+app.add_typer(logs_app, name="logs")  # qunzu logs seal|verify|archive|restore (cli_logs.py)
 app.add_typer(report_app, name="report")  # qunzu report enforcement|verify|public-key|figures (cli_report.py)
 app.add_typer(blacklist_app, name="blacklist")  # qunzu blacklist list|show (cli_blacklist.py)
 

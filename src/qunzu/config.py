@@ -134,8 +134,10 @@ class RealtimeSettings(BaseModel):
 
 
 class LogSettings(BaseModel):
-    network_retention_days: int = 365
-    operation_retention_days: int = 365
+    network_retention_days: int = Field(365, description="sign-in, sign-out and connection records are kept (≥ 184)")
+    operation_retention_days: int = Field(365, description="operation records are kept (≥ 184)")
+    archive_dir: Path | None = Field(None, description="where expired days are archived (default: <data_dir>/netlog)")
+    restore_days: int = Field(30, ge=1, le=366, description="a day brought back from its archive stays this long")
     level: str = "info"
     json_output: bool = Field(False, alias="json")
 
@@ -368,6 +370,10 @@ class Settings(BaseSettings):
     @property
     def report_dir(self) -> Path:
         return self.reports.out_dir or (self.data_dir / "reports")
+
+    @property
+    def netlog_archive_dir(self) -> Path:
+        return self.logs.archive_dir or (self.data_dir / "netlog")
 
     @classmethod
     def settings_customise_sources(

@@ -25,7 +25,10 @@ async def get_container(request: Request) -> Container:
 
 
 async def get_ctx(request: Request, container: Annotated[Container, Depends(get_container)]) -> Ctx:
-    return request_context(request.client, request.headers, container.settings, container.clock)
+    return request_context(
+        request.client, request.headers, container.settings, container.clock,
+        server=request.scope.get("server"), cookies=request.cookies,
+    )  # fmt: skip
 
 
 def request_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:

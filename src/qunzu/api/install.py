@@ -19,6 +19,7 @@ from qunzu.api import (
     routes_group_info,
     routes_groups,
     routes_health,
+    routes_holds,
     routes_identity,
     routes_joining,
     routes_messages,
@@ -61,6 +62,7 @@ def install_api(app: FastAPI, container: Container) -> None:
     app.include_router(routes_staff_groups.router)
     app.include_router(routes_reports.router)  # reports to the authorities, supervision figures
     app.include_router(routes_blacklist.router)
+    app.include_router(routes_holds.router)  # legal holds (R-13.1-3)
     app.include_router(routes_complaints.router)
     app.include_router(routes_appeals.router)  # appeals (R-11-x)
     app.include_router(routes_enforcement.router)  # platform measures (Art. 11 ¶1–2)

@@ -156,7 +156,9 @@ async def _close(ws: WebSocket, code: int, reason: str) -> None:
 async def websocket(ws: WebSocket) -> None:
     container: Container = ws.app.state.container
     hub = container.dispatcher.hub
-    ctx = request_context(ws.client, ws.headers, container.settings, container.clock)
+    ctx = request_context(
+        ws.client, ws.headers, container.settings, container.clock, server=ws.scope.get("server"), cookies=ws.cookies
+    )
     await ws.accept()  # first, so that every refusal below reaches the client as a close code
     opened_at = asyncio.get_running_loop().time()  # a session ending from now on closes this socket, even pre-hello
     try:

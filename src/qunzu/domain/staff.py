@@ -40,6 +40,10 @@ REPORT_MAKERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.v
 REPORT_READERS = REPORT_MAKERS | {StaffRole.REGULATOR.value}
 FIGURE_READERS = REPORT_READERS | {StaffRole.REVIEWER.value}
 
+# Place and release legal holds (R-13.1-3); the regulator role reads them.
+HOLD_KEEPERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value})
+HOLD_READERS = HOLD_KEEPERS | {StaffRole.REGULATOR.value}
+
 
 def require_staff_role(role: str | None, allowed: Collection[str]) -> None:
     """Refuse (`forbidden`) unless the actor's staff role is one of `allowed`."""

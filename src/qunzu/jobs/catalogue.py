@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from qunzu.config import Settings
 from qunzu.context import Ctx
 from qunzu.jobs.schedule import Job
+from qunzu.netlog import chain, retention
 from qunzu.services import activity, blacklist, credit, lockout, measures, report_periodic
 from qunzu.services.report_keys import signing_key
 from qunzu.storage.uow import Database
@@ -27,6 +28,19 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
     async def blacklist_expire(now: datetime) -> int:
         return await blacklist.expire_entries(db, now=now, limit=100)
 
+    async def seal_netlog(now: datetime) -> int:
+        return await chain.seal(db, now=now)
+
+    async def netlog_retention(now: datetime) -> int:
+        """Seal what is left, then archive and purge one day past retention per step (the oldest first)."""
+        while await chain.seal(db, now=now) > 0:
+            pass
+        keep = max(settings.logs.network_retention_days, settings.logs.operation_retention_days)
+        days = await retention.expired_days(db, now=now, retention_days=keep, restore_days=settings.logs.restore_days)
+        for day in days[:1]:
+            await retention.retire_day(db, day=day, out_dir=settings.netlog_archive_dir, ctx=Ctx.system(now))
+        return len(days[:1]) + await retention.purge_identities(db, now=now)
+
     async def lift_expired_measures(now: datetime) -> int:
         return await measures.lift_expired(db, now=now, page=100)
 
@@ -38,6 +52,21 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
         return 1 if built is not None else 0
 
     return [
+        Job(
+            name="seal-netlog",
+            every=timedelta(seconds=30),
+            step=seal_netlog,
+            batch=chain.SEAL_BATCH,
+            description="seal new network and operation records into their day's hash chain (R-13.2-1)",
+        ),
+        Job(
+            name="netlog-retention",
+            every=timedelta(days=1),
+            step=netlog_retention,
+            batch=1,
+            description="archive and purge days of the log past retention, except what a legal hold keeps; purge "
+            "cancelled accounts' identity copies past their period (R-13.2-2, R-13.1-3)",
+        ),
         Job(
             name="lift-expired-measures",
             every=timedelta(minutes=1),

@@ -4,7 +4,7 @@
 
 The time, source IP and port come from the request context, never spelled out by the caller; the record is written
 in the caller's transaction, so a change without its record cannot commit (house rule 3). The network-log issue adds
-the hash chain, retention and export here, in this one place.
+the hash chain (netlog/chain.py), retention (netlog/retention.py) and export in this package.
 """
 
 from __future__ import annotations
@@ -56,10 +56,12 @@ async def record(
     *,
     actor: int | None,
     result: str = "ok",
+    error_code: str | None = None,
     **details: Any,
 ) -> None:
     """Append one operation record in `uow`'s transaction: who (`actor`), did what (`action`) to what (`target`),
-    when and from where (`ctx`), with what result and details (JSON values; none → no details)."""
+    when, from where and with which client and session (`ctx`), with what result, error code and details (JSON
+    values; none → no details). The sealer (netlog/chain.py) chains it once the transaction commits."""
     await store.append(
         uow.conn,
         ts=ctx.now,
@@ -72,6 +74,13 @@ async def record(
         group_id=target.group_id,
         result=result,
         details=details or None,
+        error_code=error_code,
+        dst_ip=ctx.dst_ip,
+        dst_port=ctx.dst_port,
+        client_type=ctx.client_type,
+        client_version=ctx.client_version,
+        device_id=ctx.device_id,
+        session_hash=ctx.session_hash,
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from qunzu.storage.tables import operation_log
@@ -25,6 +25,7 @@ async def append(
     group_id: int | None,
     result: str,
     details: dict[str, Any] | None,
+    **network: Any,  # the rest of the §3.2 field set: error_code, dst_ip, dst_port, client_*, device_id, session_hash
 ) -> None:
     await conn.execute(
         insert(operation_log).values(
@@ -38,6 +39,7 @@ async def append(
             src_port=port,
             result=result,
             details=details,
+            **network,
         )
     )
 
@@ -68,3 +70,14 @@ async def for_group(conn: AsyncConnection, group_id: int, *, before_id: int | No
         stmt = stmt.where(operation_log.c.id < before_id)
     result = await conn.execute(stmt.order_by(operation_log.c.id.desc()).limit(limit))
     return result.all()
+
+
+async def purge(conn: AsyncConnection, ids: Sequence[int]) -> int:
+    """Delete these records (netlog/retention.py's purge, under its permit: the triggers refuse anything else)."""
+    return (await conn.execute(delete(operation_log).where(operation_log.c.id.in_(ids)))).rowcount or 0
+
+
+async def restore(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Put archived records back with their ids (`qunzu logs restore`)."""
+    if rows:
+        await conn.execute(insert(operation_log), list(rows))

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -200,7 +201,9 @@ async def sign_in(
             .where(users.c.id == row.id)
             .values(last_login_at=ctx.now, last_login_ip=ctx.ip, last_login_port=ctx.port)
         )
-        await netlog.record(uow, ctx, "auth.login", Target("session", kind), actor=row.id)
+        # the record names the session it opened (§3.2 session_id, hashed as the log keeps it)
+        opened = replace(ctx, session_hash=hash_token(token)[:16])
+        await netlog.record(uow, opened, "auth.login", Target("session", kind), actor=row.id)
         await uow.commit()
     return TokenView(token=token, expires_at=expires, user=user_view(row))
 

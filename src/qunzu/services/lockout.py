@@ -21,6 +21,7 @@ from qunzu import netlog
 from qunzu.context import Ctx
 from qunzu.domain import identity as id_rules
 from qunzu.domain.throttle import FailureState, locked_for, mask_ip, record_failure
+from qunzu.errors import ErrorCode
 from qunzu.i18n import lockout_sms_text
 from qunzu.netlog import Target
 from qunzu.services.identity import keep_in_outbox
@@ -85,7 +86,10 @@ async def note_failure(
     sms_job: tuple[str, str] | None = None
     remaining: timedelta | None = None
     async with db.uow() as uow:
-        await netlog.record(uow, ctx, "auth.login", Target.user(username), actor=user_id, result="refused")
+        await netlog.record(
+            uow, ctx, "auth.login", Target.user(username), actor=user_id, result="refused",
+            error_code=ErrorCode.INVALID_CREDENTIALS.value,
+        )  # fmt: skip
         if username is not None:
             before = _state(await _locked_row(uow, username, ctx.now))
             after, locked_now = record_failure(before, now=ctx.now, policy=throttle.lockout)

@@ -261,7 +261,7 @@ operation_log = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("ts", UTCDateTime(), nullable=False, index=True),
-    Column("actor_id", BigId, nullable=True, index=True),  # no FK: records outlive what they describe
+    Column("actor_id", BigId, nullable=True),  # no FK: records outlive what they describe
     Column("action", String(48), nullable=False),
     Column("target_type", String(24), nullable=True),
     Column("target_id", String(64), nullable=True),
@@ -270,6 +270,17 @@ operation_log = Table(
     Column("src_port", Integer, nullable=True),
     Column("result", String(16), nullable=False, server_default="ok"),
     Column("details", JSON, nullable=True),
+    # the rest of the network-log field set (REQUIREMENTS §3.2): where the request arrived, the client, the session
+    Column("dst_ip", String(64), nullable=True),
+    Column("dst_port", Integer, nullable=True),
+    Column("client_type", String(16), nullable=True),  # web | api | a client's own name
+    Column("client_version", String(32), nullable=True),
+    Column("device_id", String(64), nullable=True),  # 客户端硬件特征, as the client reports it
+    Column("session_hash", String(16), nullable=True),  # the first 16 hex of the session token's SHA-256
+    Column("error_code", String(48), nullable=True),
+    Index("ix_operation_log_actor_ts", "actor_id", "ts"),
+    Index("ix_operation_log_ip_ts", "src_ip", "ts"),
+    sqlite_autoincrement=True,  # a purged record's id is never reused (migration 0010)
 )
 
 # --- identity and personal data (Art. 6) -------------------------------------------------------------------------
@@ -503,4 +514,20 @@ from qunzu.storage.tables_enforcement import (  # noqa: E402, I001
     disclosure_register as disclosure_register,
     enforcement_records as enforcement_records,
     tickets as tickets,
+)
+
+# the network log's seals, days, legal holds and purge permits, on the same metadata (re-exported)
+from qunzu.storage.tables_netlog import (  # noqa: E402
+    legal_holds as legal_holds,
+    log_days as log_days,
+    log_purge_permits as log_purge_permits,
+    log_seals as log_seals,
+)
+
+# emergency switches, staff shifts and regulator scopes, on the same metadata (re-exported)
+from qunzu.storage.tables_oversight import (  # noqa: E402
+    emergency_switch_events as emergency_switch_events,
+    emergency_switches as emergency_switches,
+    regulator_scopes as regulator_scopes,
+    staff_shifts as staff_shifts,
 )

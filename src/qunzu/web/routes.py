@@ -29,6 +29,7 @@ from qunzu.web import (
     staff_appeals,
     staff_blacklist,
     staff_groups,
+    staff_holds,
     staff_measures,
     staff_policy,
     staff_reports,
@@ -70,6 +71,7 @@ def install_web(app: FastAPI, container: Container) -> None:
     app.include_router(staff_policy.router)
     app.include_router(staff_reports.router)  # reports to the authorities, supervision figures
     app.include_router(staff_blacklist.router)  # the blacklist (Art. 11 ¶2)
+    app.include_router(staff_holds.router)  # legal holds (R-13.1-3)
     app.include_router(appeals.router)  # appeals (R-11-x): the appellant's pages
     app.include_router(staff_appeals.router)
     app.include_router(measures.router)  # a user's measures, the chat's warning banner (Art. 11)

@@ -37,7 +37,10 @@ def page_language(request: Request) -> str:
 
 
 def request_ctx(request: Request, container: Container, language: str) -> Ctx:
-    return request_context(request.client, request.headers, container.settings, container.clock, language=language)
+    return request_context(
+        request.client, request.headers, container.settings, container.clock, language=language,
+        server=request.scope.get("server"), cookies=request.cookies,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from qunzu.domain.staff import (
     BLACKLIST_KEEPERS,
     BLACKLIST_READERS,
     FIGURE_READERS,
+    HOLD_READERS,
     MEASURE_READERS,
     OUTBOX_READERS,
     PII_RECORD_READERS,
@@ -65,6 +66,7 @@ def _page(w: Web, template: str, section: str, *, status_code: int = 200, **cont
         can_blacklist=role in BLACKLIST_READERS,  # the blacklist (web/staff_blacklist.py)
         can_blacklist_keep=role in BLACKLIST_KEEPERS,
         can_measures=role in MEASURE_READERS,  # platform measures (web/staff_measures.py)
+        can_holds=role in HOLD_READERS,  # legal holds (web/staff_holds.py)
         **context,
     )
 
