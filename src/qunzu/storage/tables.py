@@ -528,6 +528,7 @@ from qunzu.storage.tables_netlog import (  # noqa: E402
 from qunzu.storage.tables_oversight import (  # noqa: E402
     emergency_switch_events as emergency_switch_events,
     emergency_switches as emergency_switches,
+    lawful_requests as lawful_requests,
     regulator_scopes as regulator_scopes,
     staff_shifts as staff_shifts,
 )

@@ -67,3 +67,26 @@ regulator_scopes = Table(
     Column("revoked_at", UTCDateTime(), nullable=True),
     Column("revoked_by", BigId, nullable=True),
 )
+
+# A lawful request from an authority (R-13.1-1, CSL Art. 28 / new 30): what it asks for, the officer who recorded it,
+# the other officer who approved or refused it, and the signed package that answered it (a disclosure-register row).
+lawful_requests = Table(
+    "lawful_requests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("authority", String(200), nullable=False),
+    Column("document_number", String(100), nullable=False),
+    Column("legal_basis", String(200), nullable=False),
+    Column("scope", JSON, nullable=False),  # group ids and codes, user ids, source addresses, include_identity
+    Column("period_from", UTCDateTime(), nullable=False),
+    Column("period_to", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # pending | approved | refused | answered
+    Column("requested_by", BigId, nullable=False),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("decided_by", BigId, nullable=True),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("register_id", BigId, nullable=True),  # the disclosure-register entry of the package
+    Column("answered_at", UTCDateTime(), nullable=True),
+)
