@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import structlog
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.telemetry import TelemetryConfig
 
 from qunzu.api.install import install_api
@@ -76,15 +76,19 @@ def _install_docs(app: FastAPI) -> None:
     assets = Path(fastapi_offline.__file__).parent / "static"
     app.mount("/api/docs/assets", StaticFiles(directory=str(assets)), name="api-docs-assets")
 
-    @app.get("/api/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
+    # The page reads the app from the request, never from a closure: FastAPI keeps every endpoint function in a
+    # process-wide cache, and a closure over `app` would keep each app (and its container) alive for good.
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        app_ = request.app
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} — API",
+            openapi_url=app_.openapi_url or "/openapi.json",
+            title=f"{app_.title} — API",
             swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
             swagger_css_url="/api/docs/assets/swagger-ui.css",
             swagger_favicon_url="/api/docs/favicon.svg",
         )
+
+    app.add_api_route("/api/docs", swagger_ui, methods=["GET"], include_in_schema=False)
 
     @app.get("/api/docs/favicon.svg", include_in_schema=False)
     async def favicon() -> Response:

@@ -15,7 +15,9 @@ from qunzu.clock import Clock, SystemClock
 from qunzu.config import Settings
 from qunzu.jobs import Scheduler, platform_jobs
 from qunzu.services.accounts import TokenCache
+from qunzu.services.capacity_monitor import CapacityMonitor
 from qunzu.services.dispatch import Dispatcher
+from qunzu.services.emergency import SwitchCache, attach
 from qunzu.services.message_writer import MessageWriter
 from qunzu.services.passwords import Passwords
 from qunzu.services.policy import PolicyBook, ensure_policy
@@ -67,6 +69,8 @@ class Container:
     ws_tickets: TicketStore = field(default_factory=MemoryTicketStore)
     clock: Clock = field(default_factory=SystemClock)  # the one source of `now`: tests build with a ManualClock
     scheduler: Scheduler | None = None  # the scheduled jobs (qunzu.jobs), started with the server
+    capacity: CapacityMonitor | None = None  # the review team's figures for the metrics and the staff banner
+    emergency: SwitchCache | None = None  # the emergency switches on (R-5.1-4), polled once a second
 
     async def start(self) -> None:
         from qunzu.context import Ctx
@@ -112,6 +116,8 @@ def build_container(
     dispatcher = Dispatcher(db, settings=settings, registry=registry)
     db.dispatcher = dispatcher.dispatch
     policy = PolicyBook(db, clock)
+    capacity = CapacityMonitor(registry)  # R-5.1-1: updated each minute by the capacity job
+    emergency = attach(db, SwitchCache(db))  # every gate of this process asks it (services/emergency.py)
     review = ReviewRuntime(db, cache_dir=Path(settings.data_dir) / "review-cache")
     limiter = PostLimiter(settings, policy=policy, db=db, normalize=lambda text: review.engine.normalize(text))
     return Container(
@@ -134,6 +140,8 @@ def build_container(
         ws_tickets=make_ticket_store(settings),
         throttle=make_throttle(settings),
         clock=clock,
-        scheduler=Scheduler(platform_jobs(db, settings), clock),
+        scheduler=Scheduler(platform_jobs(db, settings, capacity_monitor=capacity), clock),
+        capacity=capacity,
         policy=policy,
+        emergency=emergency,
     )

@@ -14,8 +14,12 @@ import typer
 from pydantic import ValidationError
 
 from qunzu.cli_blacklist import blacklist_app
+from qunzu.cli_check import check_command
+from qunzu.cli_emergency import emergency_app
+from qunzu.cli_import import import_command
 from qunzu.cli_logs import logs_app
 from qunzu.cli_policy import compliance_app
+from qunzu.cli_regulators import regulator_app
 from qunzu.cli_report import report_app
 from qunzu.cli_taxonomy import taxonomy_command
 from qunzu.config import Settings, load_settings
@@ -24,6 +28,7 @@ app = typer.Typer(help="Qunzu (群组) operator commands.", no_args_is_help=True
 admin_app = typer.Typer(help="Platform staff accounts.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
+admin_app.add_typer(regulator_app, name="regulator")  # qunzu admin regulator create|list|revoke (R-3-1)
 keys_app = typer.Typer(help="Encryption keys for personal data.", no_args_is_help=True)
 audit_app = typer.Typer(help="Integrity checks of the records.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -37,9 +42,12 @@ jobs_app = typer.Typer(help="Scheduled jobs (every server process runs them).", 
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(compliance_app, name="compliance")  # qunzu compliance policy export|show|file (cli_policy.py)
 compliance_app.command("taxonomy")(taxonomy_command)  # qunzu compliance taxonomy (cli_taxonomy.py)
+compliance_app.command("check")(check_command)  # qunzu compliance check [--json] (cli_check.py)
+app.command("import")(import_command)  # qunzu import FILE [--dry-run] [--json] (cli_import.py)
 app.add_typer(logs_app, name="logs")  # qunzu logs seal|verify|archive|restore (cli_logs.py)
 app.add_typer(report_app, name="report")  # qunzu report enforcement|verify|public-key|figures (cli_report.py)
 app.add_typer(blacklist_app, name="blacklist")  # qunzu blacklist list|show (cli_blacklist.py)
+app.add_typer(emergency_app, name="emergency")  # qunzu emergency list|on|off (cli_emergency.py)
 
 
 def _settings() -> Settings:
@@ -113,7 +121,9 @@ def serve(
 @admin_app.command("create")
 def admin_create(
     username: Annotated[str, typer.Option(help="login name")],
-    role: Annotated[str, typer.Option(help="admin | reviewer | compliance_officer | regulator")] = "admin",
+    role: Annotated[
+        str, typer.Option(help="admin | reviewer | compliance_officer (regulators: `admin regulator`)")
+    ] = "admin",
     nickname: Annotated[str | None, typer.Option(help="shown name (default: the username)")] = None,
     password: Annotated[
         str | None, typer.Option(help="omit to be prompted; '-' reads a line from standard input")
@@ -133,6 +143,9 @@ def admin_create(
     except ValueError:
         typer.echo(f"unknown role {role!r}; choose one of: {', '.join(r.value for r in StaffRole)}", err=True)
         raise typer.Exit(2) from None
+    if staff_role is StaffRole.REGULATOR:  # R-3-1: issued per named official, with a scope and an expiry
+        typer.echo("a regulator account has a scope and an expiry: use `qunzu admin regulator create`", err=True)
+        raise typer.Exit(2)
     if generate:
         password = secrets.token_urlsafe(12)
     elif password == "-":

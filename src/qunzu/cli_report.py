@@ -1,6 +1,7 @@
 """`qunzu report ...`: reports to the authorities (Art. 11 ¶3, D13) and the complaint supervision figures (Art. 12 ¶1).
 
     qunzu report enforcement --from 2026-11-01 --to 2026-12-01 [--authority ...] [--out DIR]
+    qunzu report lawful --request ID [--by USERNAME] [--out DIR]
     qunzu report verify PACKAGE [--public-key FILE]
     qunzu report public-key
     qunzu report figures --month 2026-11 [--months 3]
@@ -80,6 +81,48 @@ def enforcement(
     typer.echo(f"sha256:  {hashlib.sha256(path.read_bytes()).hexdigest()}")
     typer.echo(f"manifest sha256: {info.manifest_sha256}")
     typer.echo(f"key id:  {info.key_id}")
+    typer.echo(f"register entry: {info.id}")
+    for name, count in info.counts.items():
+        typer.echo(f"  {name}: {count}")
+
+
+@report_app.command("lawful")
+def lawful(
+    request: Annotated[int, typer.Option("--request", min=1, help="the approved lawful request to answer")],
+    out: Annotated[Path | None, typer.Option(help="directory (default: reports.out_dir)")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="the staff account (admin or compliance officer) it is built by; default: the approver"),
+    ] = None,
+) -> None:
+    """Build, sign and register the answer to an approved lawful request (R-13.1-1), and mark it answered."""
+    from qunzu.cli import _with_container
+    from qunzu.context import Ctx
+    from qunzu.errors import QunzuError
+    from qunzu.services import lawful_answer, policy_admin
+    from qunzu.services.report_keys import signing_key
+
+    async def run(c):  # type: ignore[no-untyped-def]
+        staff = None
+        if by is not None:
+            staff = await policy_admin.staff_by_username(c.db, by)
+            if staff is None:
+                typer.echo(f"refused: {by!r} is not a staff account", err=True)
+                raise typer.Exit(1)
+        out_dir = out or c.settings.report_dir
+        try:
+            info = await lawful_answer.answer_request(
+                c.db, c.keys, staff=staff, request_id=request, key=signing_key(c.settings.report_key_path),
+                out_dir=out_dir, ctx=Ctx.system(c.clock.now(), ip="cli"),
+            )  # fmt: skip
+        except QunzuError as exc:
+            raise _refused(exc) from None
+        return info, out_dir / info.file_name
+
+    info, path = _with_container(run)  # type: ignore[no-untyped-call]
+    typer.echo(f"package: {path}")
+    typer.echo(f"sha256:  {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    typer.echo(f"manifest sha256: {info.manifest_sha256}")
     typer.echo(f"register entry: {info.id}")
     for name, count in info.counts.items():
         typer.echo(f"  {name}: {count}")

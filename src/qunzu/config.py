@@ -257,6 +257,22 @@ class ComplaintSettings(BaseModel):
         return self
 
 
+class CapacitySettings(BaseModel):
+    """The review team's targets (Art. 5, R-5.1-1). No law sets a ratio, so the operator does; tickets and appeals are
+    held to their own deadlines (section `complaints`, D14)."""
+
+    review_sla_minutes: int = Field(
+        60, ge=1, le=7 * 24 * 60, description="the oldest waiting review item may wait this long before the alert"
+    )
+    backlog_per_reviewer: int = Field(
+        200,
+        ge=1,
+        le=1_000_000,
+        description="items waiting per reviewer on shift (review, tickets, appeals) before the alert",
+    )
+    max_shift_hours: int = Field(12, ge=1, le=24, description="a shift nobody ended ends by itself after this long")
+
+
 class MetricsSettings(BaseModel):
     """Where Prometheus reads this process's figures: never the public listener unless a token guards it."""
 
@@ -334,6 +350,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
+    capacity: CapacitySettings = Field(default_factory=CapacitySettings)
     master_key: SecretStr | None = Field(None, description="base64url 32-byte AES key; else the key file")
     identity_hmac_key: SecretStr | None = None
 

@@ -117,6 +117,17 @@ class ErrorCode(StrEnum):
     PACKAGE_NOT_FOUND = "package_not_found"
     PACKAGE_FILE_MISSING = "package_file_missing"
     PACKAGE_CONFLICT = "package_conflict"
+    # lawful requests of an authority (R-13.1-1): the request, the second officer's decision, the answer
+    LAWFUL_REQUEST_NOT_FOUND = "lawful_request_not_found"
+    LAWFUL_REQUEST_SAME_OFFICER = "lawful_request_same_officer"
+    LAWFUL_REQUEST_NOT_APPROVED = "lawful_request_not_approved"
+    # regulators' inspection access (R-3-1): refused at sign-in and on every request after expiry or revocation
+    ACCESS_EXPIRED = "access_expired"
+    # emergency switches (Art. 5, R-5.1-4): an administrator stopped this function for now (domain/emergency.py)
+    EMERGENCY_STOPPED = "emergency_stopped"
+    EMERGENCY_SWITCH_NOT_FOUND = "emergency_switch_not_found"
+    # the review team's shifts (R-5.1-1): ending a shift the staff member is not on
+    NOT_ON_SHIFT = "not_on_shift"
 
 
 class QunzuError(Exception):

@@ -19,7 +19,7 @@ async def staff(api: Any, container: Any, role: str = "reviewer") -> dict[str, A
 
     api._n += 1
     name = f"{role[:8]}s{api._n}"
-    await register_user(
+    made = await register_user(
         container.db,
         container.passwords,
         username=name,
@@ -28,6 +28,10 @@ async def staff(api: Any, container: Any, role: str = "reviewer") -> dict[str, A
         ctx=Ctx.system(container.clock.now()),
         staff_role=StaffRole(role),
     )
+    if role == "regulator":  # a regulator signs in only with an access in force (R-3-1)
+        from tests.compliance._inspection import grant_access
+
+        await grant_access(container, made.id)
     r = await api.client.post("/api/v1/auth/login", json={"username": name, "password": "staff-password-1"})
     assert r.status_code == 200, r.text
     return {"id": r.json()["user"]["id"], "token": r.json()["access_token"]}

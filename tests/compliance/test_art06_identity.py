@@ -26,7 +26,7 @@ async def staff(api, container, role: str) -> dict:  # type: ignore[no-untyped-d
 
     name = f"{role[:8]}{api._n}"
     api._n += 1
-    await register_user(
+    made = await register_user(
         container.db,
         container.passwords,
         username=name,
@@ -35,6 +35,10 @@ async def staff(api, container, role: str) -> dict:  # type: ignore[no-untyped-d
         ctx=Ctx.system(container.clock.now()),
         staff_role=StaffRole(role),
     )
+    if role == "regulator":  # a regulator signs in only with an access in force (R-3-1)
+        from tests.compliance._inspection import grant_access
+
+        await grant_access(container, made.id)
     r = await api.client.post("/api/v1/auth/login", json={"username": name, "password": "staff-password-1"})
     return {"id": r.json()["user"]["id"], "token": r.json()["access_token"]}
 

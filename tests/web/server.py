@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -123,7 +124,13 @@ def create_staff(server: Server, username: str, role: str, password: str) -> Non
     data_dir = server.log_path.parent
     cli = VENV_BIN / "qunzu"
     cmd = [str(cli)] if cli.exists() else [PYTHON, "-m", "qunzu"]
-    cmd += ["admin", "create", "--username", username, "--role", role, "--password", "-"]
+    if role == "regulator":  # issued with a scope and an expiry (R-3-1): every default category, 30 days
+        today = datetime.now(UTC).date()
+        cmd += ["admin", "regulator", "create", "--username", username, "--official", "测试检查员", "--organisation",
+                "测试机关", "--category", "work", "--window-from", str(today - timedelta(days=30)), "--window-to",
+                str(today + timedelta(days=1)), "--expires", str(today + timedelta(days=30)), "--password", "-"]  # fmt: skip
+    else:
+        cmd += ["admin", "create", "--username", username, "--role", role, "--password", "-"]
     subprocess.run(
         cmd, input=password + "\n", text=True, env=server_env(data_dir), cwd=data_dir, check=True, timeout=60,
         capture_output=True,

@@ -51,10 +51,14 @@ async def person(site: Any, container: Any, name: str, role: str | None = None) 
     if role is None:
         assert (await sign_up(c, name, PASSWORD)).status_code == 303
     else:
-        await register_user(
+        made = await register_user(
             container.db, container.passwords, username=name, password=PASSWORD, nickname=f"工作人员{name[-1]}",
             ctx=Ctx.system(container.clock.now()), staff_role=StaffRole(role),
         )  # fmt: skip
+        if role == "regulator":  # a regulator signs in only with an access in force (R-3-1)
+            from tests.compliance._inspection import grant_access
+
+            await grant_access(container, made.id)
     assert (await sign_in(c, name, PASSWORD)).status_code == 303
     async with container.db.uow(write=False) as uow:
         user_id = (await uow.conn.execute(select(users.c.id).where(users.c.username == name))).scalar_one()

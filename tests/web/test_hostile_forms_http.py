@@ -134,8 +134,13 @@ async def web(container: Any) -> AsyncIterator[Any]:
             from qunzu.domain.accounts import StaffRole
             from qunzu.services.accounts import register_user
 
-            await register_user(container.db, container.passwords, username=username, password=PASSWORD,
-                                nickname=username, ctx=Ctx.system(container.clock.now()), staff_role=StaffRole(role))  # fmt: skip
+            made = await register_user(container.db, container.passwords, username=username, password=PASSWORD,
+                                       nickname=username, ctx=Ctx.system(container.clock.now()),
+                                       staff_role=StaffRole(role))  # fmt: skip
+            if role == "regulator":  # a regulator signs in only with an access in force (R-3-1)
+                from tests.compliance._inspection import grant_access
+
+                await grant_access(container, made.id)
         r = await p.submit("/login", "/login", username=username, password=PASSWORD)
         assert r.status_code == 303, r.text
         p.id = (await c.get("/api/v1/me")).json()["id"]

@@ -69,15 +69,22 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.CLIENT_MSG_ID_CONFLICT: 409,
     ErrorCode.CONTENT_REJECTED: 422,
     ErrorCode.ALREADY_DECIDED: 409,
+    ErrorCode.NOT_ON_SHIFT: 409,
     ErrorCode.GROUP_SUSPENDED: 403,
     ErrorCode.MANAGEMENT_SUSPENDED: 403,
     ErrorCode.CREATION_REVOKED: 403,
     ErrorCode.ACCOUNT_SUSPENDED: 403,
+    ErrorCode.ACCESS_EXPIRED: 403,  # R-3-1: a regulator's access expired or was revoked
     ErrorCode.ACCOUNT_MUTED: 403,
     ErrorCode.JOINS_FROZEN: 403,
     ErrorCode.STARS_RESTRICTED: 403,
+    ErrorCode.EMERGENCY_STOPPED: 403,  # a deliberate stop, not a fault: retrying does not help until it is off
+    ErrorCode.EMERGENCY_SWITCH_NOT_FOUND: 404,
     ErrorCode.MEASURE_NOT_FOUND: 404,
     ErrorCode.MEASURE_NOT_ACTIVE: 409,
+    ErrorCode.LAWFUL_REQUEST_NOT_FOUND: 404,
+    ErrorCode.LAWFUL_REQUEST_SAME_OFFICER: 403,  # four eyes: another officer decides
+    ErrorCode.LAWFUL_REQUEST_NOT_APPROVED: 409,
     ErrorCode.PACKAGE_PERIOD_INVALID: 422,
     ErrorCode.PACKAGE_NOT_FOUND: 404,
     ErrorCode.PACKAGE_FILE_MISSING: 410,

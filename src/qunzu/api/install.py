@@ -10,8 +10,10 @@ from qunzu.api import (
     routes_appeals,
     routes_auth,
     routes_blacklist,
+    routes_capacity,
     routes_complaints,
     routes_documents,
+    routes_emergency,
     routes_enforcement,
     routes_group_admin,
     routes_group_chat,
@@ -21,7 +23,9 @@ from qunzu.api import (
     routes_health,
     routes_holds,
     routes_identity,
+    routes_inspection,
     routes_joining,
+    routes_lawful,
     routes_messages,
     routes_policy,
     routes_reports,
@@ -63,6 +67,10 @@ def install_api(app: FastAPI, container: Container) -> None:
     app.include_router(routes_reports.router)  # reports to the authorities, supervision figures
     app.include_router(routes_blacklist.router)
     app.include_router(routes_holds.router)  # legal holds (R-13.1-3)
+    app.include_router(routes_lawful.router)  # lawful requests of an authority (R-13.1-1)
+    app.include_router(routes_emergency.router)  # emergency switches (R-5.1-4)
+    app.include_router(routes_capacity.router)  # the review team's capacity and shifts (R-5.1-1)
+    app.include_router(routes_inspection.router)  # regulators' access and inspection (R-3-1, R-13.1-4)
     app.include_router(routes_complaints.router)
     app.include_router(routes_appeals.router)  # appeals (R-11-x)
     app.include_router(routes_enforcement.router)  # platform measures (Art. 11 ¶1–2)

@@ -44,6 +44,28 @@ FIGURE_READERS = REPORT_READERS | {StaffRole.REVIEWER.value}
 HOLD_KEEPERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value})
 HOLD_READERS = HOLD_KEEPERS | {StaffRole.REGULATOR.value}
 
+# Lawful requests of an authority (R-13.1-1): record one, decide one recorded by another (four eyes,
+# domain/lawful_requests.py), build and deliver the answer; the regulator role reads the list but neither records,
+# decides nor answers.
+LAWFUL_OFFICERS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value})
+LAWFUL_READERS = LAWFUL_OFFICERS | {StaffRole.REGULATOR.value}
+
+# Turn emergency switches on and off (R-5.1-4): administrators only, as the requirement names them — a switch stops
+# every user in its scope at once. Compliance officers read the switches and their history.
+EMERGENCY_OPERATORS = frozenset({StaffRole.ADMIN.value})
+EMERGENCY_READERS = EMERGENCY_OPERATORS | {StaffRole.COMPLIANCE_OFFICER.value}
+
+# Inspection (R-13.1-4): read groups, members, messages (deleted and held ones too), measures, figures and the log;
+# a regulator within the scope of their access (domain/inspection.py), the others without limit. Administrators
+# issue and revoke regulators' access (R-3-1).
+INSPECTORS = frozenset({StaffRole.ADMIN.value, StaffRole.COMPLIANCE_OFFICER.value, StaffRole.REGULATOR.value})
+REGULATOR_ISSUERS = frozenset({StaffRole.ADMIN.value})
+
+# The review team's capacity (R-5.1-1): those who decide review items, tickets or appeals go on and off shift (the
+# on-shift count is the team's capacity); they and administrators read the figures.
+SHIFT_WORKERS = frozenset({StaffRole.ADMIN.value, StaffRole.REVIEWER.value, StaffRole.COMPLIANCE_OFFICER.value})
+CAPACITY_READERS = SHIFT_WORKERS
+
 
 def require_staff_role(role: str | None, allowed: Collection[str]) -> None:
     """Refuse (`forbidden`) unless the actor's staff role is one of `allowed`."""

@@ -7,13 +7,16 @@ from datetime import datetime, timedelta
 from qunzu.config import Settings
 from qunzu.context import Ctx
 from qunzu.jobs.schedule import Job
-from qunzu.netlog import chain, retention
-from qunzu.services import activity, blacklist, credit, lockout, measures, report_periodic
+from qunzu.netlog import chain, partitions, retention
+from qunzu.services import activity, blacklist, capacity, compliance_check, credit, lockout, measures, report_periodic
+from qunzu.services.capacity_monitor import CapacityMonitor
 from qunzu.services.report_keys import signing_key
 from qunzu.storage.uow import Database
 
 
-def platform_jobs(db: Database, settings: Settings) -> list[Job]:
+def platform_jobs(db: Database, settings: Settings, *, capacity_monitor: CapacityMonitor | None = None) -> list[Job]:
+    """The jobs of one server process. `capacity_monitor` keeps the process's capacity gauges and staff banner;
+    without it the capacity job still ends forgotten shifts."""
     forget_after = timedelta(hours=settings.throttle.lockout_forget_hours)
 
     async def purge_login_failures(now: datetime) -> int:
@@ -39,6 +42,9 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
         days = await retention.expired_days(db, now=now, retention_days=keep, restore_days=settings.logs.restore_days)
         for day in days[:1]:
             await retention.retire_day(db, day=day, out_dir=settings.netlog_archive_dir, ctx=Ctx.system(now))
+        if not days:  # PostgreSQL: months ahead made, emptied months past retention dropped
+            await partitions.ensure_partitions(db, now=now)
+            await partitions.drop_empty(db, before=now - timedelta(days=keep))
         return len(days[:1]) + await retention.purge_identities(db, now=now)
 
     async def lift_expired_measures(now: datetime) -> int:
@@ -50,6 +56,17 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
             out_dir=settings.report_dir, ctx=Ctx.system(now),
         )  # fmt: skip
         return 1 if built is not None else 0
+
+    async def self_check(now: datetime) -> int:
+        await compliance_check.record_self_check(db, settings=settings, now=now)
+        return 1
+
+    async def capacity_figures(now: datetime) -> int:
+        """End forgotten shifts, then count the queues and the reviewers on shift for the gauges and the banner."""
+        ended = await capacity.expire_shifts(db, now=now, settings=settings)
+        if ended < capacity.EXPIRE_BATCH and capacity_monitor is not None:
+            capacity_monitor.update(await capacity.capacity_status(db, now, settings, throughput=False))
+        return ended
 
     return [
         Job(
@@ -66,6 +83,14 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
             batch=1,
             description="archive and purge days of the log past retention, except what a legal hold keeps; purge "
             "cancelled accounts' identity copies past their period (R-13.2-2, R-13.1-3)",
+        ),
+        Job(
+            name="capacity",
+            every=timedelta(minutes=1),
+            step=capacity_figures,
+            batch=capacity.EXPIRE_BATCH,
+            description="end shifts past capacity.max_shift_hours; count the review, ticket and appeal backlogs and "
+            "the reviewers on shift for the metrics and the staff banner (R-5.1-1)",
         ),
         Job(
             name="lift-expired-measures",
@@ -103,5 +128,12 @@ def platform_jobs(db: Database, settings: Settings) -> list[Job]:
             step=report_periodic_summary,
             description="build the signed summary of the past week or month for the authorities, once, when "
             "reports.periodic is on (D13)",
+        ),
+        Job(
+            name="compliance-check",
+            every=timedelta(days=30),
+            step=self_check,
+            batch=2,  # one run per period
+            description="the self-check of every duty, per article, written as a `compliance.check` record (R-14-1)",
         ),
     ]

@@ -11,10 +11,11 @@ from sqlalchemy import delete, select, update
 from qunzu import netlog
 from qunzu.context import Ctx
 from qunzu.domain.accounts import CANCELLED_NICKNAME, KEEP_AFTER_CANCELLATION_DAYS, check_nickname
+from qunzu.domain.emergency import Action
 from qunzu.domain.roles import GroupRole
 from qunzu.errors import Conflict, ErrorCode
 from qunzu.netlog import Target
-from qunzu.services import credit
+from qunzu.services import credit, emergency
 from qunzu.services import documents as docs
 from qunzu.services.accounts import TokenCache, user_view
 from qunzu.services.events import MembershipChanged, SessionsEnded
@@ -41,6 +42,7 @@ async def change_nickname(
     screen: Callable[[str, str], Any] | None = None,
 ) -> UserView:
     """Correct the nickname; it is checked again like at registration (S16), content review included."""
+    await emergency.gate(db, Action.PROFILE, actor=actor)  # read_only stops it (R-5.1-4)
     nick = check_nickname(nickname, max_length=max_length, reserved=reserved)
     verdict = screen(nick, "nickname") if screen is not None else None
     async with db.uow() as uow:

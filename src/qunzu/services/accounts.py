@@ -24,6 +24,7 @@ from qunzu.netlog import Target
 from qunzu.services import lockout
 from qunzu.services.documents import current_versions, record_acceptance
 from qunzu.services.events import SessionsEnded
+from qunzu.services.inspection_scope import check_regulator_access
 from qunzu.services.passwords import Passwords
 from qunzu.services.review import queue_item
 from qunzu.services.throttle import Throttle, rate_limited
@@ -179,8 +180,10 @@ async def sign_in(
         raise AuthRequired("Wrong username or password", code=ErrorCode.INVALID_CREDENTIALS)
     assert name is not None
     check_account_active(row.suspended_until, row.blacklist_level, now=ctx.now)  # account_suspended (R-11.2-1)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = ctx.now + ttl
+    if row.staff_role == StaffRole.REGULATOR.value:  # access_expired (R-3-1); the session ends with the access
+        expires = min(expires, await _regulator_gate(db, row.id, ctx))
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.uow() as uow:
         remaining = await lockout.clear_failures(uow, username=name, now=ctx.now)
         if remaining is not None:  # a lock began while this password was being checked
@@ -206,6 +209,19 @@ async def sign_in(
         await netlog.record(uow, opened, "auth.login", Target("session", kind), actor=row.id)
         await uow.commit()
     return TokenView(token=token, expires_at=expires, user=user_view(row))
+
+
+async def _regulator_gate(db: Database, user_id: int, ctx: Ctx) -> Any:
+    """R-3-1: a regulator signs in only while their access is current; a refusal is itself an operation record."""
+    try:
+        async with db.uow(write=False) as uow:
+            return await check_regulator_access(uow.conn, user_id=user_id, at=ctx.now)
+    except QunzuError as exc:
+        async with db.uow() as uow:
+            await netlog.record(uow, ctx, "auth.login", Target("session"), actor=user_id, result="refused",
+                                error_code=exc.code.value)  # fmt: skip
+            await uow.commit()
+        raise
 
 
 def _ms(span: timedelta) -> int:
@@ -263,12 +279,16 @@ async def authenticate(db: Database, cache: TokenCache, *, token: str, ctx: Ctx)
                 .where(auth_tokens.c.token_hash == th)
             )
         ).one_or_none()
+        ends = row.expires_at if row is not None else None
+        if row is not None and row.staff_role == StaffRole.REGULATOR.value:
+            # access_expired (R-3-1): a session outliving the regulator's access stops at its next request
+            ends = min(row.expires_at, await check_regulator_access(uow.conn, user_id=row.id, at=ctx.now))
     if row is not None and row.status == "active" and row.expires_at > ctx.now:  # signed out by a suspension
         check_account_active(row.suspended_until, row.blacklist_level, now=ctx.now)  # account_suspended (R-11.2-1)
     if row is None or row.revoked_at is not None or row.expires_at <= ctx.now or row.status != "active":
         raise AuthRequired("Your session has expired; please sign in again")
     view = user_view(row)
-    cache.put(th, view, row.expires_at)
+    cache.put(th, view, ends)
     return view
 
 

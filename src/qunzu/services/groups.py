@@ -25,13 +25,14 @@ from qunzu.domain.admission import (
     join_limit_error,
 )
 from qunzu.domain.documents import DocumentKind
+from qunzu.domain.emergency import Action
 from qunzu.domain.groupcode import new_group_code
 from qunzu.domain.identity import check_verified
 from qunzu.domain.policy import GroupPolicy, SizeTier, parse_tier
 from qunzu.domain.roles import ROLE_RANK, GroupRole
 from qunzu.errors import Conflict, ErrorCode
 from qunzu.netlog import Target
-from qunzu.services import blacklist_gate, counters, credit, documents, restrictions
+from qunzu.services import blacklist_gate, counters, credit, documents, emergency, restrictions
 from qunzu.services.access import GroupAccess, access_group, access_group_as_member
 from qunzu.services.events import GroupProfileChanged, MembershipChanged
 from qunzu.services.review import queue_item
@@ -104,6 +105,7 @@ async def create_group(
     The name, description and purpose are reviewed before the group exists (R-8.3-2): `screen(text, field)`
     refuses prohibited content and returns a verdict to queue for flagged content.
     """
+    await emergency.gate(db, Action.CREATE, actor=actor, category=category)  # emergency_stopped (R-5.1-4)
     size = parse_tier(tier)
     draft = rules.check_group_draft(
         name=name,
@@ -373,6 +375,7 @@ async def update_profile(
     content and returns a verdict to queue for flagged content, which is published and queued for a reviewer.
     The operation record keeps every change, old and new (R-10-5); the members' open pages update live.
     """
+    await emergency.gate_code(db, Action.PROFILE, actor=actor, code=code)  # emergency_stopped (R-5.1-4)
     change = rules.check_profile_change(
         name=name,
         description=description,

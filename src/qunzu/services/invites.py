@@ -33,13 +33,14 @@ from qunzu.domain.admission import (
     join_path,
 )
 from qunzu.domain.credit import Entitlement, check_entitlement
+from qunzu.domain.emergency import Action
 from qunzu.domain.group_stars import check_link_joins
 from qunzu.domain.identity import check_verified
 from qunzu.domain.policy import GroupPolicy
 from qunzu.domain.roles import GroupAction
 from qunzu.errors import Conflict, ErrorCode, Forbidden, NotFound, QunzuError
 from qunzu.netlog import Target
-from qunzu.services import credit, restrictions
+from qunzu.services import credit, emergency, restrictions
 from qunzu.services.access import access_group
 from qunzu.services.groups import group_view
 from qunzu.services.joining import (
@@ -145,6 +146,7 @@ async def invite_user(
     """Invite a verified person into the group (R-8.3-3): above `invite_consent_above` members the invitation waits
     for the invitee's yes; otherwise they come in at once through the join gate (in an approval group, a member's
     invitation waits for a manager). The invitee is told live and by an account notice."""
+    await emergency.gate_code(db, Action.JOIN, actor=actor, code=code)  # emergency_stopped (R-5.1-4)
     async with db.uow() as uow:
         access = await access_group(uow.conn, actor=actor, code=code)
         role = access.require_member()
@@ -243,6 +245,8 @@ async def answer_invitation(
         if inv.status != "pending":
             raise Conflict("This invitation has already been answered", code=ErrorCode.ALREADY_DECIDED)
         row = await group_row(uow, inv.group_id)
+        if accept:  # emergency_stopped (R-5.1-4); declining is never stopped
+            await emergency.gate(db, Action.JOIN, actor=actor, group_id=row.id, category=row.category)
         status = "accepted" if accept else "declined"
         if not await close_row(uow, inv.id, status=status, ctx=ctx, decided_by=actor):
             raise Conflict("This invitation has already been answered", code=ErrorCode.ALREADY_DECIDED)
@@ -415,6 +419,7 @@ async def join_by_link(
     async with db.uow() as uow:
         link = await _usable_link(uow, token, ctx.now)
         row = await group_row(uow, link.group_id)
+        await emergency.gate(db, Action.JOIN, actor=actor, group_id=row.id, category=row.category)  # R-5.1-4
         rules.check_can_join(status=row.status, already_member=await role_of(uow, row.id, actor) is not None)
         check_links_allowed(policy, row.member_count)
         check_link_joins(row.stars)

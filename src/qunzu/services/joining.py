@@ -29,6 +29,7 @@ from qunzu import netlog
 from qunzu.context import Ctx
 from qunzu.domain import groups as rules
 from qunzu.domain.admission import GroupFacts, Joiner, JoinPath, JoinVia, join_limit_error, join_path
+from qunzu.domain.emergency import Action
 from qunzu.domain.identity import check_verified
 from qunzu.domain.limits import group_full_error
 from qunzu.domain.policy import GroupPolicy, JoinMode
@@ -36,7 +37,7 @@ from qunzu.domain.roles import GroupRole
 from qunzu.domain.throttle import Bucket
 from qunzu.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from qunzu.netlog import Target
-from qunzu.services import counters, notices, restrictions
+from qunzu.services import counters, emergency, notices, restrictions
 from qunzu.services.access import access_group
 from qunzu.services.events import JoinRequestChanged, MembershipChanged
 from qunzu.services.groups import group_view
@@ -374,6 +375,7 @@ async def join_by_code(
     """Join by the group code (R-8.3-3): at once in an open group while its size allows open joining, otherwise a
     join request waits for the owner or a manager (answering the join question if the group sets one); an
     invitation-only group refuses (`invitation_required`)."""
+    await emergency.gate_code(db, Action.JOIN, actor=actor, code=code)  # emergency_stopped (R-5.1-4)
     await take_join_rate(throttle, user_id=actor, policy=policy, now=ctx.now)
     async with db.uow() as uow:
         access = await access_group(uow.conn, actor=actor, code=code)

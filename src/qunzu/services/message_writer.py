@@ -50,6 +50,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from qunzu.context import Ctx
 from qunzu.domain.groupcode import parse_group_code
 from qunzu.errors import QunzuError, Unavailable, ValidationFailed
+from qunzu.services.emergency import gate_post
 from qunzu.services.events import MessagePosted
 from qunzu.services.posting.limits import PostLimiter
 from qunzu.services.posting.loop_thread import LoopThread
@@ -156,6 +157,9 @@ class MessageWriter:
         if self._task is None:
             raise Unavailable("The message writer is not running")
         code = parse_group_code(code)  # a malformed code never reaches the queue; the queue holds the canonical form
+        # Emergency switches (R-5.1-4): refused or held here, from the board in memory, before the post takes a place
+        # in a batch (the batch's reads carry no category); no read while no switch touches posting.
+        verdict = await gate_post(self.db, actor=actor, code=code, text=text, verdict=verdict)
         standing = None if self.limiter is None else await self.limiter.standing(actor, ctx.now)
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(

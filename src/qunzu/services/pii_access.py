@@ -23,7 +23,7 @@ from qunzu.services.identity import aad
 from qunzu.services.views import UserView
 from qunzu.storage.crypto import KeyRing
 from qunzu.storage.tables import identities, pii_access_log, users
-from qunzu.storage.uow import Database
+from qunzu.storage.uow import Database, UnitOfWork
 
 GENESIS = "0" * 64
 CHAINED = ("ts", "staff_id", "staff_role", "subject_user_id", "purpose", "case_number", "src_ip", "src_port")
@@ -78,29 +78,53 @@ async def reveal_identity(
         for f in chosen:
             ct = getattr(ident, FIELD_COLUMNS[f]) if ident is not None else None
             values[f] = keys.decrypt(ct, aad=aad(f, user_id)) if ct else None
-        prev = (
-            await uow.conn.execute(select(pii_access_log.c.row_hash).order_by(pii_access_log.c.id.desc()).limit(1))
-        ).scalar_one_or_none() or GENESIS
-        record = {
-            "ts": ctx.now,
-            "staff_id": staff.id,
-            "staff_role": staff.staff_role,
-            "subject_user_id": user_id,
-            "fields": chosen,
-            "purpose": purpose,
-            "case_number": case_number,
-            "src_ip": ctx.ip,
-            "src_port": ctx.port,
-        }
-        record_id = (
+        record_id = await append_record(
+            uow, staff_id=staff.id, staff_role=staff.staff_role or "", subject_user_id=user_id, fields=chosen,
+            purpose=purpose, case_number=case_number, ctx=ctx, locked=True,
+        )  # fmt: skip
+        await uow.commit()
+    return Reveal(user_id=user_id, values=values, record_id=record_id, at=ctx.now)
+
+
+async def append_record(
+    uow: UnitOfWork,
+    *,
+    staff_id: int,
+    staff_role: str,
+    subject_user_id: int,
+    fields: list[str],
+    purpose: str,
+    case_number: str,
+    ctx: Ctx,
+    locked: bool = False,
+) -> int:
+    """Append one reveal to the chained record in the caller's transaction (a staff reveal above; the identities an
+    answered lawful request discloses, services/lawful_requests.py). `locked`: the caller holds the chain's lock."""
+    if uow.dialect == "postgresql" and not locked:
+        await uow.conn.execute(text("SELECT pg_advisory_xact_lock(7306070001)"))  # one chain writer at a time
+    prev = (
+        await uow.conn.execute(select(pii_access_log.c.row_hash).order_by(pii_access_log.c.id.desc()).limit(1))
+    ).scalar_one_or_none() or GENESIS
+    record = {
+        "ts": ctx.now,
+        "staff_id": staff_id,
+        "staff_role": staff_role,
+        "subject_user_id": subject_user_id,
+        "fields": fields,
+        "purpose": purpose,
+        "case_number": case_number,
+        "src_ip": ctx.ip,
+        "src_port": ctx.port,
+    }
+    return int(
+        (
             await uow.conn.execute(
                 insert(pii_access_log)
                 .values(**record, prev_hash=prev, row_hash=row_hash(prev, _entry(**record)))
                 .returning(pii_access_log.c.id)
             )
         ).scalar_one()
-        await uow.commit()
-    return Reveal(user_id=user_id, values=values, record_id=record_id, at=ctx.now)
+    )
 
 
 async def access_log(db: Database, *, staff: UserView, user_id: int | None = None, limit: int = 200) -> list[Any]:

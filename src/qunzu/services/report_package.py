@@ -36,7 +36,7 @@ from qunzu import netlog
 from qunzu.context import Ctx
 from qunzu.domain import reports as rp
 from qunzu.domain.complaint_figures import FigureRow, complaint_figures
-from qunzu.domain.staff import FIGURE_READERS, REPORT_MAKERS, REPORT_READERS, require_staff_role
+from qunzu.domain.staff import FIGURE_READERS, LAWFUL_OFFICERS, REPORT_MAKERS, REPORT_READERS, require_staff_role
 from qunzu.domain.text import clean_line
 from qunzu.errors import ErrorCode, NotFound, QunzuError, Unavailable, ValidationFailed
 from qunzu.netlog import Target
@@ -292,6 +292,10 @@ async def open_package(
             await uow.conn.execute(select(disclosure_register).where(disclosure_register.c.id == register_id))
         ).one_or_none()
         if row is None:
+            raise package_not_found()
+        if row.kind == "lawful_request" and staff.staff_role not in LAWFUL_OFFICERS:
+            # an answer to one authority (identities revealed, maybe) goes to it through the officers, not to every
+            # regulator: the register lists it, the download is theirs (services/lawful_answer.py)
             raise package_not_found()
         try:
             data = (out_dir / row.file_name).read_bytes()

@@ -14,7 +14,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from qunzu.bootstrap import Container
 from qunzu.context import Ctx
 from qunzu.domain.roles import GroupRole, role_label
-from qunzu.services import documents
+from qunzu.errors import Unavailable
+from qunzu.services import documents, emergency
 from qunzu.services.csrf import csrf_failed, csrf_ok
 from qunzu.web.i18n import translator
 from qunzu.web.render import Renderer
@@ -32,8 +33,11 @@ class Web:
     ctx: Ctx
     session: Session | None
     pending: dict[str, int] = field(default_factory=dict)  # agreement versions this user still has to accept
+    emergency: list[Any] = field(default_factory=list)  # the emergency switches the banner shows (R-5.1-4)
 
     def page(self, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+        from qunzu.web.staff_emergency import banner_text
+
         csrf = session_csrf(self.container, self.session) if self.session else None
         return self.renderer.page(
             template,
@@ -44,6 +48,7 @@ class Web:
             path=self.request.url.path,
             role_labels={r.value: role_label(r, self.lang) for r in GroupRole},
             banner_pending=sorted(self.pending.items()),
+            emergency_banners=[(s, banner_text(self, s)) for s in self.emergency],
             dev_profile=self.container.settings.profile != "production",
             **context,
         )
@@ -88,6 +93,11 @@ async def get_web(request: Request) -> Web:
         if session and not session.user.staff_role
         else {}
     )
+    # The emergency switches on platform-wide (R-5.1-4): every page's banner, from the board kept in memory.
+    try:
+        banner = (await emergency.board(container.db)).platform()
+    except Unavailable:  # the database is out of reach: the page in hand says so, not the frame
+        banner = []
     return Web(
         request=request,
         container=container,
@@ -96,6 +106,7 @@ async def get_web(request: Request) -> Web:
         ctx=ctx,
         session=session,
         pending=pending,
+        emergency=banner,
     )
 
 

@@ -15,7 +15,7 @@ from qunzu.i18n import category_label
 from qunzu.services import documents
 from qunzu.services import groups as group_service
 from qunzu.services.views import GroupView
-from qunzu.web import chat_state, invite_pages, measures, offers
+from qunzu.web import chat_state, invite_pages, measures, offers, staff_emergency
 from qunzu.web.context import Web, WebDep
 from qunzu.web.group_info import tombstone_page
 from qunzu.web.markup import blocks
@@ -122,8 +122,10 @@ async def chat(code: str, w: WebDep) -> Response:
         "chat.html",
         **await invite_pages.chat_context(w, group),
         **await offers.managers_banner(w, group),
-        **await measures.chat_context(w, group, await chat_state.composer_context(w, group)),  # muted, mute-all,
-        # slow mode (R-9.3-1); a platform measure's suspension or mute and the warnings in force (Art. 11)
+        **await staff_emergency.chat_context(  # an emergency switch on the group closes the composer (R-5.1-4)
+            w, group, await measures.chat_context(w, group, await chat_state.composer_context(w, group))
+        ),  # muted, mute-all, slow mode (R-9.3-1); a platform measure's suspension or mute and the warnings in force
+        # (Art. 11)
         group=card,
         page_data=_page_data(w, group),
         announcement=group.announcement,

@@ -28,8 +28,12 @@ from qunzu.web import (
     staff,
     staff_appeals,
     staff_blacklist,
+    staff_capacity,
+    staff_emergency,
     staff_groups,
     staff_holds,
+    staff_inspect,
+    staff_lawful,
     staff_measures,
     staff_policy,
     staff_reports,
@@ -47,6 +51,15 @@ API_PATHS = frozenset({"/openapi.json", "/healthz", "/readyz", "/metrics"})
 
 def is_web_path(path: str) -> bool:
     return not (path.startswith(API_PREFIXES) or path in API_PATHS)
+
+
+async def switch_language(language: str, request: Request) -> Response:
+    """The visible language switch: remember the choice in a cookie and go back to the page."""
+    target = safe_next(request.query_params.get("next"), default="/")
+    response = RedirectResponse(target, status_code=303)
+    if language in LANGUAGES:
+        set_language_cookie(response, request.app.state.container, language)
+    return response
 
 
 def install_web(app: FastAPI, container: Container) -> None:
@@ -72,20 +85,19 @@ def install_web(app: FastAPI, container: Container) -> None:
     app.include_router(staff_reports.router)  # reports to the authorities, supervision figures
     app.include_router(staff_blacklist.router)  # the blacklist (Art. 11 ¶2)
     app.include_router(staff_holds.router)  # legal holds (R-13.1-3)
+    app.include_router(staff_lawful.router)  # lawful requests of an authority (R-13.1-1)
+    app.include_router(staff_inspect.router)  # regulators' access and inspection (R-3-1, R-13.1-4)
+    app.include_router(staff_capacity.router)  # the review team's capacity and shifts (R-5.1-1)
+    app.include_router(staff_emergency.router)  # emergency switches (R-5.1-4)
     app.include_router(appeals.router)  # appeals (R-11-x): the appellant's pages
     app.include_router(staff_appeals.router)
     app.include_router(measures.router)  # a user's measures, the chat's warning banner (Art. 11)
     app.include_router(staff_measures.router)  # platform measures (Art. 11 ¶1–2)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
-    @app.get("/lang/{language}", include_in_schema=False)
-    async def switch_language(language: str, request: Request) -> Response:
-        """The visible language switch: remember the choice in a cookie and go back to the page."""
-        target = safe_next(request.query_params.get("next"), default="/")
-        response = RedirectResponse(target, status_code=303)
-        if language in LANGUAGES:
-            set_language_cookie(response, container, language)
-        return response
+    # an endpoint reads the container from the request, never from a closure: FastAPI keeps every endpoint function
+    # in a process-wide cache, and a closure over the container would keep it alive for good
+    app.add_api_route("/lang/{language}", switch_language, methods=["GET"], include_in_schema=False)
 
     async def page_refused(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageRefused)

@@ -56,8 +56,8 @@ async def current_session(request: Request, container: Container, ctx: Ctx) -> S
         return None
     try:
         user = await accounts.authenticate(container.db, container.tokens, token=token, ctx=ctx)
-    except Forbidden as exc:  # suspended (R-11.2-1): signed out; signing in again says why and until when
-        if exc.code is not ErrorCode.ACCOUNT_SUSPENDED:
+    except Forbidden as exc:  # suspended (R-11.2-1), or a regulator's access ended (R-3-1): signed out; signing in
+        if exc.code not in (ErrorCode.ACCOUNT_SUSPENDED, ErrorCode.ACCESS_EXPIRED):  # again says why
             raise
         return None
     except AuthRequired:

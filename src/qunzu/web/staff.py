@@ -15,11 +15,16 @@ from qunzu.domain.documents import DocumentKind
 from qunzu.domain.staff import (
     BLACKLIST_KEEPERS,
     BLACKLIST_READERS,
+    CAPACITY_READERS,
+    EMERGENCY_READERS,
     FIGURE_READERS,
     HOLD_READERS,
+    INSPECTORS,
+    LAWFUL_READERS,
     MEASURE_READERS,
     OUTBOX_READERS,
     PII_RECORD_READERS,
+    REGULATOR_ISSUERS,
     REPORT_READERS,
     TICKET_HANDLERS,
     VERIFICATION_REVIEWERS,
@@ -67,6 +72,13 @@ def _page(w: Web, template: str, section: str, *, status_code: int = 200, **cont
         can_blacklist_keep=role in BLACKLIST_KEEPERS,
         can_measures=role in MEASURE_READERS,  # platform measures (web/staff_measures.py)
         can_holds=role in HOLD_READERS,  # legal holds (web/staff_holds.py)
+        can_lawful=role in LAWFUL_READERS,  # lawful requests (web/staff_lawful.py, R-13.1-1)
+        can_inspect=role in INSPECTORS,  # inspection (web/staff_inspect.py, R-13.1-4)
+        can_issue_regulators=role in REGULATOR_ISSUERS,  # regulators' access (R-3-1)
+        can_capacity=role in CAPACITY_READERS,  # the review team's capacity (web/staff_capacity.py)
+        # the capacity alert on every staff page (R-5.1-1): the figures the capacity job counted last, a minute old
+        capacity_breaches=w.container.capacity.breaches if w.container.capacity and role in CAPACITY_READERS else [],
+        can_emergency=role in EMERGENCY_READERS,  # emergency switches (web/staff_emergency.py)
         **context,
     )
 

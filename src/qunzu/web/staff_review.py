@@ -26,6 +26,7 @@ from qunzu.services import review
 from qunzu.web.context import Web, form_fields, staff_page
 from qunzu.web.i18n import form_error
 from qunzu.web.staff import _page, _refused
+from qunzu.web.staff_capacity import shift_context
 
 router = APIRouter(include_in_schema=False)
 ReviewDep = Annotated[Web, Depends(staff_page(CONTENT_READERS))]
@@ -108,6 +109,7 @@ async def _queue_page(w: Web, state: str, *, error: QunzuError | None = None) ->
         can_decide=_can_decide(w),
         decided=parse_int(decided, lo=1),
         error=form_error(error, w.lang) if error else None,
+        **await shift_context(w, back="/staff/review"),  # "上班 / 下班" where the work is (R-5.1-1)
     )
 
 

@@ -57,6 +57,8 @@ export class Composer {
     // a platform measure (Art. 11): the group suspended (group_suspended) or my account muted (account_muted)
     this.platformKey = state.platform_key ?? null;
     this.platformUntil = state.platform_until ? new Date(state.platform_until) : null;
+    // an emergency switch on this group, its category or the platform (R-5.1-4): {kind, scope, reason}
+    this.emergency = state.emergency ?? null;
     this.waitUntil = 0; // ms: slow mode or a rate refusal
     this.waitKey = null;
     this.timer = null;
@@ -125,7 +127,11 @@ export class Composer {
   /** A refused post that concerns the composer: true when it now says why (the caller shows nothing more). */
   refused(err) {
     if (!(err instanceof ApiError)) return false;
-    if (err.code === "member_muted") this.setMuted(err.details.until);
+    if (err.code === "emergency_stopped") {
+      if (err.details.kind === "stop_links") return false; // only posts with a link: the error says so
+      this.emergency = err.details;
+      this.render();
+    } else if (err.code === "member_muted") this.setMuted(err.details.until);
     else if (err.code === "group_suspended" || err.code === "account_muted") this.setPlatform(err.code, err.details.until);
     else if (err.code === "group_muted") this.setMuteAll(true);
     else if (err.code === "slow_mode") {
@@ -138,6 +144,7 @@ export class Composer {
 
   text() {
     const now = Date.now();
+    if (this.emergency) return { blocked: true, text: t("chat.composer.emergency", { reason: this.emergency.reason }) };
     if (this.platformKey && this.platformUntil && this.platformUntil.getTime() > now) {
       return { blocked: true, text: t(`chat.composer.${this.platformKey}`, { until: untilFormat(this.lang).format(this.platformUntil) }) };
     }
