@@ -30,6 +30,31 @@ def _refused(exc: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
+async def _staff(c, by: str | None):  # type: ignore[no-untyped-def]
+    """The staff account a package is made by (`--by`), or None; exit 1 for a name that is not staff."""
+    from qunzu.services import policy_admin
+
+    if by is None:
+        return None
+    staff = await policy_admin.staff_by_username(c.db, by)
+    if staff is None:
+        typer.echo(f"refused: {by!r} is not a staff account", err=True)
+        raise typer.Exit(1)
+    return staff
+
+
+def _print_package(info, path: Path, *, key_id: bool) -> None:  # type: ignore[no-untyped-def]
+    """What an operator checks of a package just built: its file, hashes, register entry and section counts."""
+    typer.echo(f"package: {path}")
+    typer.echo(f"sha256:  {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    typer.echo(f"manifest sha256: {info.manifest_sha256}")
+    if key_id:
+        typer.echo(f"key id:  {info.key_id}")
+    typer.echo(f"register entry: {info.id}")
+    for name, count in info.counts.items():
+        typer.echo(f"  {name}: {count}")
+
+
 @report_app.command("enforcement")
 def enforcement(
     period_from: Annotated[str, typer.Option("--from", help="first day covered, YYYY-MM-DD (Beijing)")],
@@ -50,7 +75,7 @@ def enforcement(
     from qunzu.context import Ctx
     from qunzu.domain.reports import parse_period
     from qunzu.errors import QunzuError
-    from qunzu.services import policy_admin, report_package
+    from qunzu.services import report_package
     from qunzu.services.report_keys import signing_key
 
     try:
@@ -59,12 +84,7 @@ def enforcement(
         raise _refused(exc) from None
 
     async def run(c):  # type: ignore[no-untyped-def]
-        staff = None
-        if by is not None:
-            staff = await policy_admin.staff_by_username(c.db, by)
-            if staff is None:
-                typer.echo(f"refused: {by!r} is not a staff account", err=True)
-                raise typer.Exit(1)
+        staff = await _staff(c, by)
         out_dir = out or c.settings.report_dir
         try:
             info = await report_package.build_enforcement_package(
@@ -77,13 +97,7 @@ def enforcement(
         return info, out_dir / info.file_name
 
     info, path = _with_container(run)  # type: ignore[no-untyped-call]
-    typer.echo(f"package: {path}")
-    typer.echo(f"sha256:  {hashlib.sha256(path.read_bytes()).hexdigest()}")
-    typer.echo(f"manifest sha256: {info.manifest_sha256}")
-    typer.echo(f"key id:  {info.key_id}")
-    typer.echo(f"register entry: {info.id}")
-    for name, count in info.counts.items():
-        typer.echo(f"  {name}: {count}")
+    _print_package(info, path, key_id=True)
 
 
 @report_app.command("lawful")
@@ -99,16 +113,11 @@ def lawful(
     from qunzu.cli import _with_container
     from qunzu.context import Ctx
     from qunzu.errors import QunzuError
-    from qunzu.services import lawful_answer, policy_admin
+    from qunzu.services import lawful_answer
     from qunzu.services.report_keys import signing_key
 
     async def run(c):  # type: ignore[no-untyped-def]
-        staff = None
-        if by is not None:
-            staff = await policy_admin.staff_by_username(c.db, by)
-            if staff is None:
-                typer.echo(f"refused: {by!r} is not a staff account", err=True)
-                raise typer.Exit(1)
+        staff = await _staff(c, by)
         out_dir = out or c.settings.report_dir
         try:
             info = await lawful_answer.answer_request(
@@ -120,12 +129,7 @@ def lawful(
         return info, out_dir / info.file_name
 
     info, path = _with_container(run)  # type: ignore[no-untyped-call]
-    typer.echo(f"package: {path}")
-    typer.echo(f"sha256:  {hashlib.sha256(path.read_bytes()).hexdigest()}")
-    typer.echo(f"manifest sha256: {info.manifest_sha256}")
-    typer.echo(f"register entry: {info.id}")
-    for name, count in info.counts.items():
-        typer.echo(f"  {name}: {count}")
+    _print_package(info, path, key_id=False)
 
 
 @report_app.command("verify")
